@@ -1,0 +1,98 @@
+//! Application state, the server loop with graceful shutdown, and background upkeep.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+
+use crate::clock::SharedClock;
+use crate::http::metrics::Metrics;
+use crate::store::Store;
+
+pub struct Settings {
+    /// SHA-256 of the configured admin key, if any.
+    pub admin_key_hash: Option<String>,
+    pub request_timeout: Duration,
+    pub body_limit: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self { admin_key_hash: None, request_timeout: Duration::from_secs(30), body_limit: 1024 * 1024 }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub clock: SharedClock,
+    pub settings: Arc<Settings>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl AppState {
+    pub fn new(store: Store, clock: SharedClock, settings: Settings) -> Self {
+        Self { store, clock, settings: Arc::new(settings), metrics: Arc::default() }
+    }
+}
+
+/// Serves HTTP until `shutdown` resolves, then finishes in-flight requests and returns.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let upkeep = tokio::spawn(upkeep(state.clone()));
+    let result =
+        axum::serve(listener, crate::http::router(state.clone())).with_graceful_shutdown(shutdown).await;
+    upkeep.abort();
+    state.store.close().await;
+    result
+}
+
+/// Background upkeep: snoozed conversations wake at their time (checked every second);
+/// idempotency records past their 24 hours are purged hourly.
+async fn upkeep(state: AppState) {
+    let mut every_second = tokio::time::interval(Duration::from_secs(1));
+    let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tokio::select! {
+            _ = every_second.tick() => {
+                if let Err(error) = state.store.wake_snoozed(state.clock.now_ms()).await {
+                    tracing::warn!(?error, "could not wake snoozed conversations");
+                }
+            }
+            _ = every_hour.tick() => {
+                match state.store.purge_idempotency_keys(state.clock.now_ms()).await {
+                    Ok(0) => {}
+                    Ok(purged) => tracing::info!(purged, "purged expired idempotency keys"),
+                    Err(error) => tracing::warn!(?error, "could not purge idempotency keys"),
+                }
+            }
+        }
+    }
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

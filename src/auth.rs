@@ -1,0 +1,161 @@
+//! API keys: generation, hashing, and resolving a presented key to a [`Caller`].
+//!
+//! Keys carry 256 bits of randomness, so a fast SHA-256 is the right hash (a slow KDF
+//! protects low-entropy passwords, not random keys); only the hash is stored.
+
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::error::{ApiError, ErrorCode};
+use crate::ids;
+use crate::store::{NewApiKey, Store, WorkspaceId};
+
+pub const ADMIN_PREFIX: &str = "bt_admin_";
+pub const SERVER_PREFIX: &str = "bt_sk_";
+pub const CLIENT_PREFIX: &str = "bt_pk_";
+
+const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+/// Refresh `last_used_at` at most this often, to keep writes off the hot path.
+const TOUCH_EVERY_MS: i64 = 60_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    Server,
+    Client,
+}
+
+impl KeyKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyKind::Server => "server",
+            KeyKind::Client => "client",
+        }
+    }
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "server" => Some(KeyKind::Server),
+            "client" => Some(KeyKind::Client),
+            _ => None,
+        }
+    }
+    fn prefix(self) -> &'static str {
+        match self {
+            KeyKind::Server => SERVER_PREFIX,
+            KeyKind::Client => CLIENT_PREFIX,
+        }
+    }
+}
+
+/// Who is calling, as established from the `Authorization` header.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    Admin,
+    Key { workspace: WorkspaceId, key_id: String, kind: KeyKind },
+}
+
+impl Caller {
+    /// Idempotency records and rate limits are kept per workspace (or for the admin).
+    pub fn scope(&self) -> &str {
+        match self {
+            Caller::Admin => "admin",
+            Caller::Key { workspace, .. } => workspace.as_str(),
+        }
+    }
+}
+
+/// A freshly generated key: the secret is shown once, then only the hash remains.
+pub struct GeneratedKey {
+    pub secret: String,
+    pub record: NewApiKey,
+}
+
+pub fn generate_key(kind: KeyKind, name: &str) -> GeneratedKey {
+    let secret = random_secret(kind.prefix());
+    let record = NewApiKey {
+        id: ids::new_id("key"),
+        name: name.to_owned(),
+        kind: kind.as_str().to_owned(),
+        secret_hash: hash_secret(&secret),
+        secret_hint: secret[secret.len() - 4..].to_owned(),
+    };
+    GeneratedKey { secret, record }
+}
+
+/// A new admin key, for operators to put in `BATON_ADMIN_KEY`.
+pub fn generate_admin_key() -> String {
+    random_secret(ADMIN_PREFIX)
+}
+
+/// `prefix` followed by 43 base62 characters (≥ 256 bits), drawn without modulo bias.
+fn random_secret(prefix: &str) -> String {
+    let mut out = String::from(prefix);
+    while out.len() < prefix.len() + 43 {
+        for byte in ids::random_bytes::<64>() {
+            // 248 = 4 × 62: bytes at or above it would bias the draw.
+            if byte < 248 && out.len() < prefix.len() + 43 {
+                out.push(BASE62[usize::from(byte % 62)] as char);
+            }
+        }
+    }
+    out
+}
+
+pub fn hash_secret(secret: &str) -> String {
+    let digest = Sha256::digest(secret.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Resolves the bearer token to a caller. `admin_hash` is the hash of the configured admin
+/// key, if any.
+pub async fn authenticate(
+    store: &Store,
+    admin_hash: Option<&str>,
+    token: &str,
+    now: i64,
+) -> Result<Caller, ApiError> {
+    let invalid = || ApiError::new(ErrorCode::InvalidApiKey, "The API key is not valid or was revoked");
+    let presented = hash_secret(token);
+    if token.starts_with(ADMIN_PREFIX) {
+        let expected = admin_hash.ok_or_else(invalid)?;
+        return if bool::from(presented.as_bytes().ct_eq(expected.as_bytes())) {
+            Ok(Caller::Admin)
+        } else {
+            Err(invalid())
+        };
+    }
+    if !token.starts_with(SERVER_PREFIX) && !token.starts_with(CLIENT_PREFIX) {
+        return Err(invalid());
+    }
+    let found = store.find_key_by_hash(&presented).await.map_err(ApiError::from)?;
+    let found = found.ok_or_else(invalid)?;
+    if !bool::from(found.secret_hash.as_bytes().ct_eq(presented.as_bytes())) {
+        return Err(invalid());
+    }
+    let kind = KeyKind::parse(&found.kind).ok_or_else(invalid)?;
+    if found.last_used_at.is_none_or(|at| at < now - TOUCH_EVERY_MS) {
+        let (store, ws, id) = (store.clone(), found.workspace_id.clone(), found.key_id.clone());
+        tokio::spawn(async move {
+            if let Err(error) = store.touch_api_key(&ws, &id, now).await {
+                tracing::warn!(api_key.id = %id, ?error, "could not record key use");
+            }
+        });
+    }
+    Ok(Caller::Key { workspace: found.workspace_id, key_id: found.key_id, kind })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_keys_are_prefixed_long_and_distinct() {
+        let a = generate_key(KeyKind::Server, "a");
+        let b = generate_key(KeyKind::Client, "b");
+        assert!(a.secret.starts_with("bt_sk_") && a.secret.len() == 6 + 43);
+        assert!(b.secret.starts_with("bt_pk_"));
+        assert_ne!(a.secret[6..], b.secret[6..]);
+        assert_eq!(a.record.secret_hash, hash_secret(&a.secret));
+        assert!(!a.record.secret_hash.contains(&a.secret[6..]));
+        assert!(a.secret.ends_with(&a.record.secret_hint));
+    }
+}

@@ -1,0 +1,187 @@
+//! The command line: `serve`, `migrate`, `workspaces create`, `keys create`, `openapi`,
+//! `admin-key`.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::app::{self, AppState, Settings};
+use crate::auth::{self, KeyKind};
+use crate::clock::{Clock, SystemClock};
+use crate::config::{Global, LogFormat, Serve};
+use crate::ids;
+use crate::store::{Store, WorkspaceId};
+
+#[derive(Debug, Parser)]
+#[command(name = "baton", version, about = "Baton: the backend for AI-assisted customer support")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (applies migrations first).
+    Serve(Serve),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage workspaces.
+    #[command(subcommand)]
+    Workspaces(WorkspacesCommand),
+    /// Manage API keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Print the OpenAPI document.
+    Openapi,
+    /// Print a new random admin key to put in BATON_ADMIN_KEY.
+    AdminKey,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WorkspacesCommand {
+    /// Create a workspace and print its first server key.
+    Create { name: String },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum CliKeyKind {
+    Server,
+    Client,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a key in a workspace and print its secret (shown once).
+    Create {
+        #[arg(long)]
+        workspace: String,
+        #[arg(long, value_enum)]
+        kind: CliKeyKind,
+        #[arg(long, default_value = "CLI key")]
+        name: String,
+    },
+}
+
+pub async fn run() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.global.log_format);
+    match execute(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("BATON_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Pretty => builder.init(),
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+    }
+}
+
+async fn open_store(global: &Global) -> Result<Store, String> {
+    let store =
+        Store::connect(&global.database_url).await.map_err(|e| format!("cannot open the database: {e}"))?;
+    store.migrate().await.map_err(|e| format!("cannot migrate the database: {e}"))?;
+    Ok(store)
+}
+
+async fn execute(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Openapi => {
+            println!("{}", openapi_json());
+            Ok(())
+        }
+        Command::AdminKey => {
+            println!("{}", auth::generate_admin_key());
+            Ok(())
+        }
+        Command::Migrate => {
+            open_store(&cli.global).await?;
+            println!("Migrations applied.");
+            Ok(())
+        }
+        Command::Workspaces(WorkspacesCommand::Create { name }) => {
+            let store = open_store(&cli.global).await?;
+            let key = auth::generate_key(KeyKind::Server, "Default server key");
+            let (workspace, _) = store
+                .create_workspace(&ids::new_id("ws"), name.trim(), &key.record, SystemClock.now_ms())
+                .await
+                .map_err(|e| format!("{e:?}"))?;
+            println!("Created workspace {:?} ({}).", workspace.name, workspace.id);
+            println!("Server key (shown once, store it now): {}", key.secret);
+            Ok(())
+        }
+        Command::Keys(KeysCommand::Create { workspace, kind, name }) => {
+            let store = open_store(&cli.global).await?;
+            let ws = WorkspaceId::trusted(workspace);
+            if store.get_workspace(&ws).await.map_err(|e| format!("{e:?}"))?.is_none() {
+                return Err(format!("no workspace {ws}"));
+            }
+            let kind = match kind {
+                CliKeyKind::Server => KeyKind::Server,
+                CliKeyKind::Client => KeyKind::Client,
+            };
+            let key = auth::generate_key(kind, &name);
+            let row = store
+                .create_api_key(&ws, &key.record, SystemClock.now_ms())
+                .await
+                .map_err(|e| format!("{e:?}"))?;
+            println!("Created {} key {} in {ws}.", kind.as_str(), row.id);
+            println!("Secret (shown once, store it now): {}", key.secret);
+            Ok(())
+        }
+        Command::Serve(serve) => run_server(&cli.global, serve).await,
+    }
+}
+
+/// The OpenAPI document as pretty JSON (what `openapi.json` at the repository root holds).
+pub fn openapi_json() -> String {
+    crate::http::openapi().to_pretty_json().unwrap_or_default()
+}
+
+async fn run_server(global: &Global, serve: Serve) -> Result<(), String> {
+    let admin_key = serve.validated_admin_key()?;
+    let store = open_store(global).await?;
+    let clock = Arc::new(SystemClock);
+    let key = auth::generate_key(KeyKind::Server, "Default server key");
+    let bootstrapped = store
+        .bootstrap(&ids::new_id("ws"), &key.record, clock.now_ms())
+        .await
+        .map_err(|e| format!("cannot create the default workspace: {e:?}"))?;
+    if let Some((workspace, _)) = bootstrapped {
+        println!("Created workspace \"Default\" ({}). Its server key, shown only this once:\n", workspace.id);
+        println!("    {}\n", key.secret);
+        println!(
+            "Next: export BATON_KEY=<the key above>; curl -H \"Authorization: Bearer $BATON_KEY\" http://{}/v1/me\n",
+            serve.addr
+        );
+    }
+    let settings = Settings {
+        admin_key_hash: admin_key.map(auth::hash_secret),
+        request_timeout: Duration::from_secs(serve.request_timeout_secs.max(1)),
+        body_limit: serve.body_limit_bytes,
+    };
+    let listener = tokio::net::TcpListener::bind(serve.addr)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", serve.addr))?;
+    tracing::info!(addr = %serve.addr, database = store_kind(&store), "baton is listening");
+    let state = AppState::new(store, clock, settings);
+    app::serve(listener, state, app::shutdown_signal()).await.map_err(|e| format!("server error: {e}"))
+}
+
+fn store_kind(store: &Store) -> &'static str {
+    match store.dialect() {
+        crate::store::Dialect::Sqlite => "sqlite",
+        crate::store::Dialect::Postgres => "postgres",
+    }
+}

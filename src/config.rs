@@ -1,0 +1,56 @@
+//! Configuration: flags with `BATON_*` environment fallbacks and sane defaults.
+
+use std::net::SocketAddr;
+
+use clap::{Args, ValueEnum};
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// Settings shared by every subcommand.
+#[derive(Debug, Clone, Args)]
+pub struct Global {
+    /// `sqlite://FILE` (created if missing) or `postgres://USER@HOST/DB`.
+    #[arg(long, env = "BATON_DATABASE_URL", default_value = "sqlite://baton.db", global = true)]
+    pub database_url: String,
+    #[arg(long, env = "BATON_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Serve {
+    /// Address to listen on.
+    #[arg(long, env = "BATON_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Admin key for `/v1/workspaces` (`bt_admin_` + at least 32 characters; make one with
+    /// `baton admin-key`). Without it the workspace API is closed.
+    #[arg(long, env = "BATON_ADMIN_KEY", hide_env_values = true)]
+    pub admin_key: Option<String>,
+    /// Seconds a request may take before it is answered with a 503.
+    #[arg(long, env = "BATON_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "BATON_BODY_LIMIT_BYTES", default_value_t = 1024 * 1024)]
+    pub body_limit_bytes: usize,
+}
+
+impl Serve {
+    /// Refuses an admin key too weak to guard every workspace.
+    pub fn validated_admin_key(&self) -> Result<Option<&str>, String> {
+        match self.admin_key.as_deref() {
+            None | Some("") => Ok(None),
+            Some(key)
+                if key.starts_with(crate::auth::ADMIN_PREFIX)
+                    && key.len() >= crate::auth::ADMIN_PREFIX.len() + 32 =>
+            {
+                Ok(Some(key))
+            }
+            Some(_) => Err("BATON_ADMIN_KEY must be `bt_admin_` followed by at least 32 characters; \
+                            generate one with `baton admin-key`"
+                .to_owned()),
+        }
+    }
+}

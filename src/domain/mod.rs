@@ -1,0 +1,4 @@
+//! Pure rules, no IO.
+
+pub mod conversation;
+pub mod validate;

@@ -1,0 +1,137 @@
+//! Field validation that collects every problem of a request, so one 422 names them all.
+
+use crate::error::{ApiError, FieldError};
+
+#[derive(Default)]
+pub struct Checker {
+    errors: Vec<FieldError>,
+}
+
+impl Checker {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn fail(&mut self, field: &str, message: impl Into<String>) {
+        self.errors.push(FieldError::new(field, message));
+    }
+
+    /// Trimmed text of 1..=max characters (control characters refused).
+    pub fn text(&mut self, field: &str, value: &str, max: usize) -> String {
+        let value = value.trim();
+        if value.is_empty() {
+            self.fail(field, "must not be empty");
+        } else if value.chars().count() > max {
+            self.fail(field, format!("must be at most {max} characters"));
+        } else if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+            self.fail(field, "must not contain control characters");
+        }
+        value.to_owned()
+    }
+
+    pub fn optional_text(&mut self, field: &str, value: Option<String>, max: usize) -> Option<String> {
+        value.map(|v| self.text(field, &v, max))
+    }
+
+    /// An email address, lower-cased (addresses are compared case-insensitively).
+    pub fn email(&mut self, field: &str, value: &str) -> String {
+        let value = value.trim().to_lowercase();
+        let valid = value.len() <= 254
+            && value.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty()
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+                    && !domain.contains('@')
+            })
+            && !value.chars().any(|c| c.is_whitespace() || c.is_control());
+        if !valid {
+            self.fail(field, "must be an email address such as june@example.com");
+        }
+        value
+    }
+
+    /// A phone number: digits with an optional leading `+` and common separators.
+    pub fn phone(&mut self, field: &str, value: &str) -> String {
+        let value = value.trim().to_owned();
+        let digits = value.chars().filter(char::is_ascii_digit).count();
+        let allowed = value
+            .chars()
+            .enumerate()
+            .all(|(i, c)| c.is_ascii_digit() || " -.()".contains(c) || (c == '+' && i == 0));
+        if !allowed || !(3..=20).contains(&digits) || value.len() > 32 {
+            self.fail(field, "must be a phone number such as +14155550100");
+        }
+        value
+    }
+
+    /// An absolute `http` or `https` URL.
+    pub fn url(&mut self, field: &str, value: &str) -> String {
+        let value = value.trim().to_owned();
+        match url::Url::parse(&value) {
+            Ok(url)
+                if matches!(url.scheme(), "http" | "https")
+                    && url.host().is_some()
+                    && value.len() <= 2048 => {}
+            _ => self.fail(field, "must be an absolute http(s) URL of at most 2048 characters"),
+        }
+        value
+    }
+
+    /// A colour as `#rrggbb`, lower-cased.
+    pub fn color(&mut self, field: &str, value: &str) -> String {
+        let value = value.trim().to_lowercase();
+        let hex =
+            value.strip_prefix('#').filter(|h| h.len() == 6 && h.chars().all(|c| c.is_ascii_hexdigit()));
+        if hex.is_none() {
+            self.fail(field, "must be a colour such as #1f9d55");
+        }
+        value
+    }
+
+    /// A JSON object of at most `max_keys` keys and `max_bytes` serialised.
+    pub fn object_size(
+        &mut self,
+        field: &str,
+        value: &serde_json::Map<String, serde_json::Value>,
+        max_keys: usize,
+        max_bytes: usize,
+    ) {
+        if value.len() > max_keys {
+            self.fail(field, format!("must have at most {max_keys} keys"));
+        } else if serde_json::to_vec(value).map_or(0, |v| v.len()) > max_bytes {
+            self.fail(field, format!("must be at most {max_bytes} bytes as JSON"));
+        }
+    }
+
+    pub fn finish(self) -> Result<(), ApiError> {
+        if self.errors.is_empty() { Ok(()) } else { Err(ApiError::validation(self.errors)) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn collects_every_error() {
+        let mut check = Checker::new();
+        check.text("name", "  ", 10);
+        check.email("email", "not-an-email");
+        check.phone("phone", "call me");
+        check.url("avatar_url", "ftp://x");
+        let error = check.finish().unwrap_err();
+        let fields: Vec<_> = error.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["name", "email", "phone", "avatar_url"]);
+    }
+
+    #[test]
+    fn normalises_valid_values() {
+        let mut check = Checker::new();
+        assert_eq!(check.email("email", " June@Example.COM "), "june@example.com");
+        assert_eq!(check.text("name", " June ", 10), "June");
+        assert_eq!(check.phone("phone", "+1 (415) 555-0100"), "+1 (415) 555-0100");
+        check.url("u", "https://example.com/a.png");
+        assert!(check.finish().is_ok());
+    }
+}

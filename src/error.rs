@@ -1,0 +1,310 @@
+//! One error type, one envelope (RFC 9457 problem details), one table of codes.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Every machine-readable error code the API can return.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    InvalidJson,
+    InvalidParameter,
+    InvalidHeader,
+    MissingApiKey,
+    InvalidApiKey,
+    ForbiddenForKey,
+    RouteNotFound,
+    WorkspaceNotFound,
+    ApiKeyNotFound,
+    ContactNotFound,
+    ChannelNotFound,
+    ConversationNotFound,
+    MessageNotFound,
+    NoteNotFound,
+    TagNotFound,
+    StateNotFound,
+    TagNameTaken,
+    StateNameTaken,
+    ContactBlocked,
+    MethodNotAllowed,
+    ConversationClosed,
+    ConversationInHumanMode,
+    InvalidStatusTransition,
+    FeedbackNotAllowed,
+    MessageDeleted,
+    ContactEmailTaken,
+    ContactExternalIdTaken,
+    IdempotencyKeyInUse,
+    PreconditionFailed,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationFailed,
+    IdempotencyKeyReused,
+    RateLimited,
+    InternalError,
+    DatabaseUnavailable,
+    RequestTimeout,
+}
+
+impl ErrorCode {
+    /// The one table: code → (status, stable code string, title).
+    pub fn describe(self) -> (StatusCode, &'static str, &'static str) {
+        use ErrorCode::*;
+        match self {
+            InvalidJson => (StatusCode::BAD_REQUEST, "invalid_json", "Malformed JSON body"),
+            InvalidParameter => (StatusCode::BAD_REQUEST, "invalid_parameter", "Invalid parameter"),
+            InvalidHeader => (StatusCode::BAD_REQUEST, "invalid_header", "Invalid header"),
+            MissingApiKey => (StatusCode::UNAUTHORIZED, "missing_api_key", "Missing API key"),
+            InvalidApiKey => (StatusCode::UNAUTHORIZED, "invalid_api_key", "Invalid API key"),
+            ForbiddenForKey => (StatusCode::FORBIDDEN, "forbidden_for_key", "Key lacks the scope"),
+            RouteNotFound => (StatusCode::NOT_FOUND, "route_not_found", "Route not found"),
+            WorkspaceNotFound => (StatusCode::NOT_FOUND, "workspace_not_found", "Workspace not found"),
+            ApiKeyNotFound => (StatusCode::NOT_FOUND, "api_key_not_found", "API key not found"),
+            ContactNotFound => (StatusCode::NOT_FOUND, "contact_not_found", "Contact not found"),
+            ChannelNotFound => (StatusCode::NOT_FOUND, "channel_not_found", "Channel not found"),
+            ConversationNotFound => {
+                (StatusCode::NOT_FOUND, "conversation_not_found", "Conversation not found")
+            }
+            MessageNotFound => (StatusCode::NOT_FOUND, "message_not_found", "Message not found"),
+            NoteNotFound => (StatusCode::NOT_FOUND, "note_not_found", "Note not found"),
+            TagNotFound => (StatusCode::NOT_FOUND, "tag_not_found", "Tag not found"),
+            StateNotFound => (StatusCode::NOT_FOUND, "state_not_found", "Conversation state not found"),
+            TagNameTaken => (StatusCode::CONFLICT, "tag_name_taken", "A tag with this name exists"),
+            StateNameTaken => (StatusCode::CONFLICT, "state_name_taken", "A state with this name exists"),
+            ContactBlocked => (StatusCode::FORBIDDEN, "contact_blocked", "Contact is blocked"),
+            ConversationClosed => (StatusCode::CONFLICT, "conversation_closed", "Conversation is closed"),
+            ConversationInHumanMode => {
+                (StatusCode::CONFLICT, "conversation_in_human_mode", "Conversation is not in AI mode")
+            }
+            InvalidStatusTransition => {
+                (StatusCode::CONFLICT, "invalid_status_transition", "Status cannot move that way")
+            }
+            FeedbackNotAllowed => {
+                (StatusCode::CONFLICT, "feedback_not_allowed", "Feedback is for AI messages")
+            }
+            MessageDeleted => (StatusCode::CONFLICT, "message_deleted", "Message was deleted"),
+            MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed"),
+            ContactEmailTaken => {
+                (StatusCode::CONFLICT, "contact_email_taken", "Contact email already in use")
+            }
+            ContactExternalIdTaken => {
+                (StatusCode::CONFLICT, "contact_external_id_taken", "Contact external id already in use")
+            }
+            IdempotencyKeyInUse => (
+                StatusCode::CONFLICT,
+                "idempotency_key_in_use",
+                "A request with this idempotency key is still running",
+            ),
+            PreconditionFailed => {
+                (StatusCode::PRECONDITION_FAILED, "precondition_failed", "Version mismatch")
+            }
+            PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "Request body too large"),
+            UnsupportedMediaType => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Unsupported content type")
+            }
+            ValidationFailed => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "Validation failed"),
+            IdempotencyKeyReused => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                "Idempotency key reused with a different request",
+            ),
+            RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate_limited", "Too many requests"),
+            InternalError => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "Internal server error"),
+            DatabaseUnavailable => {
+                (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", "Database unavailable")
+            }
+            RequestTimeout => (StatusCode::SERVICE_UNAVAILABLE, "request_timeout", "Request timed out"),
+        }
+    }
+}
+
+/// One invalid field of a request.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
+pub struct FieldError {
+    /// The field's path in the request, e.g. `email` or `contact.email`.
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { field: field.into(), message: message.into() }
+    }
+}
+
+/// An RFC 9457 problem details body.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    #[schema(example = "https://baton.dev/errors/contact_not_found")]
+    pub r#type: String,
+    pub title: String,
+    pub status: u16,
+    pub code: String,
+    pub detail: String,
+    pub request_id: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub detail: String,
+    pub errors: Vec<FieldError>,
+    /// Seconds for a `Retry-After` header (429).
+    pub retry_after: Option<u64>,
+    /// The cause of a 5xx, logged once at the edge and never shown to the client.
+    pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
+        Self { code, detail: detail.into(), errors: Vec::new(), retry_after: None, source: None }
+    }
+
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        let detail = match errors.as_slice() {
+            [one] => format!("{}: {}", one.field, one.message),
+            _ => format!("{} fields are invalid", errors.len()),
+        };
+        Self { errors, ..Self::new(ErrorCode::ValidationFailed, detail) }
+    }
+
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        Self::validation(vec![FieldError::new(field, message)])
+    }
+
+    pub fn internal(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        let mut error = Self::new(ErrorCode::InternalError, "The server failed to handle the request");
+        error.source = Some(source.into());
+        error
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.code.describe().0
+    }
+
+    pub fn problem(&self) -> Problem {
+        let (status, code, title) = self.code.describe();
+        Problem {
+            r#type: format!("https://baton.dev/errors/{code}"),
+            title: title.to_owned(),
+            status: status.as_u16(),
+            code: code.to_owned(),
+            detail: self.detail.clone(),
+            request_id: crate::http::request_id::current(),
+            errors: self.errors.clone(),
+        }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code.describe().1, self.detail)
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(error: sqlx::Error) -> Self {
+        match error {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                let mut api =
+                    Self::new(ErrorCode::DatabaseUnavailable, "The database is unavailable; retry shortly");
+                api.source = Some(Box::new(error));
+                api
+            }
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            match &self.source {
+                Some(source) => {
+                    tracing::error!(error.code = self.code.describe().1, error = %source, "request failed")
+                }
+                None => tracing::error!(error.code = self.code.describe().1, "request failed"),
+            }
+        }
+        let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
+        let mut response = (status, body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(error: crate::store::StoreError) -> Self {
+        use crate::store::StoreError;
+        match error {
+            StoreError::Database(error) => error.into(),
+            StoreError::VersionMismatch => Self::new(
+                ErrorCode::PreconditionFailed,
+                "The object changed since it was read; fetch it again and retry",
+            ),
+            StoreError::Conflict("email") => {
+                Self::new(ErrorCode::ContactEmailTaken, "Another contact in this workspace has this email")
+            }
+            StoreError::Conflict("external_id") => Self::new(
+                ErrorCode::ContactExternalIdTaken,
+                "Another contact in this workspace has this external_id",
+            ),
+            StoreError::Conflict("tag_name") => {
+                Self::new(ErrorCode::TagNameTaken, "Another tag in this workspace has this name")
+            }
+            StoreError::Conflict("state_name") => {
+                Self::new(ErrorCode::StateNameTaken, "Another state in this workspace has this name")
+            }
+            StoreError::Conflict(column) => Self::internal(format!("unmapped unique violation on {column}")),
+            StoreError::NotFound(what) => {
+                let code = match what {
+                    "conversation" => ErrorCode::ConversationNotFound,
+                    "message" => ErrorCode::MessageNotFound,
+                    "note" => ErrorCode::NoteNotFound,
+                    "contact" => ErrorCode::ContactNotFound,
+                    _ => ErrorCode::RouteNotFound,
+                };
+                Self::new(code, format!("No such {what} in this workspace"))
+            }
+            StoreError::InvalidReference(field) => Self::field(field, "names nothing in this workspace"),
+            StoreError::Refused(refusal) => refusal.into(),
+        }
+    }
+}
+
+impl From<crate::domain::conversation::Refusal> for ApiError {
+    fn from(refusal: crate::domain::conversation::Refusal) -> Self {
+        use crate::domain::conversation::Refusal;
+        match refusal {
+            Refusal::Closed => {
+                Self::new(ErrorCode::ConversationClosed, "The conversation is closed; start a new one")
+            }
+            Refusal::NotAiMode => Self::new(
+                ErrorCode::ConversationInHumanMode,
+                "AI messages are only accepted while the conversation is in `ai` mode",
+            ),
+            Refusal::ContactBlocked => Self::new(ErrorCode::ContactBlocked, "The contact is blocked"),
+            Refusal::SnoozeNeedsTime => {
+                Self::field("snoozed_until", "must be a time in the future to snooze")
+            }
+            Refusal::StatusBackwards => Self::new(
+                ErrorCode::InvalidStatusTransition,
+                "Message status only moves forward: sent → delivered → read, or failed",
+            ),
+            Refusal::FeedbackNotOnAgentMessage => {
+                Self::new(ErrorCode::FeedbackNotAllowed, "Feedback can only be given on AI agent messages")
+            }
+            Refusal::MessageDeleted => Self::new(ErrorCode::MessageDeleted, "The message was deleted"),
+        }
+    }
+}

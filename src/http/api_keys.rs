@@ -1,0 +1,128 @@
+//! `/v1/api-keys`: a workspace's server and client keys. The secret is in the create
+//! response only.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::caller::Server;
+use super::docs::{E, IdempotencyKey};
+use super::extract::{Json, PathId, Query};
+use super::list::{ListOut, PageQuery};
+use crate::app::AppState;
+use crate::auth::{self, KeyKind};
+use crate::clock::Timestamp;
+use crate::domain::validate::Checker;
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::store::ApiKeyRow;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKeyIn {
+    #[schema(example = "Help desk integration")]
+    pub name: String,
+    pub kind: ApiKeyKind,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ApiKeyKind {
+    /// Everything inside the workspace; keep it on servers.
+    Server,
+    /// Public, embeddable in a web page: only `/v1/widget/*`.
+    Client,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiKeyOut {
+    #[schema(value_type = String, example = "api_key")]
+    pub object: &'static str,
+    #[schema(example = "key_01JX3Q8ZK4V1M2N3P4Q5R6S7T8")]
+    pub id: String,
+    pub workspace_id: String,
+    pub name: String,
+    pub kind: ApiKeyKind,
+    /// The key's prefix and last four characters, to recognise it.
+    #[schema(example = "bt_sk_…x9Qz")]
+    pub redacted: String,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+    /// The secret, in the create response only. Store it now: it is never shown again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+impl ApiKeyOut {
+    pub fn from_row(row: ApiKeyRow, secret: Option<String>) -> Self {
+        let kind = if row.kind == "client" { ApiKeyKind::Client } else { ApiKeyKind::Server };
+        let prefix = if row.kind == "client" { auth::CLIENT_PREFIX } else { auth::SERVER_PREFIX };
+        ApiKeyOut {
+            object: "api_key",
+            id: row.id,
+            workspace_id: row.workspace_id,
+            name: row.name,
+            kind,
+            redacted: format!("{prefix}…{}", row.secret_hint),
+            created_at: Timestamp(row.created_at),
+            last_used_at: row.last_used_at.map(Timestamp),
+            secret,
+        }
+    }
+}
+
+/// Create a key. The response carries the secret, once.
+#[utoipa::path(post, path = "/v1/api-keys", tag = "api-keys", request_body = ApiKeyIn,
+    params(IdempotencyKey),
+    responses((status = 201, description = "Created; `secret` is shown only now", body = ApiKeyOut),
+        E<400>, E<401>, E<403>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
+    security(("server_key" = [])))]
+async fn create(
+    caller: Server,
+    State(state): State<AppState>,
+    Json(input): Json<ApiKeyIn>,
+) -> ApiResult<(StatusCode, axum::Json<ApiKeyOut>)> {
+    let mut check = Checker::new();
+    let name = check.text("name", &input.name, 200);
+    check.finish()?;
+    let kind = match input.kind {
+        ApiKeyKind::Server => KeyKind::Server,
+        ApiKeyKind::Client => KeyKind::Client,
+    };
+    let key = auth::generate_key(kind, &name);
+    let row = state.store.create_api_key(&caller.workspace, &key.record, state.clock.now_ms()).await?;
+    Ok((StatusCode::CREATED, axum::Json(ApiKeyOut::from_row(row, Some(key.secret)))))
+}
+
+/// List the workspace's live keys (never their secrets), newest first.
+#[utoipa::path(get, path = "/v1/api-keys", tag = "api-keys", params(PageQuery),
+    responses((status = 200, description = "A page of keys", body = ListOut<ApiKeyOut>),
+        E<400>, E<401>, E<403>, E<500>, E<503>),
+    security(("server_key" = [])))]
+async fn list(
+    caller: Server,
+    State(state): State<AppState>,
+    Query(page): Query<PageQuery>,
+) -> ApiResult<axum::Json<ListOut<ApiKeyOut>>> {
+    let rows = state.store.list_api_keys(&caller.workspace, &page.request(true)?).await?;
+    Ok(axum::Json(ListOut::from_page(rows, |row| ApiKeyOut::from_row(row, None))))
+}
+
+/// Revoke a key. It stops working at once.
+#[utoipa::path(delete, path = "/v1/api-keys/{id}", tag = "api-keys",
+    params(("id" = String, Path, description = "The key's id")),
+    responses((status = 204, description = "Revoked"), E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
+    security(("server_key" = [])))]
+async fn revoke(caller: Server, State(state): State<AppState>, PathId(id): PathId) -> ApiResult<StatusCode> {
+    if state.store.revoke_api_key(&caller.workspace, &id, state.clock.now_ms()).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::new(ErrorCode::ApiKeyNotFound, format!("No API key {id} in this workspace")))
+    }
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(create, list)).routes(routes!(revoke))
+}

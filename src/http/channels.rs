@@ -1,0 +1,252 @@
+//! `/v1/channels`: where conversations come from (website widget, WhatsApp, email, …).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::caller::Server;
+use super::docs::{E, IdempotencyKey, IfMatchHeader};
+use super::extract::{
+    FromQuery, IfMatch, Json, Patch, PathId, Query, QueryMap, Tagged, Versioned, update_optimistically,
+};
+use super::list::{ListOut, PageQuery};
+use crate::app::AppState;
+use crate::clock::Timestamp;
+use crate::domain::validate::Checker;
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::ids;
+use crate::store::{ChannelFilter, ChannelRow, NewChannel};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelType {
+    Widget,
+    Api,
+    Email,
+    Whatsapp,
+    Instagram,
+    Messenger,
+    Telegram,
+    Sms,
+    Voice,
+}
+
+const CHANNEL_TYPES: [&str; 9] =
+    ["widget", "api", "email", "whatsapp", "instagram", "messenger", "telegram", "sms", "voice"];
+
+impl ChannelType {
+    fn as_str(self) -> &'static str {
+        CHANNEL_TYPES[self as usize]
+    }
+    fn parse(text: &str) -> Self {
+        use ChannelType::*;
+        [Widget, Api, Email, Whatsapp, Instagram, Messenger, Telegram, Sms, Voice]
+            .into_iter()
+            .find(|t| t.as_str() == text)
+            .unwrap_or(Api)
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelIn {
+    pub r#type: ChannelType,
+    #[schema(example = "Website")]
+    pub name: String,
+    /// The AI agent that answers on this channel.
+    pub agent_id: Option<String>,
+    /// Replies in this channel's conversations are POSTed here, signed as webhooks are.
+    pub outbound_url: Option<String>,
+}
+
+/// Fields to change; `null` clears `agent_id` or `outbound_url`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelPatch {
+    pub r#type: Option<ChannelType>,
+    pub name: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub agent_id: Patch<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub outbound_url: Patch<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChannelOut {
+    #[schema(value_type = String, example = "channel")]
+    pub object: &'static str,
+    #[schema(example = "ch_01JX3Q8ZK4V1M2N3P4Q5R6S7T8")]
+    pub id: String,
+    pub r#type: ChannelType,
+    pub name: String,
+    pub agent_id: Option<String>,
+    pub outbound_url: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub version: i64,
+}
+
+impl ChannelOut {
+    fn from_row(row: ChannelRow) -> Self {
+        ChannelOut {
+            object: "channel",
+            id: row.id,
+            r#type: ChannelType::parse(&row.fields.kind),
+            name: row.fields.name,
+            agent_id: row.fields.agent_id,
+            outbound_url: row.fields.outbound_url,
+            created_at: Timestamp(row.created_at),
+            updated_at: Timestamp(row.updated_at),
+            version: row.version,
+        }
+    }
+}
+
+impl Versioned for ChannelOut {
+    fn version(&self) -> i64 {
+        self.version
+    }
+}
+
+/// Channel filters.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ChannelQuery {
+    /// Channel types (repeat the key or use a comma list).
+    pub r#type: Option<Vec<ChannelType>>,
+}
+
+impl FromQuery for ChannelQuery {
+    fn from_query(query: &mut QueryMap) -> Result<Self, ApiError> {
+        let kinds = query.enum_list("type", &CHANNEL_TYPES)?;
+        Ok(ChannelQuery { r#type: Some(kinds.iter().map(|k| ChannelType::parse(k)).collect()) })
+    }
+}
+
+fn checked(fields: NewChannel) -> ApiResult<NewChannel> {
+    let mut check = Checker::new();
+    let out = NewChannel {
+        kind: fields.kind,
+        name: check.text("name", &fields.name, 200),
+        agent_id: fields.agent_id,
+        outbound_url: fields.outbound_url.map(|u| check.url("outbound_url", &u)),
+    };
+    if let Some(agent_id) = &out.agent_id {
+        // AI agents arrive with the agents API; until then no agent id can exist.
+        check.fail("agent_id", format!("no agent {agent_id} in this workspace"));
+    }
+    check.finish()?;
+    Ok(out)
+}
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::new(ErrorCode::ChannelNotFound, format!("No channel {id} in this workspace"))
+}
+
+#[utoipa::path(post, path = "/v1/channels", tag = "channels", request_body = ChannelIn,
+    params(IdempotencyKey),
+    responses((status = 201, description = "Created", body = ChannelOut),
+        E<400>, E<401>, E<403>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
+    security(("server_key" = [])))]
+async fn create(
+    caller: Server,
+    State(state): State<AppState>,
+    Json(input): Json<ChannelIn>,
+) -> ApiResult<Tagged<ChannelOut>> {
+    let fields = checked(NewChannel {
+        kind: input.r#type.as_str().to_owned(),
+        name: input.name,
+        agent_id: input.agent_id,
+        outbound_url: input.outbound_url,
+    })?;
+    let now = state.clock.now_ms();
+    let row = state.store.create_channel(&caller.workspace, &ids::new_id("ch"), &fields, now).await?;
+    Ok(Tagged(StatusCode::CREATED, ChannelOut::from_row(row)))
+}
+
+/// List channels, newest first.
+#[utoipa::path(get, path = "/v1/channels", tag = "channels", params(PageQuery, ChannelQuery),
+    responses((status = 200, description = "A page of channels", body = ListOut<ChannelOut>),
+        E<400>, E<401>, E<403>, E<500>, E<503>),
+    security(("server_key" = [])))]
+async fn list(
+    caller: Server,
+    State(state): State<AppState>,
+    Query((page, filter)): Query<(PageQuery, ChannelQuery)>,
+) -> ApiResult<axum::Json<ListOut<ChannelOut>>> {
+    let kinds = filter.r#type.unwrap_or_default().into_iter().map(|t| t.as_str().to_owned()).collect();
+    let rows =
+        state.store.list_channels(&caller.workspace, &ChannelFilter { kinds }, &page.request(true)?).await?;
+    Ok(axum::Json(ListOut::from_page(rows, ChannelOut::from_row)))
+}
+
+#[utoipa::path(get, path = "/v1/channels/{id}", tag = "channels",
+    params(("id" = String, Path, description = "The channel's id")),
+    responses((status = 200, description = "The channel", body = ChannelOut),
+        E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
+    security(("server_key" = [])))]
+async fn get(
+    caller: Server,
+    State(state): State<AppState>,
+    PathId(id): PathId,
+) -> ApiResult<Tagged<ChannelOut>> {
+    let row = state.store.get_channel(&caller.workspace, &id).await?.ok_or_else(|| not_found(&id))?;
+    Ok(Tagged(StatusCode::OK, ChannelOut::from_row(row)))
+}
+
+/// Update a channel. Honours `If-Match`.
+#[utoipa::path(patch, path = "/v1/channels/{id}", tag = "channels", request_body = ChannelPatch,
+    params(("id" = String, Path, description = "The channel's id"), IfMatchHeader),
+    responses((status = 200, description = "Updated", body = ChannelOut),
+        E<400>, E<401>, E<403>, E<404>, E<412>, E<413>, E<415>, E<422>, E<500>, E<503>),
+    security(("server_key" = [])))]
+async fn update(
+    caller: Server,
+    State(state): State<AppState>,
+    PathId(id): PathId,
+    if_match: IfMatch,
+    Json(patch): Json<ChannelPatch>,
+) -> ApiResult<Tagged<ChannelOut>> {
+    let (store, ws) = (&state.store, &caller.workspace);
+    let row = update_optimistically(
+        &if_match,
+        |row: &ChannelRow| row.version,
+        || async { store.get_channel(ws, &id).await?.ok_or_else(|| not_found(&id)) },
+        |current| {
+            let now = state.clock.now_ms();
+            let (id, patch) = (&id, &patch);
+            async move {
+                let fields = checked(NewChannel {
+                    kind: patch.r#type.map_or(current.fields.kind, |t| t.as_str().to_owned()),
+                    name: patch.name.clone().unwrap_or(current.fields.name),
+                    agent_id: patch.agent_id.clone().apply(current.fields.agent_id),
+                    outbound_url: patch.outbound_url.clone().apply(current.fields.outbound_url),
+                })?;
+                Ok(store.update_channel(ws, id, &fields, current.version, now).await?)
+            }
+        },
+    )
+    .await?;
+    Ok(Tagged(StatusCode::OK, ChannelOut::from_row(row)))
+}
+
+#[utoipa::path(delete, path = "/v1/channels/{id}", tag = "channels",
+    params(("id" = String, Path, description = "The channel's id")),
+    responses((status = 204, description = "Deleted"), E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
+    security(("server_key" = [])))]
+async fn delete(caller: Server, State(state): State<AppState>, PathId(id): PathId) -> ApiResult<StatusCode> {
+    if state.store.delete_channel(&caller.workspace, &id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(not_found(&id))
+    }
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(create, list)).routes(routes!(get, update, delete))
+}

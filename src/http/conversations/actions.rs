@@ -1,0 +1,178 @@
+//! Conversation actions: status shortcuts, removal and restore, the timeline and transcript.
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{Server, transition};
+use crate::app::AppState;
+use crate::clock::Timestamp;
+use crate::domain::conversation::{SenderType, Status};
+use crate::error::ApiResult;
+use crate::http::docs::E;
+use crate::http::extract::{PathId, Query, Tagged};
+use crate::http::list::{ListOut, PageQuery};
+use crate::model::conversation::ConversationOut;
+use crate::model::event::EventOut;
+use crate::store::{EventFilter, MessageFilter, PageRequest, StoreError};
+
+/// Remove a conversation softly: hidden from lists until restored.
+#[utoipa::path(delete, path = "/v1/conversations/{id}", tag = "conversations",
+    params(("id" = String, Path, description = "The conversation's id")),
+    responses((status = 200, description = "Removed", body = ConversationOut),
+        E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
+    security(("server_key" = [])))]
+pub(super) async fn remove(
+    caller: Server,
+    State(state): State<AppState>,
+    PathId(id): PathId,
+) -> ApiResult<Tagged<ConversationOut>> {
+    transition(&state, &caller, &id, |row, _| Ok(row.set_removed(true))).await
+}
+
+#[utoipa::path(post, path = "/v1/conversations/{id}/restore", tag = "conversations",
+    params(("id" = String, Path, description = "The conversation's id")),
+    responses((status = 200, description = "Restored", body = ConversationOut),
+        E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
+    security(("server_key" = [])))]
+async fn restore(
+    caller: Server,
+    State(state): State<AppState>,
+    PathId(id): PathId,
+) -> ApiResult<Tagged<ConversationOut>> {
+    transition(&state, &caller, &id, |row, _| Ok(row.set_removed(false))).await
+}
+
+async fn set_status(
+    state: &AppState,
+    caller: &Server,
+    id: &str,
+    to: Status,
+) -> ApiResult<Tagged<ConversationOut>> {
+    transition(state, caller, id, |row, now| Ok(row.set_status(to, None, now)?)).await
+}
+
+/// Mark resolved.
+#[utoipa::path(post, path = "/v1/conversations/{id}/resolve", tag = "conversations",
+    params(("id" = String, Path, description = "The conversation's id")),
+    responses((status = 200, description = "Resolved", body = ConversationOut),
+        E<400>, E<401>, E<403>, E<404>, E<409>, E<500>, E<503>),
+    security(("server_key" = [])))]
+async fn resolve(
+    caller: Server,
+    State(state): State<AppState>,
+    PathId(id): PathId,
+) -> ApiResult<Tagged<ConversationOut>> {
+    set_status(&state, &caller, &id, Status::Resolved).await
+}
+
+/// Reopen (not a closed conversation: closed is final).
+#[utoipa::path(post, path = "/v1/conversations/{id}/reopen", tag = "conversations",
+    params(("id" = String, Path, description = "The conversation's id")),
+    responses((status = 200, description = "Open again", body = ConversationOut),
+        E<400>, E<401>, E<403>, E<404>, E<409>, E<500>, E<503>),
+    security(("server_key" = [])))]
+async fn reopen(
+    caller: Server,
+    State(state): State<AppState>,
+    PathId(id): PathId,
+) -> ApiResult<Tagged<ConversationOut>> {
+    set_status(&state, &caller, &id, Status::Open).await
+}
+
+/// Close for good: new messages are refused with 409 `conversation_closed`.
+#[utoipa::path(post, path = "/v1/conversations/{id}/close", tag = "conversations",
+    params(("id" = String, Path, description = "The conversation's id")),
+    responses((status = 200, description = "Closed", body = ConversationOut),
+        E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
+    security(("server_key" = [])))]
+async fn close(
+    caller: Server,
+    State(state): State<AppState>,
+    PathId(id): PathId,
+) -> ApiResult<Tagged<ConversationOut>> {
+    set_status(&state, &caller, &id, Status::Closed).await
+}
+
+/// The conversation's timeline: its events in order.
+#[utoipa::path(get, path = "/v1/conversations/{id}/events", tag = "conversations",
+    params(("id" = String, Path, description = "The conversation's id"), PageQuery),
+    responses((status = 200, description = "A page of events, oldest first", body = ListOut<EventOut>),
+        E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
+    security(("server_key" = [])))]
+async fn timeline(
+    caller: Server,
+    State(state): State<AppState>,
+    PathId(id): PathId,
+    Query(page): Query<PageQuery>,
+) -> ApiResult<axum::Json<ListOut<EventOut>>> {
+    state
+        .store
+        .get_conversation(&caller.workspace, &id)
+        .await?
+        .ok_or(StoreError::NotFound("conversation"))?;
+    let filter = EventFilter { conversation_id: Some(id), ..EventFilter::default() };
+    let rows = state.store.list_events(&caller.workspace, &filter, &page.request(false)?).await?;
+    Ok(axum::Json(ListOut::from_page(rows, EventOut::from)))
+}
+
+/// The conversation as plain text, one line per message.
+#[utoipa::path(get, path = "/v1/conversations/{id}/transcript", tag = "conversations",
+    params(("id" = String, Path, description = "The conversation's id")),
+    responses((status = 200, description = "Plain-text transcript", body = String, content_type = "text/plain"),
+        E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
+    security(("server_key" = [])))]
+async fn transcript(
+    caller: Server,
+    State(state): State<AppState>,
+    PathId(id): PathId,
+) -> ApiResult<impl IntoResponse> {
+    let ws = &caller.workspace;
+    let conversation =
+        state.store.get_conversation(ws, &id).await?.ok_or(StoreError::NotFound("conversation"))?;
+    let contact =
+        conversation.contact.name.clone().or(conversation.contact.email.clone()).unwrap_or("Contact".into());
+    let mut text = format!("Conversation #{}", conversation.number);
+    if let Some(title) = &conversation.title {
+        text.push_str(&format!(" — {title}"));
+    }
+    text.push('\n');
+    let mut page =
+        PageRequest { limit: 100, after: None, offset: None, include_total: false, descending: false };
+    loop {
+        let messages = state.store.list_messages(ws, &id, &MessageFilter::default(), &page).await?;
+        for m in &messages.items {
+            let who = match m.sender_type {
+                SenderType::Contact => contact.clone(),
+                SenderType::Agent => "AI agent".to_owned(),
+                SenderType::Human => m.sender_id.clone().unwrap_or("Agent".into()),
+                SenderType::System => "System".to_owned(),
+            };
+            let at = Timestamp(m.created_at).to_rfc3339();
+            let files: Vec<&str> = m.attachments.iter().map(|a| a.url.as_str()).collect();
+            let content = if files.is_empty() {
+                m.content.clone()
+            } else {
+                format!("{} [{}]", m.content, files.join(", "))
+            };
+            text.push_str(&format!("[{at}] {who}: {}\n", content.trim()));
+        }
+        match messages.next {
+            Some(next) => page.after = Some(next),
+            None => break,
+        }
+    }
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text))
+}
+
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(restore))
+        .routes(routes!(resolve))
+        .routes(routes!(reopen))
+        .routes(routes!(close))
+        .routes(routes!(timeline))
+        .routes(routes!(transcript))
+}

@@ -1,0 +1,122 @@
+//! `GET /v1/conversations` parameters: every filter and sort of the contract.
+
+use utoipa::IntoParams;
+
+use crate::clock::Timestamp;
+use crate::domain::conversation::{Mode, Priority, Status};
+use crate::error::ApiError;
+use crate::http::extract::{FromQuery, QueryMap, bad_param};
+use crate::store::{ConversationFilter, ConversationSort};
+
+/// Conversation filters and order. Array filters take repeated keys or comma lists.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[expect(dead_code, reason = "documents the parameters that ConversationListQuery parses")]
+pub struct ConversationQuery {
+    pub status: Option<Vec<Status>>,
+    pub mode: Option<Vec<Mode>>,
+    pub priority: Option<Vec<Priority>>,
+    pub channel_id: Option<Vec<String>>,
+    /// Channel types: widget, api, email, whatsapp, …
+    pub channel_type: Option<Vec<String>>,
+    pub agent_id: Option<Vec<String>>,
+    pub agent_version_id: Option<Vec<String>>,
+    pub contact_id: Option<Vec<String>>,
+    pub contact_email: Option<String>,
+    /// A member id, or `none` for unassigned conversations.
+    pub assignee_id: Option<String>,
+    pub team_id: Option<String>,
+    pub state_id: Option<String>,
+    /// Tag names (case-insensitive) or ids: conversations with any of them.
+    pub tag: Option<Vec<String>>,
+    /// Whether any AI message has feedback.
+    pub has_feedback: Option<bool>,
+    /// Include removed conversations.
+    pub include_removed: Option<bool>,
+    /// Full-text search (every word) over title, summary, contact name, email and phone, and
+    /// message content.
+    pub q: Option<String>,
+    #[param(format = DateTime)]
+    pub created_after: Option<String>,
+    #[param(format = DateTime)]
+    pub created_before: Option<String>,
+    #[param(format = DateTime)]
+    pub updated_after: Option<String>,
+    #[param(format = DateTime)]
+    pub updated_before: Option<String>,
+    #[param(format = DateTime)]
+    pub last_message_after: Option<String>,
+    #[param(format = DateTime)]
+    pub last_message_before: Option<String>,
+    /// `last_message_at` (default), `created_at`, `updated_at` or `priority`.
+    #[param(pattern = "^(last_message_at|created_at|updated_at|priority)$")]
+    pub sort: Option<String>,
+    /// `desc` (default) or `asc`.
+    #[param(pattern = "^(asc|desc)$")]
+    pub order: Option<String>,
+}
+
+/// The parsed parameters: the store's filter and whether the order is descending.
+pub struct ConversationListQuery {
+    pub filter: ConversationFilter,
+    pub descending: bool,
+}
+
+const CHANNEL_TYPES: [&str; 9] =
+    ["widget", "api", "email", "whatsapp", "instagram", "messenger", "telegram", "sms", "voice"];
+
+fn time(query: &mut QueryMap, name: &str) -> Result<Option<i64>, ApiError> {
+    query
+        .value(name)?
+        .map(|t| {
+            Timestamp::parse(&t).map(|t| t.0).ok_or_else(|| bad_param(name, "must be an RFC 3339 timestamp"))
+        })
+        .transpose()
+}
+
+impl FromQuery for ConversationListQuery {
+    fn from_query(q: &mut QueryMap) -> Result<Self, ApiError> {
+        let sort = match q.value("sort")?.as_deref() {
+            None | Some("last_message_at") => ConversationSort::LastMessageAt,
+            Some("created_at") => ConversationSort::CreatedAt,
+            Some("updated_at") => ConversationSort::UpdatedAt,
+            Some("priority") => ConversationSort::Priority,
+            Some(_) => {
+                return Err(bad_param("sort", "must be last_message_at, created_at, updated_at or priority"));
+            }
+        };
+        let descending = match q.value("order")?.as_deref() {
+            None | Some("desc") => true,
+            Some("asc") => false,
+            Some(_) => return Err(bad_param("order", "must be asc or desc")),
+        };
+        let filter = ConversationFilter {
+            statuses: q.enum_list("status", Status::ALL)?,
+            modes: q.enum_list("mode", Mode::ALL)?,
+            priorities: q.enum_list("priority", Priority::ALL)?,
+            channel_ids: q.list("channel_id"),
+            channel_types: q.enum_list("channel_type", &CHANNEL_TYPES)?,
+            agent_ids: q.list("agent_id"),
+            agent_version_ids: q.list("agent_version_id"),
+            contact_ids: q.list("contact_id"),
+            contact_email: q.string("contact_email")?.map(|e| e.trim().to_lowercase()),
+            assignee_id: q.string("assignee_id")?.map(|a| (a != "none").then_some(a)),
+            team_id: q.string("team_id")?,
+            state_id: q.string("state_id")?,
+            tags: q.list("tag"),
+            q: match q.string("q")? {
+                Some(text) if text.chars().count() > 200 => {
+                    return Err(bad_param("q", "must be at most 200 characters"));
+                }
+                other => other,
+            },
+            has_feedback: q.boolean("has_feedback")?,
+            include_removed: q.boolean("include_removed")?.unwrap_or(false),
+            created: (time(q, "created_after")?, time(q, "created_before")?),
+            updated: (time(q, "updated_after")?, time(q, "updated_before")?),
+            last_message: (time(q, "last_message_after")?, time(q, "last_message_before")?),
+            sort,
+        };
+        Ok(ConversationListQuery { filter, descending })
+    }
+}

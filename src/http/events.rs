@@ -1,0 +1,90 @@
+//! `GET /v1/events`: the event log, which is also the audit log.
+
+use axum::extract::State;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::caller::Server;
+use super::docs::E;
+use super::extract::{FromQuery, Query, QueryMap, bad_param};
+use super::list::{ListOut, PageQuery};
+use crate::app::AppState;
+use crate::error::{ApiError, ApiResult};
+use crate::model::event::EventOut;
+use crate::store::EventFilter;
+
+pub const EVENT_TYPES: &[&str] = &[
+    "conversation.created",
+    "conversation.updated",
+    "conversation.status_changed",
+    "conversation.assigned",
+    "conversation.removed",
+    "conversation.restored",
+    "conversation.tags_changed",
+    "conversation.handoff_requested",
+    "conversation.handoff_started",
+    "conversation.handoff_completed",
+    "message.created",
+    "message.updated",
+    "message.deleted",
+    "note.created",
+    "note.updated",
+    "note.deleted",
+    "contact.created",
+    "contact.updated",
+    "contact.deleted",
+    "ticket.created",
+    "ticket.updated",
+    "ai_response.failed",
+];
+
+/// Event log filters.
+#[derive(Debug, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EventQuery {
+    /// Only events after this event id (resume where you left off).
+    pub after: Option<String>,
+    /// Event types (repeat the key or use a comma list).
+    pub r#type: Option<Vec<String>>,
+    pub conversation_id: Option<String>,
+}
+
+impl FromQuery for EventQuery {
+    fn from_query(q: &mut QueryMap) -> Result<Self, ApiError> {
+        Ok(EventQuery {
+            after: q.string("after")?,
+            r#type: Some(q.enum_list("type", EVENT_TYPES)?),
+            conversation_id: q.string("conversation_id")?,
+        })
+    }
+}
+
+/// The event log, oldest first.
+#[utoipa::path(get, path = "/v1/events", tag = "events", params(PageQuery, EventQuery),
+    responses((status = 200, description = "A page of events", body = ListOut<EventOut>),
+        E<400>, E<401>, E<403>, E<500>, E<503>),
+    security(("server_key" = [])))]
+async fn list(
+    caller: Server,
+    State(state): State<AppState>,
+    Query((page, query)): Query<(PageQuery, EventQuery)>,
+) -> ApiResult<axum::Json<ListOut<EventOut>>> {
+    let mut request = page.request(false)?;
+    if let Some(after) = &query.after {
+        if request.after.is_some() {
+            return Err(bad_param("after", "cannot be combined with cursor"));
+        }
+        let position = state.store.event_position(&caller.workspace, after).await?;
+        let position = position.ok_or_else(|| bad_param("after", "names no event in this workspace"))?;
+        request.after = Some((position, after.clone()));
+    }
+    let filter =
+        EventFilter { kinds: query.r#type.unwrap_or_default(), conversation_id: query.conversation_id };
+    let rows = state.store.list_events(&caller.workspace, &filter, &request).await?;
+    Ok(axum::Json(ListOut::from_page(rows, EventOut::from)))
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list))
+}

@@ -1,0 +1,110 @@
+//! Middleware every API request passes: authentication, the request timeout, and turning
+//! unrouted requests and panics into problem+json.
+
+use std::any::Any;
+use std::time::Duration;
+
+use axum::extract::{Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::app::AppState;
+use crate::auth;
+use crate::error::{ApiError, ErrorCode};
+
+/// Resolves `Authorization: Bearer …` into a [`auth::Caller`] in the request extensions.
+/// No header passes through (the route's extractor decides whether that is a 401); a
+/// malformed or unknown key is a 401 here.
+pub async fn authenticate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let Some(value) = request.headers().get(header::AUTHORIZATION) else {
+        return next.run(request).await;
+    };
+    let token = value.to_str().ok().and_then(|v| {
+        let (scheme, token) = v.split_once(' ')?;
+        scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
+    });
+    let Some(token) = token else {
+        return ApiError::new(ErrorCode::InvalidApiKey, "Use `Authorization: Bearer <key>`").into_response();
+    };
+    let now = state.clock.now_ms();
+    match auth::authenticate(&state.store, state.settings.admin_key_hash.as_deref(), &token, now).await {
+        Ok(caller) => {
+            request.extensions_mut().insert(caller);
+            next.run(request).await
+        }
+        Err(error) => error.into_response(),
+    }
+}
+
+/// Bounds the time a request may take; the client gets a 503 problem, never a hang.
+pub async fn timeout(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            ApiError::new(ErrorCode::RequestTimeout, "The request took too long; retry it").into_response()
+        }
+    }
+}
+
+pub async fn route_not_found(request: Request) -> ApiError {
+    ApiError::new(ErrorCode::RouteNotFound, format!("No route {} {}", request.method(), request.uri().path()))
+}
+
+pub async fn method_not_allowed(request: Request) -> ApiError {
+    ApiError::new(
+        ErrorCode::MethodNotAllowed,
+        format!("{} is not allowed on {}", request.method(), request.uri().path()),
+    )
+}
+
+pub fn panic_to_problem(panic: Box<dyn Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_else(|| "unknown panic".to_owned());
+    ApiError::internal(format!("handler panicked: {message}")).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::Router;
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use axum::middleware::from_fn_with_state;
+    use axum::routing::get;
+    use tower::ServiceExt;
+    use tower_http::catch_panic::CatchPanicLayer;
+
+    use super::*;
+
+    async fn problem_code(router: Router, path: &str) -> (StatusCode, serde_json::Value) {
+        let response = router.oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap();
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_request_that_never_finishes_gets_a_503() {
+        let router = Router::new()
+            .route("/hang", get(std::future::pending::<&'static str>))
+            .layer(from_fn_with_state(Duration::from_millis(10), timeout));
+        let (status, body) = problem_code(router, "/hang").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(body["code"], "request_timeout");
+    }
+
+    #[tokio::test]
+    async fn a_panic_is_a_500_that_shows_nothing_internal() {
+        async fn boom() -> &'static str {
+            panic!("secret internal detail")
+        }
+        let router = Router::new().route("/boom", get(boom)).layer(CatchPanicLayer::custom(panic_to_problem));
+        let (status, body) = problem_code(router, "/boom").await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(body["code"], "internal_error");
+        assert!(!body.to_string().contains("secret"));
+    }
+}

@@ -1,0 +1,119 @@
+//! The HTTP API: one file per resource, assembled here with the cross-cutting layers.
+
+mod api_keys;
+mod caller;
+mod channels;
+mod contacts;
+mod conversations;
+mod docs;
+mod events;
+pub mod extract;
+mod guard;
+pub mod idempotency;
+mod list;
+mod me;
+mod messages;
+pub mod metrics;
+mod notes;
+mod ops;
+pub mod request_id;
+mod states;
+mod tags;
+mod workspaces;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware::{from_fn, from_fn_with_state};
+use tower_http::catch_panic::CatchPanicLayer;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::app::AppState;
+use crate::error::{FieldError, Problem};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Baton API",
+        description = "The self-hostable backend for AI-assisted customer support: conversations, \
+                       messages, handoff between AI and human agents, webhooks and live events.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+    ),
+    components(schemas(Problem, FieldError)),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "workspaces", description = "Tenants (admin key)"),
+        (name = "me", description = "The caller"),
+        (name = "api-keys", description = "Server and client keys"),
+        (name = "contacts", description = "The customers who write in"),
+        (name = "channels", description = "Where conversations come from"),
+        (name = "conversations", description = "Threads between a contact and the AI or human agents"),
+        (name = "messages", description = "The messages of a conversation"),
+        (name = "events", description = "The event log"),
+        (name = "notes", description = "Internal notes on conversations"),
+        (name = "tags", description = "The workspace's tag palette"),
+        (name = "conversation-states", description = "Custom workflow states"),
+        (name = "operations", description = "Health, readiness and metrics"),
+    )
+)]
+struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        for (name, prefix) in [("admin_key", "bt_admin_"), ("server_key", "bt_sk_"), ("client_key", "bt_pk_")]
+        {
+            let mut scheme = Http::new(HttpAuthScheme::Bearer);
+            scheme.description = Some(format!("`Authorization: Bearer {prefix}…`"));
+            components.add_security_scheme(name, SecurityScheme::Http(scheme));
+        }
+    }
+}
+
+fn v1() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(workspaces::router())
+        .merge(me::router())
+        .merge(api_keys::router())
+        .merge(contacts::router())
+        .merge(channels::router())
+        .merge(conversations::router())
+        .merge(messages::router())
+        .merge(events::router())
+        .merge(notes::router())
+        .merge(tags::router())
+        .merge(states::router())
+}
+
+/// The OpenAPI document, as served at `/openapi.json` and committed as `openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, mut spec) = v1().split_for_parts();
+    spec.merge(ops::router().split_for_parts().1);
+    spec
+}
+
+pub fn router(state: AppState) -> Router {
+    let (api, mut spec) = v1().split_for_parts();
+    let (ops, ops_spec) = ops::router().split_for_parts();
+    spec.merge(ops_spec);
+    let api = api
+        .layer(from_fn_with_state(state.clone(), idempotency::middleware))
+        .layer(from_fn_with_state(state.clone(), guard::authenticate));
+    Router::new()
+        .merge(api)
+        .merge(ops)
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", spec))
+        .route_layer(from_fn(metrics::mark_route))
+        .fallback(guard::route_not_found)
+        .method_not_allowed_fallback(guard::method_not_allowed)
+        .layer(DefaultBodyLimit::max(state.settings.body_limit))
+        .layer(from_fn_with_state(state.settings.request_timeout, guard::timeout))
+        .layer(CatchPanicLayer::custom(guard::panic_to_problem))
+        .layer(from_fn_with_state(state.clone(), metrics::record))
+        .layer(from_fn(request_id::middleware))
+        .with_state(state)
+}

@@ -1,0 +1,13 @@
+//! Baton: the self-hostable backend for AI-assisted customer support.
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod ids;
+pub mod model;
+pub mod store;

@@ -1,0 +1,157 @@
+use serde::Serialize;
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+use crate::clock::Timestamp;
+use crate::domain::conversation::{Mode, Priority, SenderType, Status};
+use crate::store::{ConversationRow, MessageSummary};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChannelSummary {
+    pub id: String,
+    #[schema(example = "widget")]
+    pub r#type: String,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactSummary {
+    pub id: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub external_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HandoffOut {
+    pub requested_at: Option<Timestamp>,
+    /// `contact`, `agent`, `member`, `api_key` or `system`.
+    pub requested_by: Option<String>,
+    pub reason: Option<String>,
+    pub started_at: Option<Timestamp>,
+    pub member_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageSummaryOut {
+    pub id: String,
+    pub preview: String,
+    pub sender_type: SenderType,
+    pub created_at: Timestamp,
+}
+
+impl MessageSummaryOut {
+    fn from(summary: &MessageSummary) -> Self {
+        MessageSummaryOut {
+            id: summary.id.clone(),
+            preview: summary.preview.clone(),
+            sender_type: summary.sender_type,
+            created_at: Timestamp(summary.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConversationOut {
+    #[schema(value_type = String, example = "conversation")]
+    pub object: &'static str,
+    #[schema(example = "conv_01JX3Q8ZK4V1M2N3P4Q5R6S7T8")]
+    pub id: String,
+    /// Per-workspace number, without gaps.
+    pub number: i64,
+    pub title: Option<String>,
+    pub status: Status,
+    pub mode: Mode,
+    pub priority: Priority,
+    pub channel: Option<ChannelSummary>,
+    pub contact: ContactSummary,
+    /// The AI agent that answers (with the agents API).
+    #[schema(value_type = Option<Object>)]
+    pub agent: Option<Value>,
+    pub assignee_id: Option<String>,
+    pub team_id: Option<String>,
+    pub state_id: Option<String>,
+    pub tags: Vec<String>,
+    pub summary: Option<String>,
+    pub context: Option<String>,
+    pub sentiment_score: Option<i64>,
+    pub rating: Option<i64>,
+    pub custom_data: Map<String, Value>,
+    pub handoff: HandoffOut,
+    pub last_message: Option<MessageSummaryOut>,
+    pub previous_message: Option<MessageSummaryOut>,
+    pub message_count: i64,
+    pub unread_count: i64,
+    #[schema(value_type = Option<Object>)]
+    pub ticket: Option<Value>,
+    pub first_response_at: Option<Timestamp>,
+    pub human_started_at: Option<Timestamp>,
+    pub snoozed_until: Option<Timestamp>,
+    pub resolved_at: Option<Timestamp>,
+    pub closed_at: Option<Timestamp>,
+    pub removed: bool,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub last_message_at: Timestamp,
+    pub version: i64,
+}
+
+impl From<&ConversationRow> for ConversationOut {
+    fn from(row: &ConversationRow) -> Self {
+        let ts = |t: Option<i64>| t.map(Timestamp);
+        ConversationOut {
+            object: "conversation",
+            id: row.id.clone(),
+            number: row.number,
+            title: row.title.clone(),
+            status: row.status,
+            mode: row.mode,
+            priority: row.priority,
+            channel: row.channel.as_ref().map(|c| ChannelSummary {
+                id: c.id.clone(),
+                r#type: c.kind.clone(),
+                name: c.name.clone(),
+            }),
+            contact: ContactSummary {
+                id: row.contact.id.clone(),
+                name: row.contact.name.clone(),
+                email: row.contact.email.clone(),
+                phone: row.contact.phone.clone(),
+                external_id: row.contact.external_id.clone(),
+            },
+            agent: None,
+            assignee_id: row.assignee_id.clone(),
+            team_id: row.team_id.clone(),
+            state_id: row.state_id.clone(),
+            tags: row.tags.clone(),
+            summary: row.summary.clone(),
+            context: row.context.clone(),
+            sentiment_score: row.sentiment_score,
+            rating: row.rating,
+            custom_data: row.custom_data.clone(),
+            handoff: HandoffOut {
+                requested_at: ts(row.handoff.requested_at),
+                requested_by: row.handoff.requested_by.clone(),
+                reason: row.handoff.reason.clone(),
+                started_at: ts(row.handoff.started_at),
+                member_id: row.handoff.member_id.clone(),
+            },
+            last_message: row.last_message.as_ref().map(MessageSummaryOut::from),
+            previous_message: row.previous_message.as_ref().map(MessageSummaryOut::from),
+            message_count: row.message_count,
+            unread_count: row.unread_count,
+            ticket: None,
+            first_response_at: ts(row.first_response_at),
+            human_started_at: ts(row.human_started_at),
+            snoozed_until: ts(row.snoozed_until),
+            resolved_at: ts(row.resolved_at),
+            closed_at: ts(row.closed_at),
+            removed: row.removed,
+            created_at: Timestamp(row.created_at),
+            updated_at: Timestamp(row.updated_at),
+            last_message_at: Timestamp(row.last_message_at),
+            version: row.version,
+        }
+    }
+}

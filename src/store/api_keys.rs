@@ -1,0 +1,169 @@
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::sql::{ListQuery, Page, PageRequest, Sql};
+use super::{Store, StoreError, WorkspaceId};
+
+/// A key about to be stored: only its hash and a short hint of the secret are kept.
+#[derive(Debug, Clone)]
+pub struct NewApiKey {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub secret_hash: String,
+    pub secret_hint: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiKeyRow {
+    pub id: String,
+    pub workspace_id: String,
+    pub name: String,
+    pub kind: String,
+    pub secret_hint: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+/// What authentication needs to know about a presented key.
+#[derive(Debug, Clone)]
+pub struct KeyLookup {
+    pub key_id: String,
+    pub workspace_id: WorkspaceId,
+    pub kind: String,
+    pub secret_hash: String,
+    pub last_used_at: Option<i64>,
+}
+
+macro_rules! api_key_columns {
+    () => {
+        "id, workspace_id, name, kind, secret_hint, created_at, last_used_at"
+    };
+}
+
+fn map(row: &AnyRow) -> Result<ApiKeyRow, sqlx::Error> {
+    Ok(ApiKeyRow {
+        id: row.try_get("id")?,
+        workspace_id: row.try_get("workspace_id")?,
+        name: row.try_get("name")?,
+        kind: row.try_get("kind")?,
+        secret_hint: row.try_get("secret_hint")?,
+        created_at: row.try_get("created_at")?,
+        last_used_at: row.try_get("last_used_at")?,
+    })
+}
+
+pub(super) async fn insert(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    ws: &WorkspaceId,
+    key: &NewApiKey,
+    now: i64,
+) -> Result<ApiKeyRow, StoreError> {
+    let row = sqlx::query(concat!(
+        "INSERT INTO api_keys (id, workspace_id, name, kind, secret_hash, secret_hint, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ",
+        api_key_columns!()
+    ))
+    .bind(key.id.clone())
+    .bind(ws.as_str().to_owned())
+    .bind(key.name.clone())
+    .bind(key.kind.clone())
+    .bind(key.secret_hash.clone())
+    .bind(key.secret_hint.clone())
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(map(&row)?)
+}
+
+impl Store {
+    pub async fn create_api_key(
+        &self,
+        ws: &WorkspaceId,
+        key: &NewApiKey,
+        now: i64,
+    ) -> Result<ApiKeyRow, StoreError> {
+        let mut tx = self.writer().begin().await?;
+        let row = insert(&mut tx, ws, key, now).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// Finds a live key by the hash of its secret. The one lookup not scoped by workspace:
+    /// it is how a request learns its workspace.
+    pub async fn find_key_by_hash(&self, secret_hash: &str) -> Result<Option<KeyLookup>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, workspace_id, kind, secret_hash, last_used_at FROM api_keys \
+             WHERE secret_hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(secret_hash.to_owned())
+        .fetch_optional(self.reader())
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(KeyLookup {
+            key_id: row.try_get("id")?,
+            workspace_id: WorkspaceId::trusted(row.try_get::<String, _>("workspace_id")?),
+            kind: row.try_get("kind")?,
+            secret_hash: row.try_get("secret_hash")?,
+            last_used_at: row.try_get("last_used_at")?,
+        }))
+    }
+
+    pub async fn touch_api_key(&self, ws: &WorkspaceId, id: &str, now: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE workspace_id = $2 AND id = $3")
+            .bind(now)
+            .bind(ws.as_str().to_owned())
+            .bind(id.to_owned())
+            .execute(self.writer())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn get_api_key(&self, ws: &WorkspaceId, id: &str) -> Result<Option<ApiKeyRow>, StoreError> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            api_key_columns!(),
+            " FROM api_keys WHERE workspace_id = $1 AND id = $2 AND revoked_at IS NULL"
+        ))
+        .bind(ws.as_str().to_owned())
+        .bind(id.to_owned())
+        .fetch_optional(self.reader())
+        .await?;
+        Ok(row.as_ref().map(map).transpose()?)
+    }
+
+    pub async fn list_api_keys(
+        &self,
+        ws: &WorkspaceId,
+        page: &PageRequest,
+    ) -> Result<Page<ApiKeyRow>, StoreError> {
+        let filters = |sql: &mut Sql| {
+            sql.push(" WHERE workspace_id = ").bind(ws.as_str().to_owned());
+            sql.push(" AND revoked_at IS NULL");
+        };
+        ListQuery {
+            store: self,
+            select: concat!("SELECT ", api_key_columns!(), " FROM api_keys"),
+            sort_column: "created_at",
+            id_column: "id",
+            filters: &filters,
+            map,
+            key: |k| (k.created_at, k.id.clone()),
+        }
+        .fetch(page)
+        .await
+    }
+
+    /// Revokes a key; it stops working at once. False when there is no such live key.
+    pub async fn revoke_api_key(&self, ws: &WorkspaceId, id: &str, now: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE api_keys SET revoked_at = $1 WHERE workspace_id = $2 AND id = $3 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(ws.as_str().to_owned())
+        .bind(id.to_owned())
+        .execute(self.writer())
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+}

@@ -1,0 +1,146 @@
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::sql::{ListQuery, Page, PageRequest, Sql};
+use super::{Store, StoreError, WorkspaceId};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewChannel {
+    pub kind: String,
+    pub name: String,
+    pub agent_id: Option<String>,
+    pub outbound_url: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ChannelRow {
+    pub id: String,
+    pub fields: NewChannel,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ChannelFilter {
+    pub kinds: Vec<String>,
+}
+
+macro_rules! channel_columns {
+    () => {
+        "id, type, name, agent_id, outbound_url, created_at, updated_at, version"
+    };
+}
+
+fn map(row: &AnyRow) -> Result<ChannelRow, sqlx::Error> {
+    Ok(ChannelRow {
+        id: row.try_get("id")?,
+        fields: NewChannel {
+            kind: row.try_get("type")?,
+            name: row.try_get("name")?,
+            agent_id: row.try_get("agent_id")?,
+            outbound_url: row.try_get("outbound_url")?,
+        },
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+        version: row.try_get("version")?,
+    })
+}
+
+impl Store {
+    pub async fn create_channel(
+        &self,
+        ws: &WorkspaceId,
+        id: &str,
+        fields: &NewChannel,
+        now: i64,
+    ) -> Result<ChannelRow, StoreError> {
+        let row = sqlx::query(concat!(
+            "INSERT INTO channels (id, workspace_id, type, name, agent_id, outbound_url, created_at, \
+             updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, 1) RETURNING ",
+            channel_columns!()
+        ))
+        .bind(id.to_owned())
+        .bind(ws.as_str().to_owned())
+        .bind(fields.kind.clone())
+        .bind(fields.name.clone())
+        .bind(fields.agent_id.clone())
+        .bind(fields.outbound_url.clone())
+        .bind(now)
+        .fetch_one(self.writer())
+        .await?;
+        Ok(map(&row)?)
+    }
+
+    pub async fn get_channel(&self, ws: &WorkspaceId, id: &str) -> Result<Option<ChannelRow>, StoreError> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            channel_columns!(),
+            " FROM channels WHERE workspace_id = $1 AND id = $2"
+        ))
+        .bind(ws.as_str().to_owned())
+        .bind(id.to_owned())
+        .fetch_optional(self.reader())
+        .await?;
+        Ok(row.as_ref().map(map).transpose()?)
+    }
+
+    pub async fn list_channels(
+        &self,
+        ws: &WorkspaceId,
+        filter: &ChannelFilter,
+        page: &PageRequest,
+    ) -> Result<Page<ChannelRow>, StoreError> {
+        let filters = |sql: &mut Sql| {
+            sql.push(" WHERE workspace_id = ").bind(ws.as_str().to_owned());
+            sql.any_of("type", &filter.kinds);
+        };
+        ListQuery {
+            store: self,
+            select: concat!("SELECT ", channel_columns!(), " FROM channels"),
+            sort_column: "created_at",
+            id_column: "id",
+            filters: &filters,
+            map,
+            key: |c| (c.created_at, c.id.clone()),
+        }
+        .fetch(page)
+        .await
+    }
+
+    pub async fn update_channel(
+        &self,
+        ws: &WorkspaceId,
+        id: &str,
+        fields: &NewChannel,
+        expected_version: i64,
+        now: i64,
+    ) -> Result<ChannelRow, StoreError> {
+        let row = sqlx::query(concat!(
+            "UPDATE channels SET type = $1, name = $2, agent_id = $3, outbound_url = $4, updated_at = \
+             $5, version = version + 1 WHERE workspace_id = $6 AND id = $7 AND version = $8 RETURNING \
+             ",
+            channel_columns!()
+        ))
+        .bind(fields.kind.clone())
+        .bind(fields.name.clone())
+        .bind(fields.agent_id.clone())
+        .bind(fields.outbound_url.clone())
+        .bind(now)
+        .bind(ws.as_str().to_owned())
+        .bind(id.to_owned())
+        .bind(expected_version)
+        .fetch_optional(self.writer())
+        .await?;
+        row.as_ref().map(map).transpose()?.ok_or(StoreError::VersionMismatch)
+    }
+
+    pub async fn delete_channel(&self, ws: &WorkspaceId, id: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM channels WHERE workspace_id = $1 AND id = $2")
+            .bind(ws.as_str().to_owned())
+            .bind(id.to_owned())
+            .execute(self.writer())
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+}

@@ -1,0 +1,148 @@
+//! Creating a conversation: its contact (looked up or created), its number, its first message.
+
+use serde_json::{Map, Value, json};
+use sqlx::AnyConnection;
+
+use super::{ConversationRow, load_for_update, snapshot};
+use crate::domain::conversation::Priority;
+use crate::store::contacts::NewContact;
+use crate::store::events::{self, Actor, Subject};
+use crate::store::{Store, StoreError, WorkspaceId};
+
+/// How a new conversation names its contact.
+#[derive(Debug, Clone)]
+pub enum ContactSpec {
+    Id(String),
+    /// Looked up by email, then external id; created when neither matches.
+    Lookup(NewContact),
+}
+
+#[derive(Debug, Clone)]
+pub struct NewConversation {
+    pub contact: ContactSpec,
+    pub channel_id: Option<String>,
+    pub title: Option<String>,
+    pub context: Option<String>,
+    pub priority: Priority,
+    pub custom_data: Map<String, Value>,
+    pub state_id: Option<String>,
+    /// A first message `(id, message)`, posted in the same transaction.
+    pub first_message: Option<(String, crate::store::messages::NewMessage)>,
+}
+
+async fn next_number(conn: &mut AnyConnection, ws: &WorkspaceId) -> Result<i64, StoreError> {
+    let value: i64 = sqlx::query_scalar(
+        "INSERT INTO workspace_counters (workspace_id, name, value) VALUES ($1, 'conversation', 1) \
+         ON CONFLICT (workspace_id, name) DO UPDATE SET value = workspace_counters.value + 1 RETURNING value",
+    )
+    .bind(ws.as_str().to_owned())
+    .fetch_one(conn)
+    .await?;
+    Ok(value)
+}
+
+/// Finds or creates the contact a new conversation names; appends `contact.created`.
+async fn resolve_contact(
+    conn: &mut AnyConnection,
+    ws: &WorkspaceId,
+    spec: &ContactSpec,
+    actor: &Actor,
+    now: i64,
+) -> Result<String, StoreError> {
+    let find = |column: &'static str, value: String| {
+        let sql = match column {
+            "email" => "SELECT id FROM contacts WHERE workspace_id = $1 AND email = $2",
+            _ => "SELECT id FROM contacts WHERE workspace_id = $1 AND external_id = $2",
+        };
+        sqlx::query_scalar::<_, String>(sql).bind(ws.as_str().to_owned()).bind(value)
+    };
+    match spec {
+        ContactSpec::Id(id) => {
+            let found: Option<String> =
+                sqlx::query_scalar("SELECT id FROM contacts WHERE workspace_id = $1 AND id = $2")
+                    .bind(ws.as_str().to_owned())
+                    .bind(id.clone())
+                    .fetch_optional(&mut *conn)
+                    .await?;
+            found.ok_or(StoreError::InvalidReference("contact_id"))
+        }
+        ContactSpec::Lookup(fields) => {
+            if let Some(email) = &fields.email
+                && let Some(id) = find("email", email.clone()).fetch_optional(&mut *conn).await?
+            {
+                return Ok(id);
+            }
+            if let Some(external_id) = &fields.external_id
+                && let Some(id) = find("external_id", external_id.clone()).fetch_optional(&mut *conn).await?
+            {
+                return Ok(id);
+            }
+            let id = crate::ids::new_id("ct");
+            let row = crate::store::contacts::insert(conn, ws, &id, fields, now).await?;
+            let data = json!({"contact": crate::model::contact::ContactOut::from_row(row)});
+            events::append(conn, ws, "contact.created", Subject::contact(&id), actor, data, now).await?;
+            Ok(id)
+        }
+    }
+}
+
+impl Store {
+    /// Creates a conversation (and its contact, when looked up and missing). Without an AI
+    /// agent to answer, it starts waiting for a human.
+    pub async fn create_conversation(
+        &self,
+        ws: &WorkspaceId,
+        id: &str,
+        input: &NewConversation,
+        actor: &Actor,
+        now: i64,
+    ) -> Result<ConversationRow, StoreError> {
+        let mut tx = self.writer().begin().await?;
+        let contact_id = resolve_contact(&mut tx, ws, &input.contact, actor, now).await?;
+        if let Some(channel_id) = &input.channel_id {
+            let found: Option<String> =
+                sqlx::query_scalar("SELECT id FROM channels WHERE workspace_id = $1 AND id = $2")
+                    .bind(ws.as_str().to_owned())
+                    .bind(channel_id.clone())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            found.ok_or(StoreError::InvalidReference("channel_id"))?;
+        }
+        let number = next_number(&mut tx, ws).await?;
+        sqlx::query(
+            "INSERT INTO conversations (id, workspace_id, number, title, status, mode, priority, priority_rank, \
+             channel_id, contact_id, context, custom_data, handoff_requested_at, handoff_requested_by, \
+             handoff_reason, last_message_at, created_at, updated_at, version, state_id) \
+             VALUES ($1, $2, $3, $4, 'open', 'handoff_requested', $5, $6, $7, $8, $9, $10, $11, 'system', \
+             'No AI agent is configured to answer', $11, $11, $11, 1, $12)",
+        )
+        .bind(id.to_owned())
+        .bind(ws.as_str().to_owned())
+        .bind(number)
+        .bind(input.title.clone())
+        .bind(input.priority.as_str())
+        .bind(input.priority.rank())
+        .bind(input.channel_id.clone())
+        .bind(contact_id)
+        .bind(input.context.clone())
+        .bind(Value::Object(input.custom_data.clone()).to_string())
+        .bind(now)
+        .bind(input.state_id.clone())
+        .execute(&mut *tx)
+        .await?;
+        let mut row = load_for_update(&mut tx, self.dialect(), ws, id).await?;
+        let data = json!({"conversation": snapshot(&row)});
+        events::append(&mut tx, ws, "conversation.created", Subject::conversation(&row), actor, data, now)
+            .await?;
+        if let Some((message_id, message)) = &input.first_message {
+            let posted =
+                crate::store::messages::post_in(&mut tx, ws, row.clone(), message_id, message, actor, now)
+                    .await?;
+            if let crate::store::messages::Posted::Created { conversation, .. } = posted {
+                row = *conversation;
+            }
+        }
+        tx.commit().await?;
+        Ok(row)
+    }
+}

@@ -1,0 +1,255 @@
+//! Listing and counting conversations: every filter and sort of the API.
+
+use sqlx::Row;
+
+use super::{ConversationRow, map};
+use crate::domain::conversation::{Mode, Status};
+use crate::store::sql::{ListQuery, Page, PageRequest, Sql};
+use crate::store::{Dialect, Store, StoreError, WorkspaceId};
+
+impl Store {
+    pub async fn list_conversations(
+        &self,
+        ws: &WorkspaceId,
+        filter: &ConversationFilter,
+        page: &PageRequest,
+    ) -> Result<Page<ConversationRow>, StoreError> {
+        if filter
+            .q
+            .as_deref()
+            .is_some_and(|q| !q.trim().is_empty() && self.dialect().walks_search_in_order(q))
+            && page.offset.is_none()
+            && !page.include_total
+            && let Some(found) = self.search_in_order(ws, filter, page).await?
+        {
+            return Ok(found);
+        }
+        let filters = |sql: &mut Sql| filter.apply(ws, self.dialect(), sql);
+        ListQuery {
+            store: self,
+            select: select_conversation!(),
+            sort_column: filter.sort.column(),
+            id_column: "c.id",
+            filters: &filters,
+            map,
+            key: filter.sort.key(),
+        }
+        .fetch(page)
+        .await
+    }
+}
+
+/// How many conversations match, in all and by status and mode.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConversationCounts {
+    pub total: i64,
+    pub by_status: Vec<(Status, i64)>,
+    pub by_mode: Vec<(Mode, i64)>,
+}
+
+impl Store {
+    /// Counts by status and mode for the same filters as the list, in one query.
+    pub async fn count_conversations(
+        &self,
+        ws: &WorkspaceId,
+        filter: &ConversationFilter,
+    ) -> Result<ConversationCounts, StoreError> {
+        let mut select = String::from("SELECT COUNT(*) AS total");
+        for status in Status::ALL {
+            select.push_str(&format!(
+                ", COALESCE(SUM(CASE WHEN c.status = '{status}' THEN 1 ELSE 0 END), 0) AS s_{status}"
+            ));
+        }
+        for mode in Mode::ALL {
+            select.push_str(&format!(
+                ", COALESCE(SUM(CASE WHEN c.mode = '{mode}' THEN 1 ELSE 0 END), 0) AS m_{mode}"
+            ));
+        }
+        // The statuses and modes are our own constants, never input.
+        let from = select_conversation!().rsplit(" FROM ").next().unwrap_or_default();
+        let mut sql = Sql::new(&format!("{select} FROM {from}"));
+        filter.apply(ws, self.dialect(), &mut sql);
+        let row = sql.query()?.fetch_one(self.reader()).await?;
+        let count = |column: String| row.try_get::<i64, _>(column.as_str());
+        Ok(ConversationCounts {
+            total: row.try_get("total")?,
+            by_status: Status::ALL
+                .iter()
+                .map(|s| Ok((Status::parse(s).unwrap_or(Status::Open), count(format!("s_{s}"))?)))
+                .collect::<Result<_, sqlx::Error>>()?,
+            by_mode: Mode::ALL
+                .iter()
+                .map(|m| Ok((Mode::parse(m).unwrap_or(Mode::Ai), count(format!("m_{m}"))?)))
+                .collect::<Result<_, sqlx::Error>>()?,
+        })
+    }
+}
+
+impl Store {
+    /// Search for common words: walk the next conversations (a window) in list order and
+    /// test each against the index. When that fills the page, it is exactly the page the set
+    /// plan would give (the window is a prefix of the same order); otherwise `None`.
+    async fn search_in_order(
+        &self,
+        ws: &WorkspaceId,
+        filter: &ConversationFilter,
+        page: &PageRequest,
+    ) -> Result<Option<Page<ConversationRow>>, StoreError> {
+        let q = filter.q.clone().unwrap_or_default();
+        let without_q = ConversationFilter { q: None, ..filter.clone() };
+        let column = filter.sort.column();
+        let bare = column.trim_start_matches("c.");
+        let (cmp, dir) = if page.descending { ("<", "DESC") } else { (">", "ASC") };
+        let mut sql = Sql::new(concat!("SELECT * FROM (", select_conversation!()));
+        without_q.apply(ws, self.dialect(), &mut sql);
+        if let Some((key, id)) = &page.after {
+            sql.push(&format!(" AND ({column}, c.id) {cmp} ("))
+                .bind(*key)
+                .push(", ")
+                .bind(id.clone())
+                .push(")");
+        }
+        sql.push(&format!(" ORDER BY {column} {dir}, c.id {dir} LIMIT "))
+            .bind(self.dialect().search_window());
+        sql.push(") w WHERE 1 = 1");
+        self.dialect().conversation_matches(&mut sql, &q);
+        sql.push(&format!(" ORDER BY w.{bare} {dir}, w.id {dir} LIMIT ")).bind(i64::from(page.limit) + 1);
+        let rows = sql.query()?.fetch_all(self.reader()).await?;
+        if rows.len() <= page.limit as usize {
+            return Ok(None);
+        }
+        let mut items = rows.iter().map(map).collect::<Result<Vec<_>, _>>()?;
+        items.truncate(page.limit as usize);
+        let key = filter.sort.key();
+        let next = items.last().map(key);
+        Ok(Some(Page { items, has_more: true, next, total: None }))
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ConversationSort {
+    #[default]
+    LastMessageAt,
+    CreatedAt,
+    UpdatedAt,
+    Priority,
+}
+
+impl ConversationSort {
+    /// The keyset position of a row in this order.
+    fn key(self) -> fn(&ConversationRow) -> (i64, String) {
+        match self {
+            ConversationSort::LastMessageAt => |c| (c.last_message_at, c.id.clone()),
+            ConversationSort::CreatedAt => |c| (c.created_at, c.id.clone()),
+            ConversationSort::UpdatedAt => |c| (c.updated_at, c.id.clone()),
+            ConversationSort::Priority => |c| (c.priority.rank(), c.id.clone()),
+        }
+    }
+
+    fn column(self) -> &'static str {
+        match self {
+            ConversationSort::LastMessageAt => "c.last_message_at",
+            ConversationSort::CreatedAt => "c.created_at",
+            ConversationSort::UpdatedAt => "c.updated_at",
+            ConversationSort::Priority => "c.priority_rank",
+        }
+    }
+}
+
+/// `(after, before)` bounds on a timestamp column, in epoch ms.
+pub type Range = (Option<i64>, Option<i64>);
+
+#[derive(Debug, Clone, Default)]
+pub struct ConversationFilter {
+    pub statuses: Vec<String>,
+    pub modes: Vec<String>,
+    pub priorities: Vec<String>,
+    pub channel_ids: Vec<String>,
+    pub channel_types: Vec<String>,
+    pub contact_ids: Vec<String>,
+    pub agent_ids: Vec<String>,
+    pub agent_version_ids: Vec<String>,
+    pub contact_email: Option<String>,
+    /// Whether any AI message in the conversation has feedback.
+    pub has_feedback: Option<bool>,
+    /// Tag names (case-insensitive) or tag ids: conversations with any of them.
+    pub tags: Vec<String>,
+    /// Full-text search over title, summary, contact name, email, phone and messages.
+    pub q: Option<String>,
+    /// `Some(None)` asks for unassigned conversations.
+    pub assignee_id: Option<Option<String>>,
+    pub team_id: Option<String>,
+    pub state_id: Option<String>,
+    pub include_removed: bool,
+    pub created: Range,
+    pub updated: Range,
+    pub last_message: Range,
+    pub sort: ConversationSort,
+}
+
+impl ConversationFilter {
+    fn apply(&self, ws: &WorkspaceId, dialect: Dialect, sql: &mut Sql) {
+        sql.push(" WHERE c.workspace_id = ").bind(ws.as_str().to_owned());
+        if let Some(q) = self.q.as_deref().filter(|q| !q.trim().is_empty()) {
+            dialect.conversation_search(sql, q);
+        }
+        if !self.include_removed {
+            sql.push(" AND c.removed = 0");
+        }
+        sql.any_of("c.status", &self.statuses);
+        sql.any_of("c.mode", &self.modes);
+        sql.any_of("c.priority", &self.priorities);
+        sql.any_of("c.channel_id", &self.channel_ids);
+        sql.any_of("ch.type", &self.channel_types);
+        sql.any_of("c.contact_id", &self.contact_ids);
+        sql.any_of("c.agent_id", &self.agent_ids);
+        sql.any_of("c.agent_version_id", &self.agent_version_ids);
+        if !self.tags.is_empty() {
+            let keys: Vec<String> = self.tags.iter().map(|t| t.to_lowercase()).collect();
+            sql.push(
+                " AND EXISTS (SELECT 1 FROM conversation_tags x JOIN tags t ON t.id = x.tag_id \
+                       WHERE x.conversation_id = c.id AND (t.name_key IN (",
+            );
+            sql.list(&keys).push(")").any_of_or("t.id", &self.tags).push("))");
+        }
+        if let Some(has) = self.has_feedback {
+            sql.push(if has { " AND EXISTS" } else { " AND NOT EXISTS" });
+            sql.push(" (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.feedback_rating IS NOT NULL)");
+        }
+        if let Some(email) = &self.contact_email {
+            // Through the contacts' unique email index, not a scan of conversations.
+            sql.push(" AND c.contact_id IN (SELECT id FROM contacts WHERE workspace_id = ")
+                .bind(ws.as_str().to_owned())
+                .push(" AND email = ")
+                .bind(email.clone())
+                .push(")");
+        }
+        match &self.assignee_id {
+            Some(Some(id)) => {
+                sql.push(" AND c.assignee_id = ").bind(id.clone());
+            }
+            Some(None) => {
+                sql.push(" AND c.assignee_id IS NULL");
+            }
+            None => {}
+        }
+        if let Some(team_id) = &self.team_id {
+            sql.push(" AND c.team_id = ").bind(team_id.clone());
+        }
+        if let Some(state_id) = &self.state_id {
+            sql.push(" AND c.state_id = ").bind(state_id.clone());
+        }
+        for (column, (after, before)) in [
+            ("c.created_at", self.created),
+            ("c.updated_at", self.updated),
+            ("c.last_message_at", self.last_message),
+        ] {
+            if let Some(after) = after {
+                sql.push(&format!(" AND {column} > ")).bind(after);
+            }
+            if let Some(before) = before {
+                sql.push(&format!(" AND {column} < ")).bind(before);
+            }
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! The append-only event log, written in the same transaction as the change it describes.
+
+use serde_json::Value;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::sql::{ListQuery, Page, PageRequest, Sql};
+use super::{Store, StoreError, WorkspaceId};
+use crate::ids;
+
+/// Who caused a change: `member|api_key|contact|agent|system` and their id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub kind: &'static str,
+    pub id: Option<String>,
+}
+
+impl Actor {
+    pub fn api_key(id: &str) -> Self {
+        Actor { kind: "api_key", id: Some(id.to_owned()) }
+    }
+    pub fn system() -> Self {
+        Actor { kind: "system", id: None }
+    }
+}
+
+/// What an event is about: its conversation and the contact whose data it carries.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Subject<'a> {
+    pub conversation_id: Option<&'a str>,
+    pub contact_id: Option<&'a str>,
+}
+
+impl<'a> Subject<'a> {
+    pub fn conversation(row: &'a super::conversations::ConversationRow) -> Self {
+        Subject { conversation_id: Some(&row.id), contact_id: Some(&row.contact.id) }
+    }
+    pub fn contact(id: &'a str) -> Self {
+        Subject { conversation_id: None, contact_id: Some(id) }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct EventRow {
+    pub position: i64,
+    pub id: String,
+    pub workspace_id: String,
+    pub kind: String,
+    pub conversation_id: Option<String>,
+    pub actor_type: String,
+    pub actor_id: Option<String>,
+    pub data: Value,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub kinds: Vec<String>,
+    pub conversation_id: Option<String>,
+}
+
+fn map(row: &AnyRow) -> Result<EventRow, sqlx::Error> {
+    let data: String = row.try_get("data")?;
+    Ok(EventRow {
+        position: row.try_get("position")?,
+        id: row.try_get("id")?,
+        workspace_id: row.try_get("workspace_id")?,
+        kind: row.try_get("type")?,
+        conversation_id: row.try_get("conversation_id")?,
+        actor_type: row.try_get("actor_type")?,
+        actor_id: row.try_get("actor_id")?,
+        data: serde_json::from_str(&data).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+/// Appends one event inside the caller's transaction.
+pub(crate) async fn append(
+    conn: &mut AnyConnection,
+    ws: &WorkspaceId,
+    kind: &str,
+    subject: Subject<'_>,
+    actor: &Actor,
+    data: Value,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO events (id, workspace_id, type, conversation_id, contact_id, actor_type, actor_id, data, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(ids::new_id("evt"))
+    .bind(ws.as_str().to_owned())
+    .bind(kind.to_owned())
+    .bind(subject.conversation_id.map(str::to_owned))
+    .bind(subject.contact_id.map(str::to_owned))
+    .bind(actor.kind.to_owned())
+    .bind(actor.id.clone())
+    .bind(data.to_string())
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// The position of an event, to read the log after it.
+    pub async fn event_position(&self, ws: &WorkspaceId, id: &str) -> Result<Option<i64>, StoreError> {
+        let row = sqlx::query("SELECT position FROM events WHERE workspace_id = $1 AND id = $2")
+            .bind(ws.as_str().to_owned())
+            .bind(id.to_owned())
+            .fetch_optional(self.reader())
+            .await?;
+        Ok(row.map(|r| r.try_get("position")).transpose()?)
+    }
+
+    /// Events in the order they were written.
+    pub async fn list_events(
+        &self,
+        ws: &WorkspaceId,
+        filter: &EventFilter,
+        page: &PageRequest,
+    ) -> Result<Page<EventRow>, StoreError> {
+        let filters = |sql: &mut Sql| {
+            sql.push(" WHERE workspace_id = ").bind(ws.as_str().to_owned());
+            if let Some(conversation_id) = &filter.conversation_id {
+                sql.push(" AND conversation_id = ").bind(conversation_id.clone());
+            }
+            sql.any_of("type", &filter.kinds);
+        };
+        ListQuery {
+            store: self,
+            select: "SELECT position, id, workspace_id, type, conversation_id, actor_type, actor_id, data, created_at FROM events",
+            sort_column: "position",
+            id_column: "id",
+            filters: &filters,
+            map,
+            key: |e| (e.position, e.id.clone()),
+        }
+        .fetch(page)
+        .await
+    }
+}

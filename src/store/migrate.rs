@@ -1,0 +1,57 @@
+//! Migrations, embedded in the binary: one folder per dialect with identical numbering.
+
+use std::borrow::Cow;
+
+use sqlx::AssertSqlSafe;
+use sqlx::SqlSafeStr;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+
+use super::Dialect;
+
+/// `(version, description, sqlite, postgres)`.
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
+    (
+        1,
+        "foundation",
+        include_str!("../../migrations/sqlite/0001_foundation.sql"),
+        include_str!("../../migrations/postgres/0001_foundation.sql"),
+    ),
+    (
+        2,
+        "conversations",
+        include_str!("../../migrations/sqlite/0002_conversations.sql"),
+        include_str!("../../migrations/postgres/0002_conversations.sql"),
+    ),
+    (
+        3,
+        "tags_notes_states",
+        include_str!("../../migrations/sqlite/0003_tags_notes_states.sql"),
+        include_str!("../../migrations/postgres/0003_tags_notes_states.sql"),
+    ),
+    (
+        4,
+        "search",
+        include_str!("../../migrations/sqlite/0004_search.sql"),
+        include_str!("../../migrations/postgres/0004_search.sql"),
+    ),
+];
+
+pub(super) fn migrator(dialect: Dialect) -> Migrator {
+    let migrations = MIGRATIONS
+        .iter()
+        .map(|&(version, description, sqlite, postgres)| {
+            let sql = match dialect {
+                Dialect::Sqlite => sqlite,
+                Dialect::Postgres => postgres,
+            };
+            Migration::new(
+                version,
+                Cow::Borrowed(description),
+                MigrationType::Simple,
+                AssertSqlSafe(sql).into_sql_str(),
+                false,
+            )
+        })
+        .collect();
+    Migrator::with_migrations(migrations)
+}

@@ -1,0 +1,331 @@
+//! The only place with SQL. Every function that touches workspace data takes the
+//! [`WorkspaceId`] first, so a query without tenant scoping does not compile.
+
+mod api_keys;
+mod channels;
+mod contacts;
+mod conversations;
+mod events;
+mod idempotency;
+mod messages;
+mod migrate;
+mod notes;
+mod seed;
+mod sql;
+mod states;
+mod tags;
+mod workspaces;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+
+pub use api_keys::{ApiKeyRow, KeyLookup, NewApiKey};
+pub use channels::{ChannelFilter, ChannelRow, NewChannel};
+pub use contacts::{ContactFilter, ContactRow, NewContact};
+pub use conversations::{
+    Change, ChannelRef, ContactRef, ContactSpec, ConversationCounts, ConversationFilter, ConversationRow,
+    ConversationSort, Handoff, MessageSummary, NewConversation,
+};
+pub use events::{Actor, EventFilter, EventRow};
+pub use idempotency::{IdempotencyBegin, StoredResponse};
+pub use messages::{MessageFilter, MessageRow, NewMessage, Posted};
+pub use notes::{NewNote, NoteRow};
+pub use seed::{SeedContact, SeedConversation, SeedMessage};
+pub use sql::{Page, PageRequest};
+pub use states::{NewState, StateRow};
+pub use tags::{DEFAULT_COLOR as DEFAULT_TAG_COLOR, NewTag, TagRow};
+pub use workspaces::WorkspaceRow;
+
+/// A workspace id that came from an authenticated caller or the store itself.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct WorkspaceId(String);
+
+impl WorkspaceId {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// Trusted construction: only for ids read back from the database or the admin API,
+    /// which addresses workspaces by id by design.
+    pub fn trusted(id: impl Into<String>) -> Self {
+        Self(id.into())
+    }
+}
+
+impl std::fmt::Display for WorkspaceId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    /// Whether a search should first walk conversations in list order. On SQLite each probe
+    /// costs a lookup per query word in the FTS5 index, which only pays for a single common
+    /// word; PostgreSQL probes the conversation's own messages through an index.
+    pub(crate) fn walks_search_in_order(self, q: &str) -> bool {
+        match self {
+            Dialect::Sqlite => q.split_whitespace().count() == 1,
+            Dialect::Postgres => true,
+        }
+    }
+
+    /// How many conversations that walk visits before falling back to the set plan: a miss
+    /// costs this many probes, cheap on PostgreSQL, a lookup per word on SQLite.
+    pub(crate) fn search_window(self) -> i64 {
+        match self {
+            Dialect::Sqlite => 100,
+            Dialect::Postgres => 2_000,
+        }
+    }
+
+    /// ` AND (…)` for one conversation row `w` (columns `id`, `contact_id`): whether its title,
+    /// summary, contact or any message matches `q`, looked up through that row's own keys so
+    /// the cost does not grow with how common the words are.
+    pub(crate) fn conversation_matches(self, sql: &mut sql::Sql, q: &str) {
+        match self {
+            Dialect::Sqlite => {
+                // CROSS JOIN fixes the join order: the row's own messages first, then a rowid
+                // probe into the index, never a scan of every match.
+                let query = fts5_query(q);
+                sql.push(" AND (EXISTS (SELECT 1 FROM conversations x CROSS JOIN conversation_fts \
+                           ON conversation_fts.rowid = x.rid WHERE x.id = w.id AND conversation_fts MATCH ")
+                    .bind(query.clone())
+                    .push(") OR EXISTS (SELECT 1 FROM contacts k CROSS JOIN contact_fts ON contact_fts.rowid = k.rid \
+                           WHERE k.id = w.contact_id AND contact_fts MATCH ")
+                    .bind(query.clone())
+                    .push(") OR EXISTS (SELECT 1 FROM messages m CROSS JOIN message_fts ON message_fts.rowid = m.rid \
+                           WHERE m.conversation_id = w.id AND message_fts MATCH ")
+                    .bind(query)
+                    .push("))");
+            }
+            Dialect::Postgres => {
+                sql.push(" AND (EXISTS (SELECT 1 FROM conversations x WHERE x.id = w.id AND x.search @@ plainto_tsquery('simple', ")
+                    .bind(q.to_owned())
+                    .push(")) OR EXISTS (SELECT 1 FROM contacts k WHERE k.id = w.contact_id AND k.search @@ plainto_tsquery('simple', ")
+                    .bind(q.to_owned())
+                    .push(")) OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = w.id AND m.search @@ plainto_tsquery('simple', ")
+                    .bind(q.to_owned())
+                    .push(")))");
+            }
+        }
+    }
+
+    /// `AND (…)`: conversations (aliases `c` and contact `ct`) whose title, summary, contact
+    /// name, email or phone, or any message, has every word of `q`. The text only ever reaches
+    /// the database as a bound parameter, and for FTS5 as quoted tokens.
+    pub(crate) fn conversation_search(self, sql: &mut sql::Sql, q: &str) {
+        match self {
+            Dialect::Sqlite => {
+                let query = fts5_query(q);
+                sql.push(" AND (c.rid IN (SELECT rowid FROM conversation_fts WHERE conversation_fts MATCH ")
+                    .bind(query.clone())
+                    .push(") OR ct.rid IN (SELECT rowid FROM contact_fts WHERE contact_fts MATCH ")
+                    .bind(query.clone())
+                    .push(") OR c.id IN (SELECT m.conversation_id FROM message_fts f JOIN messages m ON m.rid = f.rowid \
+                           WHERE message_fts MATCH ")
+                    .bind(query)
+                    .push("))");
+            }
+            Dialect::Postgres => {
+                sql.push(" AND (c.search @@ plainto_tsquery('simple', ")
+                    .bind(q.to_owned())
+                    .push(") OR ct.search @@ plainto_tsquery('simple', ")
+                    .bind(q.to_owned())
+                    .push(") OR c.id IN (SELECT m.conversation_id FROM messages m WHERE m.search @@ plainto_tsquery('simple', ")
+                    .bind(q.to_owned())
+                    .push(")))");
+            }
+        }
+    }
+
+    /// Case-insensitive LIKE.
+    pub fn ilike(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "LIKE",
+            Dialect::Postgres => "ILIKE",
+        }
+    }
+}
+
+/// Database handles. On SQLite all writes go through one connection (SQLite has one writer
+/// anyway; queuing in the pool beats spinning on `SQLITE_BUSY`) and reads use a pool.
+#[derive(Clone)]
+pub struct Store {
+    write: AnyPool,
+    read: AnyPool,
+    dialect: Dialect,
+}
+
+#[derive(Debug)]
+pub enum StoreError {
+    Database(sqlx::Error),
+    /// A unique constraint failed; the string names the column, e.g. `email`.
+    Conflict(&'static str),
+    /// An optimistic update found another version than expected.
+    VersionMismatch,
+    /// No such object (named) in this workspace.
+    NotFound(&'static str),
+    /// A field of the request names an object that does not exist in this workspace.
+    InvalidReference(&'static str),
+    /// A rule of the domain refuses the change.
+    Refused(crate::domain::conversation::Refusal),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        StoreError::Database(error)
+    }
+}
+
+/// Maps a unique-constraint failure to the column it guards, given the columns that may clash.
+pub(crate) fn unique_violation(error: sqlx::Error, columns: &[&'static str]) -> StoreError {
+    if let sqlx::Error::Database(db) = &error
+        && db.is_unique_violation()
+    {
+        // PostgreSQL names the index; SQLite lists "table.column" in the message.
+        let haystack = format!("{} {}", db.constraint().unwrap_or_default(), db.message());
+        if let Some(column) = columns.iter().find(|c| haystack.contains(*c)) {
+            return StoreError::Conflict(column);
+        }
+    }
+    StoreError::Database(error)
+}
+
+/// Maps any unique-constraint failure of a statement to `Conflict(label)`, for tables whose
+/// only unique key besides the id is one column.
+pub(crate) fn conflict_as(error: sqlx::Error, label: &'static str) -> StoreError {
+    match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(label),
+        _ => StoreError::Database(error),
+    }
+}
+
+impl Store {
+    /// Connects to `sqlite:…` or `postgres://…`. SQLite files are created when missing.
+    pub async fn connect(url: &str) -> Result<Self, sqlx::Error> {
+        sqlx::any::install_default_drivers();
+        let dialect = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Dialect::Postgres
+        } else if url.starts_with("sqlite:") {
+            Dialect::Sqlite
+        } else {
+            return Err(sqlx::Error::Configuration(
+                "the database URL must start with sqlite: or postgres://".into(),
+            ));
+        };
+        match dialect {
+            Dialect::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(5))
+                    .connect(url)
+                    .await?;
+                Ok(Self { write: pool.clone(), read: pool, dialect })
+            }
+            Dialect::Sqlite => {
+                let url = sqlite_url(url);
+                let options = AnyConnectOptions::from_str(&url)?;
+                let write = sqlite_pool(1).connect_with(options.clone()).await?;
+                let read = sqlite_pool(8).connect_with(options).await?;
+                Ok(Self { write, read, dialect })
+            }
+        }
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    pub(crate) fn writer(&self) -> &AnyPool {
+        &self.write
+    }
+
+    pub(crate) fn reader(&self) -> &AnyPool {
+        &self.read
+    }
+
+    /// Applies pending migrations (safe to run from several nodes at once on PostgreSQL:
+    /// the migrator takes an advisory lock).
+    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
+        migrate::migrator(self.dialect).run(&self.write).await
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        self.read.execute("SELECT 1").await.map(|_| ())
+    }
+
+    pub async fn close(&self) {
+        self.write.close().await;
+        self.read.close().await;
+    }
+}
+
+/// Customer text as an FTS5 query: every word quoted (so operators and syntax are inert),
+/// all words required.
+fn fts5_query(q: &str) -> String {
+    q.split_whitespace()
+        .map(|word| format!("\"{}\"", word.replace('"', "\"\"")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn sqlite_url(url: &str) -> String {
+    if url.contains("mode=") || url.contains(":memory:") {
+        return url.to_owned();
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}mode=rwc")
+}
+
+fn sqlite_pool(size: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new().max_connections(size).acquire_timeout(Duration::from_secs(10)).after_connect(
+        |conn, _meta| {
+            Box::pin(async move {
+                conn.execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                )
+                .await
+                .map(|_| ())
+            })
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fts5_query;
+
+    #[test]
+    fn fts5_queries_quote_every_word() {
+        assert_eq!(fts5_query("refund  order"), r#""refund" "order""#);
+        assert_eq!(fts5_query(r#"NEAR("a" b) OR x*"#), r#""NEAR(""a""" "b)" "OR" "x*""#);
+        assert_eq!(fts5_query("  "), "");
+    }
+}
+
+#[cfg(test)]
+mod sqlite_tests {
+    use super::Store;
+
+    #[tokio::test]
+    async fn sqlite_runs_in_wal_with_normal_sync_and_foreign_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::connect(&format!("sqlite://{}", dir.path().join("t.db").display())).await.unwrap();
+        for pool in [store.writer(), store.reader()] {
+            let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(pool).await.unwrap();
+            let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(pool).await.unwrap();
+            let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(pool).await.unwrap();
+            assert_eq!((mode.as_str(), sync, fk), ("wal", 1, 1));
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! A small builder for dynamic SQL with numbered `$n` placeholders (which both SQLite and
+//! PostgreSQL accept), and keyset/offset pagination shared by every list.
+
+use std::fmt::Write;
+
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::{Any, Arguments, AssertSqlSafe, Encode, Type};
+
+use super::{Store, StoreError};
+
+#[derive(Default)]
+pub(crate) struct Sql {
+    text: String,
+    args: AnyArguments,
+    count: usize,
+    error: Option<sqlx::error::BoxDynError>,
+}
+
+impl Sql {
+    pub fn new(text: &str) -> Self {
+        Self { text: text.to_owned(), ..Self::default() }
+    }
+
+    pub fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Appends a placeholder and binds `value` to it.
+    pub fn bind<T>(&mut self, value: T) -> &mut Self
+    where
+        T: for<'q> Encode<'q, Any> + Type<Any> + Send + 'static,
+    {
+        self.count += 1;
+        let _ = write!(self.text, "${}", self.count);
+        if let Err(error) = self.args.add(value) {
+            self.error.get_or_insert(error);
+        }
+        self
+    }
+
+    /// `column LIKE pattern` over a user-supplied substring, with LIKE metacharacters escaped.
+    pub fn like(&mut self, store: &Store, column: &str, needle: &str) -> &mut Self {
+        let escaped: String = needle
+            .chars()
+            .flat_map(|c| match c {
+                '%' | '_' | '\\' => vec!['\\', c],
+                c => vec![c],
+            })
+            .collect();
+        self.push(column).push(" ").push(store.dialect().ilike()).push(" ");
+        self.bind(format!("%{escaped}%")).push(" ESCAPE '\\'")
+    }
+
+    /// ` AND column IN (…)` when `values` is not empty.
+    pub fn any_of(&mut self, column: &str, values: &[String]) -> &mut Self {
+        if values.is_empty() {
+            return self;
+        }
+        self.push(" AND ").push(column).push(" IN (");
+        self.list(values).push(")")
+    }
+
+    /// ` OR column IN (…)` when `values` is not empty.
+    pub fn any_of_or(&mut self, column: &str, values: &[String]) -> &mut Self {
+        if values.is_empty() {
+            return self;
+        }
+        self.push(" OR ").push(column).push(" IN (");
+        self.list(values).push(")")
+    }
+
+    /// Binds `values` as a comma-separated list of placeholders.
+    pub fn list(&mut self, values: &[String]) -> &mut Self {
+        for (i, value) in values.iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.bind(value.clone());
+        }
+        self
+    }
+
+    pub fn query(self) -> Result<sqlx::query::Query<'static, Any, AnyArguments>, sqlx::Error> {
+        match self.error {
+            Some(error) => Err(sqlx::Error::Encode(error)),
+            None => Ok(sqlx::query_with(AssertSqlSafe(self.text), self.args)),
+        }
+    }
+}
+
+/// What page of a list to read. The sort key is an integer column (epoch ms or a number),
+/// with the id breaking ties so the order is total.
+#[derive(Debug, Clone)]
+pub struct PageRequest {
+    pub limit: u32,
+    /// Keyset position: rows strictly after this `(sort key, id)` in the list's order.
+    pub after: Option<(i64, String)>,
+    pub offset: Option<u64>,
+    pub include_total: bool,
+    pub descending: bool,
+}
+
+#[derive(Debug)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub has_more: bool,
+    /// The `(sort key, id)` of the last item, when there is a next page.
+    pub next: Option<(i64, String)>,
+    pub total: Option<i64>,
+}
+
+pub(crate) struct ListQuery<'a, T> {
+    pub store: &'a Store,
+    /// `SELECT … FROM table` without a WHERE clause.
+    pub select: &'a str,
+    pub sort_column: &'a str,
+    /// The id column, qualified when the select joins tables.
+    pub id_column: &'a str,
+    /// Appends ` WHERE …` with the filters (always starting with the workspace).
+    pub filters: &'a (dyn Fn(&mut Sql) + Sync),
+    pub map: fn(&AnyRow) -> Result<T, sqlx::Error>,
+    pub key: fn(&T) -> (i64, String),
+}
+
+impl<T> ListQuery<'_, T> {
+    pub async fn fetch(self, page: &PageRequest) -> Result<Page<T>, StoreError> {
+        let (cmp, dir) = if page.descending { ("<", "DESC") } else { (">", "ASC") };
+        let mut sql = Sql::new(self.select);
+        (self.filters)(&mut sql);
+        if let Some((key, id)) = &page.after {
+            sql.push(&format!(" AND ({}, {}) {cmp} (", self.sort_column, self.id_column));
+            sql.bind(*key).push(", ").bind(id.clone()).push(")");
+        }
+        sql.push(&format!(" ORDER BY {} {dir}, {} {dir} LIMIT ", self.sort_column, self.id_column));
+        sql.bind(i64::from(page.limit) + 1);
+        if let Some(offset) = page.offset {
+            sql.push(" OFFSET ").bind(offset as i64);
+        }
+        let rows = sql.query()?.fetch_all(self.store.reader()).await?;
+        let mut items = rows.iter().map(self.map).collect::<Result<Vec<T>, _>>()?;
+        let has_more = items.len() > page.limit as usize;
+        items.truncate(page.limit as usize);
+        let next = if has_more { items.last().map(self.key) } else { None };
+
+        let total = if page.include_total {
+            let mut count = Sql::new("SELECT COUNT(*) AS n FROM (SELECT 1 FROM ");
+            let table = self.select.rsplit(" FROM ").next().unwrap_or_default();
+            count.push(table);
+            (self.filters)(&mut count);
+            count.push(") AS filtered");
+            let row = count.query()?.fetch_one(self.store.reader()).await?;
+            Some(sqlx::Row::try_get::<i64, _>(&row, "n")?)
+        } else {
+            None
+        };
+        Ok(Page { items, has_more, next, total })
+    }
+}

@@ -1,0 +1,17 @@
+//! Integration tests: the real router, a fresh database per test (SQLite, or PostgreSQL
+//! when `BATON_TEST_POSTGRES_URL` is set).
+
+mod api_keys;
+mod channels;
+mod cli;
+mod contacts;
+mod conversations;
+mod errors;
+mod events;
+mod helpers;
+mod idempotency;
+mod messages;
+mod openapi;
+mod ops;
+mod tags_notes_states;
+mod workspaces;
