@@ -15,6 +15,7 @@ mod me;
 mod messages;
 pub mod metrics;
 mod notes;
+mod objects_only;
 mod ops;
 pub mod request_id;
 mod states;

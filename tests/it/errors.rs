@@ -37,6 +37,25 @@ async fn body_errors() {
     assert_eq!(not_object.error_fields(), ["body"]);
 }
 
+/// serde reads a struct from an array of its fields too; the contract says object, so an
+/// array in an object's place is a 422 at any depth, before any precondition is checked.
+#[tokio::test]
+async fn arrays_in_place_of_objects_are_refused() {
+    let app = TestApp::new().await;
+    let contact = app.post("/v1/contacts", json!({"name": "Ada"})).await;
+    let path = format!("/v1/contacts/{}", contact.body["id"].as_str().unwrap());
+    let stale = [("if-match", "\"58\"")];
+    let patched = app.send(Method::PATCH, &path, Some(&app.server_key), Some(&json!([null])), &stale).await;
+    patched.problem(422, "validation_failed");
+    assert_eq!(patched.error_fields(), ["body"]);
+
+    let nested = app.post("/v1/conversations", json!({"contact": [null, null, null, null]})).await;
+    nested.problem(422, "validation_failed");
+    assert_eq!(nested.error_fields(), ["contact"]);
+    assert_eq!(app.get("/v1/conversations").await.body["data"], json!([]));
+    assert_eq!(app.get(&path).await.body["name"], "Ada");
+}
+
 #[tokio::test]
 async fn query_errors_name_the_parameter() {
     let app = TestApp::new().await;
