@@ -6,6 +6,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::conversations::{self, ConversationRow, MessageSummary, load_for_update};
 use super::events::{self, Actor, Subject};
+use super::group_commit::PostJob;
 use super::sql::{ListQuery, Page, PageRequest, Sql};
 use super::{Store, StoreError, WorkspaceId};
 use crate::domain::conversation::{self as rules, MessageStatus, MessageType, Refusal, SenderType};
@@ -268,7 +269,8 @@ pub(crate) async fn post_in(
 
 impl Store {
     /// Posts a message: the next `seq`, the conversation's summary and status, and the
-    /// events, in one transaction. A repeated `client_message_id` returns the stored message.
+    /// events, in one transaction (on SQLite shared with other posts: see `group_commit`).
+    /// A repeated `client_message_id` returns the stored message.
     pub async fn post_message(
         &self,
         ws: &WorkspaceId,
@@ -278,6 +280,17 @@ impl Store {
         actor: &Actor,
         now: i64,
     ) -> Result<Posted, StoreError> {
+        if let Some(queue) = self.post_queue() {
+            let job = PostJob {
+                ws: ws.clone(),
+                conversation_id: conversation_id.to_owned(),
+                id: id.to_owned(),
+                input: input.clone(),
+                actor: actor.clone(),
+                now,
+            };
+            return queue.post(job).await;
+        }
         let mut tx = self.writer().begin().await?;
         let conversation = load_for_update(&mut tx, self.dialect(), ws, conversation_id).await?;
         let posted = post_in(&mut tx, ws, conversation, id, input, actor, now).await?;

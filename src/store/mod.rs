@@ -6,6 +6,7 @@ mod channels;
 mod contacts;
 mod conversations;
 mod events;
+mod group_commit;
 mod idempotency;
 mod messages;
 mod migrate;
@@ -162,6 +163,8 @@ pub struct Store {
     write: AnyPool,
     read: AnyPool,
     dialect: Dialect,
+    /// SQLite only: message posts share commits (PostgreSQL runs them side by side).
+    posts: Option<group_commit::PostQueue>,
 }
 
 #[derive(Debug)]
@@ -228,14 +231,15 @@ impl Store {
                     .acquire_timeout(Duration::from_secs(5))
                     .connect(url)
                     .await?;
-                Ok(Self { write: pool.clone(), read: pool, dialect })
+                Ok(Self { write: pool.clone(), read: pool, dialect, posts: None })
             }
             Dialect::Sqlite => {
                 let url = sqlite_url(url);
                 let options = AnyConnectOptions::from_str(&url)?;
                 let write = sqlite_pool(1).connect_with(options.clone()).await?;
                 let read = sqlite_pool(8).connect_with(options).await?;
-                Ok(Self { write, read, dialect })
+                let posts = Some(group_commit::PostQueue::start(write.clone(), dialect));
+                Ok(Self { write, read, dialect, posts })
             }
         }
     }
@@ -246,6 +250,10 @@ impl Store {
 
     pub(crate) fn writer(&self) -> &AnyPool {
         &self.write
+    }
+
+    pub(crate) fn post_queue(&self) -> Option<&group_commit::PostQueue> {
+        self.posts.as_ref()
     }
 
     pub(crate) fn reader(&self) -> &AnyPool {
@@ -291,7 +299,7 @@ fn sqlite_pool(size: u32) -> AnyPoolOptions {
         |conn, _meta| {
             Box::pin(async move {
                 conn.execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
                      PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
                 )
                 .await
@@ -318,14 +326,14 @@ mod sqlite_tests {
     use super::Store;
 
     #[tokio::test]
-    async fn sqlite_runs_in_wal_with_normal_sync_and_foreign_keys() {
+    async fn sqlite_runs_in_wal_with_full_sync_and_foreign_keys() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::connect(&format!("sqlite://{}", dir.path().join("t.db").display())).await.unwrap();
         for pool in [store.writer(), store.reader()] {
             let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(pool).await.unwrap();
             let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(pool).await.unwrap();
             let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(pool).await.unwrap();
-            assert_eq!((mode.as_str(), sync, fk), ("wal", 1, 1));
+            assert_eq!((mode.as_str(), sync, fk), ("wal", 2, 1));
         }
     }
 }
