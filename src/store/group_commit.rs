@@ -65,7 +65,9 @@ async fn run(writer: AnyPool, dialect: Dialect, mut receiver: mpsc::Receiver<(Po
                 }
             }
             Err(error) if jobs.len() == 1 => {
-                let _ = replies.into_iter().next().map(|reply| reply.send(Err(error)));
+                if let Some(reply) = replies.into_iter().next() {
+                    let _ = reply.send(Err(error));
+                }
             }
             Err(_) => {
                 for (job, reply) in jobs.iter().zip(replies) {
