@@ -56,6 +56,20 @@ async fn arrays_in_place_of_objects_are_refused() {
     assert_eq!(app.get(&path).await.body["name"], "Ada");
 }
 
+/// A value of the wrong format is the caller's mistake whatever version it names: 422, not 412.
+#[tokio::test]
+async fn malformed_fields_are_refused_before_the_precondition() {
+    let app = TestApp::new().await;
+    let created = app.post("/v1/conversations", json!({"contact": {"email": "ada@example.com"}})).await;
+    let path = format!("/v1/conversations/{}", created.body["id"].as_str().unwrap());
+    let body = json!({"status": "snoozed", "snoozed_until": "tomorrow"});
+    let patched =
+        app.send(Method::PATCH, &path, Some(&app.server_key), Some(&body), &[("if-match", "\"58\"")]).await;
+    patched.problem(422, "validation_failed");
+    assert_eq!(patched.error_fields(), ["snoozed_until"]);
+    assert_eq!(app.get(&path).await.body["status"], "open");
+}
+
 #[tokio::test]
 async fn query_errors_name_the_parameter() {
     let app = TestApp::new().await;

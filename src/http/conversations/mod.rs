@@ -78,7 +78,7 @@ pub struct ConversationPatch {
     /// With `status: snoozed`: when the conversation wakes up (RFC 3339).
     #[serde(default)]
     #[schema(value_type = Option<String>, format = DateTime)]
-    pub snoozed_until: Patch<String>,
+    pub snoozed_until: Patch<Timestamp>,
     pub priority: Option<Priority>,
     #[serde(default)]
     #[schema(value_type = Option<String>)]
@@ -281,17 +281,7 @@ fn apply_patch(row: &mut ConversationRow, patch: &ConversationPatch, now: i64) -
     let title = text(&mut check, "title", &patch.title, 300);
     let summary = text(&mut check, "summary", &patch.summary, 10_000);
     let context = text(&mut check, "context", &patch.context, 10_000);
-    let snoozed_until = match &patch.snoozed_until {
-        Patch::Value(t) => match Timestamp::parse(t) {
-            Some(t) => Some(t.0),
-            None => {
-                check.fail("snoozed_until", "must be an RFC 3339 timestamp");
-                None
-            }
-        },
-        Patch::Null => None,
-        Patch::Absent => row.snoozed_until,
-    };
+    let snoozed_until = patch.snoozed_until.clone().apply(row.snoozed_until.map(Timestamp)).map(|t| t.0);
     for (field, value) in [("assignee_id", &patch.assignee_id), ("team_id", &patch.team_id)] {
         if let Patch::Value(id) = value {
             check.fail(field, format!("no {id} in this workspace"));
