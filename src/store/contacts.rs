@@ -113,7 +113,7 @@ async fn erase_events(
 async fn append(
     conn: &mut sqlx::AnyConnection,
     ws: &WorkspaceId,
-    kind: &str,
+    kind: &'static str,
     row: &ContactRow,
     actor: &Actor,
     now: i64,

@@ -74,31 +74,77 @@ fn map(row: &AnyRow) -> Result<EventRow, sqlx::Error> {
     })
 }
 
+/// An event about to be appended.
+#[derive(Debug, Clone)]
+pub(crate) struct NewEvent {
+    pub ws: WorkspaceId,
+    pub kind: &'static str,
+    pub conversation_id: Option<String>,
+    pub contact_id: Option<String>,
+    pub actor: Actor,
+    pub data: Value,
+    pub created_at: i64,
+}
+
+impl NewEvent {
+    /// An event about a conversation (and so about its contact).
+    pub fn about(
+        ws: &WorkspaceId,
+        kind: &'static str,
+        conversation: &super::conversations::ConversationRow,
+        actor: &Actor,
+        data: Value,
+        now: i64,
+    ) -> Self {
+        NewEvent {
+            ws: ws.clone(),
+            kind,
+            conversation_id: Some(conversation.id.clone()),
+            contact_id: Some(conversation.contact.id.clone()),
+            actor: actor.clone(),
+            data,
+            created_at: now,
+        }
+    }
+}
+
 /// Appends one event inside the caller's transaction.
 pub(crate) async fn append(
     conn: &mut AnyConnection,
     ws: &WorkspaceId,
-    kind: &str,
+    kind: &'static str,
     subject: Subject<'_>,
     actor: &Actor,
     data: Value,
     now: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO events (id, workspace_id, type, conversation_id, contact_id, actor_type, actor_id, data, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(ids::new_id("evt"))
-    .bind(ws.as_str().to_owned())
-    .bind(kind.to_owned())
-    .bind(subject.conversation_id.map(str::to_owned))
-    .bind(subject.contact_id.map(str::to_owned))
-    .bind(actor.kind.to_owned())
-    .bind(actor.id.clone())
-    .bind(data.to_string())
-    .bind(now)
-    .execute(conn)
-    .await?;
+    let event = NewEvent {
+        ws: ws.clone(),
+        kind,
+        conversation_id: subject.conversation_id.map(str::to_owned),
+        contact_id: subject.contact_id.map(str::to_owned),
+        actor: actor.clone(),
+        data,
+        created_at: now,
+    };
+    append_all(conn, std::slice::from_ref(&event)).await
+}
+
+/// Appends events, in order, with one statement.
+pub(crate) async fn append_all(conn: &mut AnyConnection, events: &[NewEvent]) -> Result<(), StoreError> {
+    let mut sql = Sql::new(
+        "INSERT INTO events (id, workspace_id, type, conversation_id, contact_id, actor_type, actor_id, data, \
+         created_at) VALUES ",
+    );
+    for (i, event) in events.iter().enumerate() {
+        sql.push(if i == 0 { "(" } else { ", (" });
+        sql.bind(ids::new_id("evt")).push(", ").bind(event.ws.as_str().to_owned()).push(", ");
+        sql.bind(event.kind.to_owned()).push(", ").bind(event.conversation_id.clone()).push(", ");
+        sql.bind(event.contact_id.clone()).push(", ").bind(event.actor.kind.to_owned()).push(", ");
+        sql.bind(event.actor.id.clone()).push(", ").bind(event.data.to_string()).push(", ");
+        sql.bind(event.created_at).push(")");
+    }
+    sql.query()?.execute(conn).await?;
     Ok(())
 }
 

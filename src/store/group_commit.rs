@@ -14,23 +14,13 @@
 use sqlx::AnyPool;
 use tokio::sync::{mpsc, oneshot};
 
-use super::events::Actor;
-use super::messages::{NewMessage, Posted, post_in};
-use super::{Dialect, StoreError, WorkspaceId, conversations};
+use super::messages::{PostJob, Posted, post_batch};
+use super::{Dialect, StoreError};
 
 /// Posts written together at most; bounds the latency a batch adds to its first post.
 const MAX_BATCH: usize = 128;
 /// Posts waiting at most before senders wait for room (back-pressure).
 const QUEUE: usize = 4_096;
-
-pub(crate) struct PostJob {
-    pub ws: WorkspaceId,
-    pub conversation_id: String,
-    pub id: String,
-    pub input: NewMessage,
-    pub actor: Actor,
-    pub now: i64,
-}
 
 type Reply = oneshot::Sender<Result<Posted, StoreError>>;
 
@@ -87,31 +77,16 @@ async fn write_together(
     jobs: &[PostJob],
 ) -> Result<Vec<Result<Posted, StoreError>>, StoreError> {
     let mut tx = writer.begin().await?;
-    let mut results = Vec::with_capacity(jobs.len());
-    for job in jobs {
-        let result = post_one(&mut tx, dialect, job).await;
-        if let Err(StoreError::Database(error)) = result {
-            return Err(StoreError::Database(error));
-        }
-        results.push(result);
-    }
+    let results = post_batch(&mut tx, dialect, jobs).await?;
     tx.commit().await?;
     Ok(results)
 }
 
-async fn post_one(
-    conn: &mut sqlx::AnyConnection,
-    dialect: Dialect,
-    job: &PostJob,
-) -> Result<Posted, StoreError> {
-    let conversation =
-        conversations::load_for_update(&mut *conn, dialect, &job.ws, &job.conversation_id).await?;
-    post_in(conn, &job.ws, conversation, &job.id, &job.input, &job.actor, job.now).await
-}
-
 #[cfg(test)]
 mod tests {
-    use super::super::{ContactSpec, NewApiKey, NewContact, NewConversation, Store};
+    use super::super::{
+        Actor, ContactSpec, NewApiKey, NewContact, NewConversation, NewMessage, Store, WorkspaceId,
+    };
     use super::*;
     use crate::domain::conversation::{MessageType, Priority, SenderType};
 

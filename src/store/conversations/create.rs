@@ -7,6 +7,7 @@ use super::{ConversationRow, load_for_update, snapshot};
 use crate::domain::conversation::Priority;
 use crate::store::contacts::NewContact;
 use crate::store::events::{self, Actor, Subject};
+use crate::store::messages::{PostJob, Posted, post_loaded};
 use crate::store::{Store, StoreError, WorkspaceId};
 
 /// How a new conversation names its contact.
@@ -135,10 +136,17 @@ impl Store {
         events::append(&mut tx, ws, "conversation.created", Subject::conversation(&row), actor, data, now)
             .await?;
         if let Some((message_id, message)) = &input.first_message {
-            let posted =
-                crate::store::messages::post_in(&mut tx, ws, row.clone(), message_id, message, actor, now)
-                    .await?;
-            if let crate::store::messages::Posted::Created { conversation, .. } = posted {
+            let job = PostJob {
+                ws: ws.clone(),
+                conversation_id: row.id.clone(),
+                id: message_id.clone(),
+                input: message.clone(),
+                actor: actor.clone(),
+                now,
+            };
+            let loaded = [((ws.clone(), row.id.clone()), row.clone())].into();
+            let posted = post_loaded(&mut tx, loaded, std::slice::from_ref(&job)).await?;
+            if let Some(Posted::Created { conversation, .. }) = posted.into_iter().next().transpose()? {
                 row = *conversation;
             }
         }

@@ -215,6 +215,27 @@ pub(crate) async fn load_for_update(
     row.as_ref().map(map).transpose()?.ok_or(StoreError::NotFound("conversation"))
 }
 
+/// Reads several conversations of one workspace inside a transaction, locking their rows on
+/// PostgreSQL (in id order, so two transactions never wait on each other crosswise).
+pub(crate) async fn load_many_for_update(
+    conn: &mut AnyConnection,
+    dialect: Dialect,
+    ws: &WorkspaceId,
+    ids: &[String],
+) -> Result<Vec<ConversationRow>, StoreError> {
+    let mut sql = super::sql::Sql::new(select_conversation!());
+    sql.push(" WHERE c.workspace_id = ")
+        .bind(ws.as_str().to_owned())
+        .push(" AND c.id IN (")
+        .list(ids)
+        .push(")");
+    if dialect == Dialect::Postgres {
+        sql.push(" ORDER BY c.id FOR UPDATE OF c");
+    }
+    let rows = sql.query()?.fetch_all(conn).await?;
+    Ok(rows.iter().map(map).collect::<Result<_, _>>()?)
+}
+
 /// Writes every mutable column of `row` (the caller has bumped `version` and `updated_at`).
 pub(crate) async fn write(
     conn: &mut AnyConnection,

@@ -4,9 +4,8 @@ use serde_json::{Map, Value, json};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::conversations::{self, ConversationRow, MessageSummary, load_for_update};
+use super::conversations::{self, ConversationRow, load_for_update};
 use super::events::{self, Actor, Subject};
-use super::group_commit::PostJob;
 use super::sql::{ListQuery, Page, PageRequest, Sql};
 use super::{Store, StoreError, WorkspaceId};
 use crate::domain::conversation::{self as rules, MessageStatus, MessageType, Refusal, SenderType};
@@ -19,6 +18,10 @@ macro_rules! message_columns {
          created_at, updated_at"
     };
 }
+
+mod post;
+
+pub(crate) use post::{PostJob, post_batch, post_loaded};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct MessageRow {
@@ -109,19 +112,17 @@ fn map(row: &AnyRow) -> Result<MessageRow, sqlx::Error> {
 async fn find(
     conn: &mut AnyConnection,
     conversation_id: &str,
-    column: &'static str,
-    value: &str,
+    id: &str,
 ) -> Result<Option<MessageRow>, StoreError> {
-    let sql = match column {
-        "client_message_id" => concat!(
-            "SELECT ",
-            message_columns!(),
-            " FROM messages WHERE conversation_id = $1 AND client_message_id = $2"
-        ),
-        _ => concat!("SELECT ", message_columns!(), " FROM messages WHERE conversation_id = $1 AND id = $2"),
-    };
-    let row =
-        sqlx::query(sql).bind(conversation_id.to_owned()).bind(value.to_owned()).fetch_optional(conn).await?;
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        message_columns!(),
+        " FROM messages WHERE conversation_id = $1 AND id = $2"
+    ))
+    .bind(conversation_id.to_owned())
+    .bind(id.to_owned())
+    .fetch_optional(conn)
+    .await?;
     Ok(row.as_ref().map(map).transpose()?)
 }
 
@@ -151,122 +152,6 @@ fn message_event(conversation: &ConversationRow, message: &MessageRow) -> Value 
     json!({"conversation": conversations::snapshot(conversation), "message": MessageOut::from(message)})
 }
 
-/// Posts into a conversation already loaded (and locked) in the caller's transaction.
-pub(crate) async fn post_in(
-    conn: &mut AnyConnection,
-    ws: &WorkspaceId,
-    mut conversation: ConversationRow,
-    id: &str,
-    input: &NewMessage,
-    actor: &Actor,
-    now: i64,
-) -> Result<Posted, StoreError> {
-    let conversation_id = conversation.id.clone();
-    let conversation_id = conversation_id.as_str();
-    if let Some(client_id) = &input.client_message_id
-        && let Some(existing) = find(&mut *conn, conversation_id, "client_message_id", client_id).await?
-    {
-        return Ok(Posted::Existing(existing));
-    }
-    let status = rules::post_message(
-        conversation.status,
-        conversation.mode,
-        input.sender_type,
-        conversation.contact.blocked,
-    )
-    .map_err(StoreError::Refused)?;
-    if let Some(reply_to) = &input.in_reply_to
-        && find(&mut *conn, conversation_id, "id", reply_to).await?.is_none()
-    {
-        return Err(StoreError::InvalidReference("in_reply_to"));
-    }
-
-    let message = MessageRow {
-        id: id.to_owned(),
-        conversation_id: conversation_id.to_owned(),
-        seq: conversation.message_count + 1,
-        sender_type: input.sender_type,
-        sender_id: input.sender_id.clone(),
-        kind: input.kind,
-        content: input.content.clone(),
-        attachments: input.attachments.clone(),
-        status: MessageStatus::Sent,
-        failure_reason: None,
-        client_message_id: input.client_message_id.clone(),
-        in_reply_to: input.in_reply_to.clone(),
-        source: input.source.clone(),
-        metadata: input.metadata.clone(),
-        feedback: None,
-        deleted: false,
-        created_at: now,
-        updated_at: now,
-    };
-    sqlx::query(concat!(
-        "INSERT INTO messages (workspace_id, ",
-        message_columns!(),
-        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, NULL, NULL, 0, $16, $16)"
-    ))
-    .bind(ws.as_str().to_owned())
-    .bind(message.id.clone())
-    .bind(message.conversation_id.clone())
-    .bind(message.seq)
-    .bind(message.sender_type.as_str())
-    .bind(message.sender_id.clone())
-    .bind(message.kind.as_str())
-    .bind(message.content.clone())
-    .bind(serde_json::to_string(&message.attachments).unwrap_or_else(|_| "[]".into()))
-    .bind(message.status.as_str())
-    .bind(None::<String>)
-    .bind(message.client_message_id.clone())
-    .bind(message.in_reply_to.clone())
-    .bind(message.source.clone())
-    .bind(Value::Object(message.metadata.clone()).to_string())
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
-
-    let before = conversation.status;
-    conversation.previous_message = conversation.last_message.take();
-    conversation.last_message = Some(MessageSummary {
-        id: message.id.clone(),
-        preview: rules::preview(&message.content, message.kind),
-        sender_type: message.sender_type,
-        created_at: now,
-    });
-    conversation.last_message_at = now;
-    conversation.message_count = message.seq;
-    match message.sender_type {
-        SenderType::Contact => conversation.unread_count += 1,
-        SenderType::Human | SenderType::Agent => {
-            conversation.first_response_at.get_or_insert(now);
-        }
-        SenderType::System => {}
-    }
-    if status != before {
-        conversation.status = status;
-        conversation.resolved_at = None;
-        conversation.snoozed_until = None;
-    }
-    conversation.version += 1;
-    conversation.updated_at = now;
-    conversations::write(&mut *conn, ws, &conversation).await?;
-    events::append(
-        &mut *conn,
-        ws,
-        "message.created",
-        Subject::conversation(&conversation),
-        actor,
-        message_event(&conversation, &message),
-        now,
-    )
-    .await?;
-    if status != before {
-        let changes = vec![("conversation.status_changed", json!({"status": [before, status]}))];
-        conversations::append_changes(&mut *conn, ws, &conversation, actor, changes, now).await?;
-    }
-    Ok(Posted::Created { conversation: Box::new(conversation), message })
-}
-
 impl Store {
     /// Posts a message: the next `seq`, the conversation's summary and status, and the
     /// events, in one transaction (on SQLite shared with other posts: see `group_commit`).
@@ -280,22 +165,21 @@ impl Store {
         actor: &Actor,
         now: i64,
     ) -> Result<Posted, StoreError> {
+        let job = PostJob {
+            ws: ws.clone(),
+            conversation_id: conversation_id.to_owned(),
+            id: id.to_owned(),
+            input: input.clone(),
+            actor: actor.clone(),
+            now,
+        };
         if let Some(queue) = self.post_queue() {
-            let job = PostJob {
-                ws: ws.clone(),
-                conversation_id: conversation_id.to_owned(),
-                id: id.to_owned(),
-                input: input.clone(),
-                actor: actor.clone(),
-                now,
-            };
             return queue.post(job).await;
         }
         let mut tx = self.writer().begin().await?;
-        let conversation = load_for_update(&mut tx, self.dialect(), ws, conversation_id).await?;
-        let posted = post_in(&mut tx, ws, conversation, id, input, actor, now).await?;
+        let posted = post::post_batch(&mut tx, self.dialect(), std::slice::from_ref(&job)).await?;
         tx.commit().await?;
-        Ok(posted)
+        posted.into_iter().next().expect("one result per post")
     }
 
     pub async fn get_message(
@@ -363,8 +247,7 @@ impl Store {
     ) -> Result<MessageRow, StoreError> {
         let mut tx = self.writer().begin().await?;
         let mut conversation = load_for_update(&mut tx, self.dialect(), ws, conversation_id).await?;
-        let mut message =
-            find(&mut tx, conversation_id, "id", id).await?.ok_or(StoreError::NotFound("message"))?;
+        let mut message = find(&mut tx, conversation_id, id).await?.ok_or(StoreError::NotFound("message"))?;
         let Some(kind) = change(&mut message).map_err(StoreError::Refused)? else {
             return Ok(message);
         };

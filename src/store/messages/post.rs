@@ -1,0 +1,314 @@
+//! Posting messages. The rules run in memory, post after post, on the conversations as the
+//! earlier posts left them; then the whole batch is written with a fixed handful of
+//! statements (one multi-row INSERT for the messages, one UPDATE for the conversations, one
+//! INSERT for the events), however many posts it holds. A single post is a batch of one.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::json;
+use sqlx::AnyConnection;
+
+use super::{MessageRow, NewMessage, Posted, map, message_event};
+use crate::domain::conversation::{self as rules, MessageStatus, SenderType};
+use crate::store::conversations::{self, ConversationRow, MessageSummary};
+use crate::store::events::{self, Actor, NewEvent};
+use crate::store::sql::Sql;
+use crate::store::{Dialect, StoreError, WorkspaceId};
+
+/// One message to post.
+pub(crate) struct PostJob {
+    pub ws: WorkspaceId,
+    pub conversation_id: String,
+    pub id: String,
+    pub input: NewMessage,
+    pub actor: Actor,
+    pub now: i64,
+}
+
+/// Conversations by workspace and id, as the batch's posts leave them.
+pub(crate) type Loaded = HashMap<(WorkspaceId, String), ConversationRow>;
+
+/// Posts `jobs` in order inside the caller's transaction. The outer error is a database
+/// failure (the transaction must be abandoned); the inner ones are each post's refusals,
+/// decided before anything is written.
+pub(crate) async fn post_batch(
+    conn: &mut AnyConnection,
+    dialect: Dialect,
+    jobs: &[PostJob],
+) -> Result<Vec<Result<Posted, StoreError>>, StoreError> {
+    let loaded = load_conversations(conn, dialect, jobs).await?;
+    post_loaded(conn, loaded, jobs).await
+}
+
+/// Like [`post_batch`], into conversations the caller has already loaded (and locked).
+pub(crate) async fn post_loaded(
+    conn: &mut AnyConnection,
+    mut loaded: Loaded,
+    jobs: &[PostJob],
+) -> Result<Vec<Result<Posted, StoreError>>, StoreError> {
+    let mut known = known_messages(conn, jobs).await?;
+    let mut batch = Batch::default();
+    let results: Vec<_> = jobs.iter().map(|job| batch.decide(job, &mut loaded, &mut known)).collect();
+    if !batch.messages.is_empty() {
+        insert_messages(conn, &batch.messages).await?;
+        let touched: Vec<_> = batch.touched.iter().filter_map(|key| loaded.get(key)).collect();
+        update_conversations(conn, &touched).await?;
+        events::append_all(conn, &batch.events).await?;
+    }
+    Ok(results)
+}
+
+async fn load_conversations(
+    conn: &mut AnyConnection,
+    dialect: Dialect,
+    jobs: &[PostJob],
+) -> Result<Loaded, StoreError> {
+    let mut by_workspace: HashMap<&WorkspaceId, Vec<String>> = HashMap::new();
+    for job in jobs {
+        let ids = by_workspace.entry(&job.ws).or_default();
+        if !ids.contains(&job.conversation_id) {
+            ids.push(job.conversation_id.clone());
+        }
+    }
+    let mut loaded = Loaded::new();
+    for (ws, ids) in by_workspace {
+        let rows = conversations::load_many_for_update(&mut *conn, dialect, ws, &ids).await?;
+        loaded.extend(rows.into_iter().map(|row| ((ws.clone(), row.id.clone()), row)));
+    }
+    Ok(loaded)
+}
+
+/// Stored messages the batch refers to: repeated `client_message_id`s and reply targets.
+#[derive(Default)]
+struct Known {
+    by_client_id: HashMap<(String, String), MessageRow>,
+    conversation_of: HashMap<String, String>,
+}
+
+impl Known {
+    fn record(&mut self, message: &MessageRow) {
+        self.conversation_of.insert(message.id.clone(), message.conversation_id.clone());
+        if let Some(client_id) = &message.client_message_id {
+            self.by_client_id.insert((message.conversation_id.clone(), client_id.clone()), message.clone());
+        }
+    }
+}
+
+async fn known_messages(conn: &mut AnyConnection, jobs: &[PostJob]) -> Result<Known, StoreError> {
+    let mut sql = Sql::new(concat!("SELECT ", message_columns!(), " FROM messages WHERE 1 = 0"));
+    let mut wanted = false;
+    for job in jobs {
+        if let Some(client_id) = &job.input.client_message_id {
+            sql.push(" OR (conversation_id = ").bind(job.conversation_id.clone());
+            sql.push(" AND client_message_id = ").bind(client_id.clone()).push(")");
+            wanted = true;
+        }
+        if let Some(reply_to) = &job.input.in_reply_to {
+            sql.push(" OR id = ").bind(reply_to.clone());
+            wanted = true;
+        }
+    }
+    let mut known = Known::default();
+    if wanted {
+        for row in sql.query()?.fetch_all(&mut *conn).await? {
+            known.record(&map(&row)?);
+        }
+    }
+    Ok(known)
+}
+
+/// What the batch will write.
+#[derive(Default)]
+struct Batch {
+    messages: Vec<(WorkspaceId, MessageRow)>,
+    events: Vec<NewEvent>,
+    touched: Vec<(WorkspaceId, String)>,
+    touched_set: HashSet<(WorkspaceId, String)>,
+}
+
+impl Batch {
+    fn decide(
+        &mut self,
+        job: &PostJob,
+        loaded: &mut Loaded,
+        known: &mut Known,
+    ) -> Result<Posted, StoreError> {
+        let key = (job.ws.clone(), job.conversation_id.clone());
+        let conversation = loaded.get_mut(&key).ok_or(StoreError::NotFound("conversation"))?;
+        let input = &job.input;
+        if let Some(client_id) = &input.client_message_id
+            && let Some(existing) = known.by_client_id.get(&(conversation.id.clone(), client_id.clone()))
+        {
+            return Ok(Posted::Existing(existing.clone()));
+        }
+        let status = rules::post_message(
+            conversation.status,
+            conversation.mode,
+            input.sender_type,
+            conversation.contact.blocked,
+        )
+        .map_err(StoreError::Refused)?;
+        if let Some(reply_to) = &input.in_reply_to
+            && known.conversation_of.get(reply_to) != Some(&conversation.id)
+        {
+            return Err(StoreError::InvalidReference("in_reply_to"));
+        }
+
+        let message = new_row(conversation, job);
+        let before = conversation.status;
+        apply(conversation, &message, status, job.now);
+        self.events.push(NewEvent::about(
+            &job.ws,
+            "message.created",
+            conversation,
+            &job.actor,
+            message_event(conversation, &message),
+            job.now,
+        ));
+        if status != before {
+            let data = json!({"conversation": conversations::snapshot(conversation),
+                "changes": {"status": [before, status]}});
+            let event = NewEvent::about(
+                &job.ws,
+                "conversation.status_changed",
+                conversation,
+                &job.actor,
+                data,
+                job.now,
+            );
+            self.events.push(event);
+        }
+        known.record(&message);
+        if self.touched_set.insert(key.clone()) {
+            self.touched.push(key);
+        }
+        self.messages.push((job.ws.clone(), message.clone()));
+        Ok(Posted::Created { conversation: Box::new(conversation.clone()), message })
+    }
+}
+
+fn new_row(conversation: &ConversationRow, job: &PostJob) -> MessageRow {
+    let input = &job.input;
+    MessageRow {
+        id: job.id.clone(),
+        conversation_id: conversation.id.clone(),
+        seq: conversation.message_count + 1,
+        sender_type: input.sender_type,
+        sender_id: input.sender_id.clone(),
+        kind: input.kind,
+        content: input.content.clone(),
+        attachments: input.attachments.clone(),
+        status: MessageStatus::Sent,
+        failure_reason: None,
+        client_message_id: input.client_message_id.clone(),
+        in_reply_to: input.in_reply_to.clone(),
+        source: input.source.clone(),
+        metadata: input.metadata.clone(),
+        feedback: None,
+        deleted: false,
+        created_at: job.now,
+        updated_at: job.now,
+    }
+}
+
+/// The conversation after `message`: its summaries, counters and status.
+fn apply(conversation: &mut ConversationRow, message: &MessageRow, status: rules::Status, now: i64) {
+    conversation.previous_message = conversation.last_message.take();
+    conversation.last_message = Some(MessageSummary {
+        id: message.id.clone(),
+        preview: rules::preview(&message.content, message.kind),
+        sender_type: message.sender_type,
+        created_at: now,
+    });
+    conversation.last_message_at = now;
+    conversation.message_count = message.seq;
+    match message.sender_type {
+        SenderType::Contact => conversation.unread_count += 1,
+        SenderType::Human | SenderType::Agent => {
+            conversation.first_response_at.get_or_insert(now);
+        }
+        SenderType::System => {}
+    }
+    if status != conversation.status {
+        conversation.status = status;
+        conversation.resolved_at = None;
+        conversation.snoozed_until = None;
+    }
+    conversation.version += 1;
+    conversation.updated_at = now;
+}
+
+async fn insert_messages(
+    conn: &mut AnyConnection,
+    messages: &[(WorkspaceId, MessageRow)],
+) -> Result<(), StoreError> {
+    let mut sql = Sql::new(concat!("INSERT INTO messages (workspace_id, ", message_columns!(), ") VALUES "));
+    for (i, (ws, message)) in messages.iter().enumerate() {
+        sql.push(if i == 0 { "(" } else { ", (" });
+        sql.bind(ws.as_str().to_owned()).push(", ").bind(message.id.clone()).push(", ");
+        sql.bind(message.conversation_id.clone()).push(", ").bind(message.seq).push(", ");
+        sql.bind(message.sender_type.as_str().to_owned())
+            .push(", ")
+            .bind(message.sender_id.clone())
+            .push(", ");
+        sql.bind(message.kind.as_str().to_owned()).push(", ").bind(message.content.clone()).push(", ");
+        sql.bind(serde_json::to_string(&message.attachments).unwrap_or_else(|_| "[]".into())).push(", ");
+        sql.bind(message.status.as_str().to_owned())
+            .push(", NULL, ")
+            .bind(message.client_message_id.clone())
+            .push(", ");
+        sql.bind(message.in_reply_to.clone()).push(", ").bind(message.source.clone()).push(", ");
+        sql.bind(serde_json::Value::Object(message.metadata.clone()).to_string());
+        sql.push(", NULL, NULL, 0, ").bind(message.created_at).push(", ").bind(message.updated_at).push(")");
+    }
+    sql.query()?.execute(conn).await?;
+    Ok(())
+}
+
+/// Writes the columns a post changes, for every touched conversation in one statement, so
+/// the indexes over other columns (priority, assignee, title search, …) are left alone.
+async fn update_conversations(conn: &mut AnyConnection, rows: &[&ConversationRow]) -> Result<(), StoreError> {
+    let mut sql = Sql::new(
+        "WITH v (id, status, snoozed_until, resolved_at, last_message_id, last_message_preview, \
+         last_message_sender_type, last_message_at, prev_message_id, prev_message_preview, \
+         prev_message_sender_type, prev_message_at, message_count, unread_count, first_response_at, \
+         updated_at, version) AS (VALUES ",
+    );
+    for (i, row) in rows.iter().enumerate() {
+        let summary = |m: &Option<MessageSummary>| {
+            m.as_ref()
+                .map(|m| (m.id.clone(), m.preview.clone(), m.sender_type.as_str().to_owned(), m.created_at))
+        };
+        let (last, prev) = (summary(&row.last_message), summary(&row.previous_message));
+        sql.push(if i == 0 { "(" } else { ", (" });
+        sql.bind(row.id.clone()).push(", ").bind(row.status.as_str().to_owned()).push(", ");
+        sql.bind(row.snoozed_until).push(", ").bind(row.resolved_at).push(", ");
+        sql.bind(last.as_ref().map(|m| m.0.clone())).push(", ").bind(last.as_ref().map(|m| m.1.clone()));
+        sql.push(", ")
+            .bind(last.as_ref().map(|m| m.2.clone()))
+            .push(", ")
+            .bind(row.last_message_at)
+            .push(", ");
+        sql.bind(prev.as_ref().map(|m| m.0.clone())).push(", ").bind(prev.as_ref().map(|m| m.1.clone()));
+        sql.push(", ").bind(prev.as_ref().map(|m| m.2.clone())).push(", ").bind(prev.as_ref().map(|m| m.3));
+        sql.push(", ").bind(row.message_count).push(", ").bind(row.unread_count).push(", ");
+        sql.bind(row.first_response_at)
+            .push(", ")
+            .bind(row.updated_at)
+            .push(", ")
+            .bind(row.version)
+            .push(")");
+    }
+    sql.push(
+        ") UPDATE conversations SET status = v.status, snoozed_until = v.snoozed_until, \
+         resolved_at = v.resolved_at, last_message_id = v.last_message_id, \
+         last_message_preview = v.last_message_preview, last_message_sender_type = v.last_message_sender_type, \
+         last_message_at = v.last_message_at, prev_message_id = v.prev_message_id, \
+         prev_message_preview = v.prev_message_preview, prev_message_sender_type = v.prev_message_sender_type, \
+         prev_message_at = v.prev_message_at, message_count = v.message_count, unread_count = v.unread_count, \
+         first_response_at = v.first_response_at, updated_at = v.updated_at, version = v.version \
+         FROM v WHERE conversations.id = v.id",
+    );
+    sql.query()?.execute(conn).await?;
+    Ok(())
+}
