@@ -93,20 +93,27 @@ pub(crate) async fn insert(
     Ok(map(&row)?)
 }
 
-/// Deletes the events that carry a contact's data (only its conversations' events when
-/// `conversations_only`).
+/// Deletes the events that carry a contact's data: its conversations' events, and unless
+/// `conversations_only` the events about the contact itself. Run it before the rows go: the
+/// conversations' ids are how their events are found.
 async fn erase_events(
     conn: &mut sqlx::AnyConnection,
     ws: &WorkspaceId,
     contact_id: &str,
     conversations_only: bool,
 ) -> Result<(), StoreError> {
-    let sql = if conversations_only {
-        "DELETE FROM events WHERE workspace_id = $1 AND contact_id = $2 AND conversation_id IS NOT NULL"
-    } else {
-        "DELETE FROM events WHERE workspace_id = $1 AND contact_id = $2"
-    };
-    sqlx::query(sql).bind(ws.as_str().to_owned()).bind(contact_id.to_owned()).execute(conn).await?;
+    let mut statements = vec![
+        "DELETE FROM events WHERE conversation_id IN \
+         (SELECT id FROM conversations WHERE workspace_id = $1 AND contact_id = $2)",
+    ];
+    if !conversations_only {
+        statements.push(
+            "DELETE FROM events WHERE workspace_id = $1 AND contact_id = $2 AND conversation_id IS NULL",
+        );
+    }
+    for sql in statements {
+        sqlx::query(sql).bind(ws.as_str().to_owned()).bind(contact_id.to_owned()).execute(&mut *conn).await?;
+    }
     Ok(())
 }
 
@@ -267,6 +274,7 @@ impl Store {
         now: i64,
     ) -> Result<bool, StoreError> {
         let mut tx = self.writer().begin().await?;
+        erase_events(&mut tx, ws, id, false).await?;
         let done = sqlx::query("DELETE FROM contacts WHERE workspace_id = $1 AND id = $2")
             .bind(ws.as_str().to_owned())
             .bind(id.to_owned())
@@ -275,7 +283,6 @@ impl Store {
         if done.rows_affected() == 0 {
             return Ok(false);
         }
-        erase_events(&mut tx, ws, id, false).await?;
         let data = serde_json::json!({"contact": {"object": "contact", "id": id}});
         events::append(&mut tx, ws, "contact.deleted", Subject::default(), actor, data, now).await?;
         tx.commit().await?;

@@ -34,6 +34,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0004_search.sql"),
         include_str!("../../migrations/postgres/0004_search.sql"),
     ),
+    (
+        5,
+        "posting_indexes",
+        include_str!("../../migrations/sqlite/0005_posting_indexes.sql"),
+        include_str!("../../migrations/postgres/0005_posting_indexes.sql"),
+    ),
 ];
 
 pub(super) fn migrator(dialect: Dialect) -> Migrator {

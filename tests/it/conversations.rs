@@ -391,6 +391,11 @@ async fn a_contacts_conversations_can_be_erased_keeping_the_contact() {
         ids(&app.get("/v1/conversations?include_removed=true").await.body),
         [other["id"].as_str().unwrap()]
     );
+    let erased_events =
+        app.get(&format!("/v1/events?conversation_id={}", first["id"].as_str().unwrap())).await;
+    assert_eq!(erased_events.body["data"], json!([]), "the conversations' events go with them");
+    let kept = app.get("/v1/events?type=contact.created").await.body;
+    assert_eq!(kept["data"].as_array().unwrap().len(), 2, "events about the contacts themselves stay");
     app.delete("/v1/contacts/ct_missing/conversations").await.problem(404, "contact_not_found");
 }
 
