@@ -13,6 +13,9 @@ use crate::store::{NewApiKey, Store, WorkspaceId};
 pub const ADMIN_PREFIX: &str = "bt_admin_";
 pub const SERVER_PREFIX: &str = "bt_sk_";
 pub const CLIENT_PREFIX: &str = "bt_pk_";
+pub const MEMBER_PREFIX: &str = "bt_mt_";
+/// How long a sign-in lasts.
+pub const MEMBER_TOKEN_TTL_MS: i64 = 30 * 24 * 60 * 60 * 1000;
 
 const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 /// Refresh `last_used_at` at most this often, to keep writes off the hot path.
@@ -46,11 +49,48 @@ impl KeyKind {
     }
 }
 
+/// What a member may do: `admin` everything in the workspace, `agent` the inbox work
+/// (conversations, messages, notes, tags) and reading the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Agent,
+}
+
+impl Role {
+    pub const ALL: &'static [&'static str] = &["admin", "agent"];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Agent => "agent",
+        }
+    }
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "admin" => Some(Role::Admin),
+            "agent" => Some(Role::Agent),
+            _ => None,
+        }
+    }
+}
+
 /// Who is calling, as established from the `Authorization` header.
 #[derive(Debug, Clone)]
 pub enum Caller {
     Admin,
-    Key { workspace: WorkspaceId, key_id: String, kind: KeyKind },
+    Key {
+        workspace: WorkspaceId,
+        key_id: String,
+        kind: KeyKind,
+    },
+    /// A signed-in member, through one of their tokens.
+    Member {
+        workspace: WorkspaceId,
+        token_id: String,
+        member_id: String,
+        role: Role,
+    },
 }
 
 impl Caller {
@@ -58,7 +98,7 @@ impl Caller {
     pub fn scope(&self) -> &str {
         match self {
             Caller::Admin => "admin",
-            Caller::Key { workspace, .. } => workspace.as_str(),
+            Caller::Key { workspace, .. } | Caller::Member { workspace, .. } => workspace.as_str(),
         }
     }
 }
@@ -79,6 +119,13 @@ pub fn generate_key(kind: KeyKind, name: &str) -> GeneratedKey {
         secret_hint: secret[secret.len() - 4..].to_owned(),
     };
     GeneratedKey { secret, record }
+}
+
+/// A new member token `(secret, hash)`: shown once at sign-in, only the hash is kept.
+pub fn generate_member_token() -> (String, String) {
+    let secret = random_secret(MEMBER_PREFIX);
+    let hash = hash_secret(&secret);
+    (secret, hash)
 }
 
 /// A new admin key, for operators to put in `BATON_ADMIN_KEY`.
@@ -123,6 +170,9 @@ pub async fn authenticate(
             Err(invalid())
         };
     }
+    if token.starts_with(MEMBER_PREFIX) {
+        return authenticate_member(store, &presented, now).await;
+    }
     if !token.starts_with(SERVER_PREFIX) && !token.starts_with(CLIENT_PREFIX) {
         return Err(invalid());
     }
@@ -141,6 +191,31 @@ pub async fn authenticate(
         });
     }
     Ok(Caller::Key { workspace: found.workspace_id, key_id: found.key_id, kind })
+}
+
+async fn authenticate_member(store: &Store, presented: &str, now: i64) -> Result<Caller, ApiError> {
+    let invalid = || {
+        ApiError::new(ErrorCode::InvalidApiKey, "The member token is not valid, expired or was signed out")
+    };
+    let found = store.find_member_token(presented).await.map_err(ApiError::from)?.ok_or_else(invalid)?;
+    if !bool::from(found.secret_hash.as_bytes().ct_eq(presented.as_bytes())) || found.expires_at <= now {
+        return Err(invalid());
+    }
+    let role = Role::parse(&found.role).ok_or_else(invalid)?;
+    if found.last_used_at.is_none_or(|at| at < now - TOUCH_EVERY_MS) {
+        let (store, ws, id) = (store.clone(), found.workspace_id.clone(), found.token_id.clone());
+        tokio::spawn(async move {
+            if let Err(error) = store.touch_member_token(&ws, &id, now).await {
+                tracing::warn!(member_token.id = %id, ?error, "could not record token use");
+            }
+        });
+    }
+    Ok(Caller::Member {
+        workspace: found.workspace_id,
+        token_id: found.token_id,
+        member_id: found.member_id,
+        role,
+    })
 }
 
 #[cfg(test)]

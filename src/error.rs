@@ -14,6 +14,8 @@ pub enum ErrorCode {
     MissingApiKey,
     InvalidApiKey,
     ForbiddenForKey,
+    ForbiddenForRole,
+    InvalidCredentials,
     RouteNotFound,
     WorkspaceNotFound,
     ApiKeyNotFound,
@@ -24,8 +26,14 @@ pub enum ErrorCode {
     NoteNotFound,
     TagNotFound,
     StateNotFound,
+    MemberNotFound,
+    TeamNotFound,
     TagNameTaken,
     StateNameTaken,
+    MemberEmailTaken,
+    TeamNameTaken,
+    ConversationAlreadyTaken,
+    NoAiAgent,
     ContactBlocked,
     MethodNotAllowed,
     ConversationClosed,
@@ -58,6 +66,12 @@ impl ErrorCode {
             MissingApiKey => (StatusCode::UNAUTHORIZED, "missing_api_key", "Missing API key"),
             InvalidApiKey => (StatusCode::UNAUTHORIZED, "invalid_api_key", "Invalid API key"),
             ForbiddenForKey => (StatusCode::FORBIDDEN, "forbidden_for_key", "Key lacks the scope"),
+            ForbiddenForRole => {
+                (StatusCode::FORBIDDEN, "forbidden_for_role", "The member's role does not allow this")
+            }
+            InvalidCredentials => {
+                (StatusCode::UNAUTHORIZED, "invalid_credentials", "Wrong email or password")
+            }
             RouteNotFound => (StatusCode::NOT_FOUND, "route_not_found", "Route not found"),
             WorkspaceNotFound => (StatusCode::NOT_FOUND, "workspace_not_found", "Workspace not found"),
             ApiKeyNotFound => (StatusCode::NOT_FOUND, "api_key_not_found", "API key not found"),
@@ -70,6 +84,18 @@ impl ErrorCode {
             NoteNotFound => (StatusCode::NOT_FOUND, "note_not_found", "Note not found"),
             TagNotFound => (StatusCode::NOT_FOUND, "tag_not_found", "Tag not found"),
             StateNotFound => (StatusCode::NOT_FOUND, "state_not_found", "Conversation state not found"),
+            MemberNotFound => (StatusCode::NOT_FOUND, "member_not_found", "Member not found"),
+            TeamNotFound => (StatusCode::NOT_FOUND, "team_not_found", "Team not found"),
+            MemberEmailTaken => {
+                (StatusCode::CONFLICT, "member_email_taken", "A member with this email exists")
+            }
+            TeamNameTaken => (StatusCode::CONFLICT, "team_name_taken", "A team with this name exists"),
+            ConversationAlreadyTaken => (
+                StatusCode::CONFLICT,
+                "conversation_already_taken",
+                "Another member handles this conversation",
+            ),
+            NoAiAgent => (StatusCode::CONFLICT, "no_ai_agent", "No AI agent can answer this conversation"),
             TagNameTaken => (StatusCode::CONFLICT, "tag_name_taken", "A tag with this name exists"),
             StateNameTaken => (StatusCode::CONFLICT, "state_name_taken", "A state with this name exists"),
             ContactBlocked => (StatusCode::FORBIDDEN, "contact_blocked", "Contact is blocked"),
@@ -265,6 +291,12 @@ impl From<crate::store::StoreError> for ApiError {
             StoreError::Conflict("state_name") => {
                 Self::new(ErrorCode::StateNameTaken, "Another state in this workspace has this name")
             }
+            StoreError::Conflict("member_email") => {
+                Self::new(ErrorCode::MemberEmailTaken, "Another member of this workspace has this email")
+            }
+            StoreError::Conflict("team_name") => {
+                Self::new(ErrorCode::TeamNameTaken, "Another team in this workspace has this name")
+            }
             StoreError::Conflict(column) => Self::internal(format!("unmapped unique violation on {column}")),
             StoreError::NotFound(what) => {
                 let code = match what {
@@ -272,6 +304,8 @@ impl From<crate::store::StoreError> for ApiError {
                     "message" => ErrorCode::MessageNotFound,
                     "note" => ErrorCode::NoteNotFound,
                     "contact" => ErrorCode::ContactNotFound,
+                    "member" => ErrorCode::MemberNotFound,
+                    "team" => ErrorCode::TeamNotFound,
                     _ => ErrorCode::RouteNotFound,
                 };
                 Self::new(code, format!("No such {what} in this workspace"))
@@ -305,6 +339,17 @@ impl From<crate::domain::conversation::Refusal> for ApiError {
                 Self::new(ErrorCode::FeedbackNotAllowed, "Feedback can only be given on AI agent messages")
             }
             Refusal::MessageDeleted => Self::new(ErrorCode::MessageDeleted, "The message was deleted"),
+            Refusal::InHumanMode => {
+                Self::new(ErrorCode::ConversationInHumanMode, "A human already handles this conversation")
+            }
+            Refusal::AlreadyTaken => Self::new(
+                ErrorCode::ConversationAlreadyTaken,
+                "Another member handles this conversation; send `force: true` to take it over",
+            ),
+            Refusal::NoAiAgent => Self::new(
+                ErrorCode::NoAiAgent,
+                "No AI agent can answer this conversation: give it, its channel or the workspace an agent",
+            ),
         }
     }
 }

@@ -10,4 +10,5 @@ pub mod error;
 pub mod http;
 pub mod ids;
 pub mod model;
+pub mod password;
 pub mod store;

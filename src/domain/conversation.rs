@@ -61,6 +61,12 @@ pub enum Refusal {
     FeedbackNotOnAgentMessage,
     /// A deleted message cannot change.
     MessageDeleted,
+    /// A human already handles the conversation (no handoff to ask for).
+    InHumanMode,
+    /// Another member handles the conversation; taking it needs `force`.
+    AlreadyTaken,
+    /// Back to the AI, but no AI agent can answer.
+    NoAiAgent,
 }
 
 /// The status a conversation moves to when asked for `to` (with `snoozed_until` if any).

@@ -1,4 +1,5 @@
 //! Pure rules, no IO.
 
 pub mod conversation;
+pub mod handoff;
 pub mod validate;

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::caller::Server;
+use super::caller::Manager;
 use super::docs::{E, IdempotencyKey};
 use super::extract::{Json, PathId, Query};
 use super::list::{ListOut, PageQuery};
@@ -78,9 +78,9 @@ impl ApiKeyOut {
     params(IdempotencyKey),
     responses((status = 201, description = "Created; `secret` is shown only now", body = ApiKeyOut),
         E<400>, E<401>, E<403>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
-    security(("server_key" = [])))]
+    security(("server_key" = []), ("member_token" = [])))]
 async fn create(
-    caller: Server,
+    caller: Manager,
     State(state): State<AppState>,
     Json(input): Json<ApiKeyIn>,
 ) -> ApiResult<(StatusCode, axum::Json<ApiKeyOut>)> {
@@ -100,9 +100,9 @@ async fn create(
 #[utoipa::path(get, path = "/v1/api-keys", tag = "api-keys", params(PageQuery),
     responses((status = 200, description = "A page of keys", body = ListOut<ApiKeyOut>),
         E<400>, E<401>, E<403>, E<500>, E<503>),
-    security(("server_key" = [])))]
+    security(("server_key" = []), ("member_token" = [])))]
 async fn list(
-    caller: Server,
+    caller: Manager,
     State(state): State<AppState>,
     Query(page): Query<PageQuery>,
 ) -> ApiResult<axum::Json<ListOut<ApiKeyOut>>> {
@@ -114,8 +114,8 @@ async fn list(
 #[utoipa::path(delete, path = "/v1/api-keys/{id}", tag = "api-keys",
     params(("id" = String, Path, description = "The key's id")),
     responses((status = 204, description = "Revoked"), E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
-    security(("server_key" = [])))]
-async fn revoke(caller: Server, State(state): State<AppState>, PathId(id): PathId) -> ApiResult<StatusCode> {
+    security(("server_key" = []), ("member_token" = [])))]
+async fn revoke(caller: Manager, State(state): State<AppState>, PathId(id): PathId) -> ApiResult<StatusCode> {
     if state.store.revoke_api_key(&caller.workspace, &id, state.clock.now_ms()).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {

@@ -1,11 +1,13 @@
 //! Extractors that demand a kind of caller: each route states who may call it.
 
+use std::ops::Deref;
+
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
-use crate::auth::{Caller, KeyKind};
+use crate::auth::{Caller, KeyKind, Role};
 use crate::error::{ApiError, ErrorCode};
-use crate::store::WorkspaceId;
+use crate::store::{Actor, WorkspaceId};
 
 fn caller(parts: &Parts) -> Result<Caller, ApiError> {
     parts.extensions.get::<Caller>().cloned().ok_or_else(|| {
@@ -35,31 +37,92 @@ impl<S: Send + Sync> FromRequestParts<S> for Admin {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         match caller(parts)? {
             Caller::Admin => Ok(Admin),
-            Caller::Key { .. } => Err(forbidden("the admin key")),
+            _ => Err(forbidden("the admin key")),
         }
     }
 }
 
-/// A server key: everything inside its workspace.
-pub struct Server {
-    pub workspace: WorkspaceId,
-    pub key_id: String,
+/// A signed-in member acting through their token.
+#[derive(Debug, Clone)]
+pub struct MemberRef {
+    pub id: String,
+    pub role: Role,
 }
 
-impl Server {
-    /// The actor recorded in events for changes this key makes.
-    pub fn actor(&self) -> crate::store::Actor {
-        crate::store::Actor::api_key(&self.key_id)
+/// Someone working inside one workspace: a server key (everything) or a member token (what
+/// the member's role allows, acting as that member).
+pub struct Workspace {
+    pub workspace: WorkspaceId,
+    pub member: Option<MemberRef>,
+    actor: Actor,
+}
+
+impl Workspace {
+    /// The actor recorded in events for changes this caller makes.
+    pub fn actor(&self) -> Actor {
+        self.actor.clone()
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Server {
+impl<S: Send + Sync> FromRequestParts<S> for Workspace {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         match caller(parts)? {
-            Caller::Key { workspace, key_id, kind: KeyKind::Server } => Ok(Server { workspace, key_id }),
-            Caller::Admin => Err(forbidden("a server key (the admin key manages workspaces only)")),
-            Caller::Key { .. } => Err(forbidden("a server key (client keys reach /v1/widget only)")),
+            Caller::Key { workspace, key_id, kind: KeyKind::Server } => {
+                Ok(Workspace { workspace, member: None, actor: Actor::api_key(&key_id) })
+            }
+            Caller::Member { workspace, member_id, role, .. } => Ok(Workspace {
+                workspace,
+                actor: Actor::member(&member_id),
+                member: Some(MemberRef { id: member_id, role }),
+            }),
+            Caller::Admin => {
+                Err(forbidden("a server key or a member token (the admin key manages workspaces only)"))
+            }
+            Caller::Key { .. } => {
+                Err(forbidden("a server key or a member token (client keys reach /v1/widget only)"))
+            }
+        }
+    }
+}
+
+/// Managing the workspace (keys, members, teams, channels, contacts, states): a server key or
+/// an `admin` member.
+pub struct Manager(Workspace);
+
+impl Deref for Manager {
+    type Target = Workspace;
+    fn deref(&self) -> &Workspace {
+        &self.0
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Manager {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let caller = Workspace::from_request_parts(parts, state).await?;
+        if caller.member.as_ref().is_some_and(|m| m.role != Role::Admin) {
+            return Err(ApiError::new(
+                ErrorCode::ForbiddenForRole,
+                "This needs an admin member or a server key; agents work on conversations",
+            ));
+        }
+        Ok(Manager(caller))
+    }
+}
+
+/// The member token presented, for signing out.
+pub struct Session {
+    pub workspace: WorkspaceId,
+    pub token_id: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Session {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        match caller(parts)? {
+            Caller::Member { workspace, token_id, .. } => Ok(Session { workspace, token_id }),
+            _ => Err(forbidden("a member token")),
         }
     }
 }

@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::caller::Server;
+use super::caller::{Manager, Workspace};
 use super::docs::{E, IdempotencyKey, IfMatchHeader};
 use super::extract::{
     FromQuery, IfMatch, Json, Patch, PathId, Query, QueryMap, Tagged, Versioned, update_optimistically,
@@ -152,9 +152,9 @@ fn not_found(id: &str) -> ApiError {
     params(IdempotencyKey),
     responses((status = 201, description = "Created", body = ChannelOut),
         E<400>, E<401>, E<403>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
-    security(("server_key" = [])))]
+    security(("server_key" = []), ("member_token" = [])))]
 async fn create(
-    caller: Server,
+    caller: Manager,
     State(state): State<AppState>,
     Json(input): Json<ChannelIn>,
 ) -> ApiResult<Tagged<ChannelOut>> {
@@ -173,9 +173,9 @@ async fn create(
 #[utoipa::path(get, path = "/v1/channels", tag = "channels", params(PageQuery, ChannelQuery),
     responses((status = 200, description = "A page of channels", body = ListOut<ChannelOut>),
         E<400>, E<401>, E<403>, E<500>, E<503>),
-    security(("server_key" = [])))]
+    security(("server_key" = []), ("member_token" = [])))]
 async fn list(
-    caller: Server,
+    caller: Workspace,
     State(state): State<AppState>,
     Query((page, filter)): Query<(PageQuery, ChannelQuery)>,
 ) -> ApiResult<axum::Json<ListOut<ChannelOut>>> {
@@ -189,9 +189,9 @@ async fn list(
     params(("id" = String, Path, description = "The channel's id")),
     responses((status = 200, description = "The channel", body = ChannelOut),
         E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
-    security(("server_key" = [])))]
+    security(("server_key" = []), ("member_token" = [])))]
 async fn get(
-    caller: Server,
+    caller: Workspace,
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> ApiResult<Tagged<ChannelOut>> {
@@ -204,9 +204,9 @@ async fn get(
     params(("id" = String, Path, description = "The channel's id"), IfMatchHeader),
     responses((status = 200, description = "Updated", body = ChannelOut),
         E<400>, E<401>, E<403>, E<404>, E<412>, E<413>, E<415>, E<422>, E<500>, E<503>),
-    security(("server_key" = [])))]
+    security(("server_key" = []), ("member_token" = [])))]
 async fn update(
-    caller: Server,
+    caller: Manager,
     State(state): State<AppState>,
     PathId(id): PathId,
     if_match: IfMatch,
@@ -238,8 +238,8 @@ async fn update(
 #[utoipa::path(delete, path = "/v1/channels/{id}", tag = "channels",
     params(("id" = String, Path, description = "The channel's id")),
     responses((status = 204, description = "Deleted"), E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
-    security(("server_key" = [])))]
-async fn delete(caller: Server, State(state): State<AppState>, PathId(id): PathId) -> ApiResult<StatusCode> {
+    security(("server_key" = []), ("member_token" = [])))]
+async fn delete(caller: Manager, State(state): State<AppState>, PathId(id): PathId) -> ApiResult<StatusCode> {
     if state.store.delete_channel(&caller.workspace, &id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {

@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::caller::Server;
+use super::caller::{Manager, Workspace};
 use super::docs::{E, IdempotencyKey, IfMatchHeader};
 use super::extract::{
     FromQuery, IfMatch, Json, Patch, PathId, Query, QueryMap, Tagged, Versioned, update_optimistically,
@@ -112,9 +112,9 @@ fn not_found(id: &str) -> ApiError {
     params(IdempotencyKey),
     responses((status = 201, description = "Created", body = ContactOut),
         E<400>, E<401>, E<403>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
-    security(("server_key" = [])))]
+    security(("server_key" = []), ("member_token" = [])))]
 async fn create(
-    caller: Server,
+    caller: Manager,
     State(state): State<AppState>,
     Json(input): Json<ContactIn>,
 ) -> ApiResult<Tagged<ContactOut>> {
@@ -138,9 +138,9 @@ async fn create(
 #[utoipa::path(get, path = "/v1/contacts", tag = "contacts", params(PageQuery, ContactQuery),
     responses((status = 200, description = "A page of contacts", body = ListOut<ContactOut>),
         E<400>, E<401>, E<403>, E<500>, E<503>),
-    security(("server_key" = [])))]
+    security(("server_key" = []), ("member_token" = [])))]
 async fn list(
-    caller: Server,
+    caller: Workspace,
     State(state): State<AppState>,
     Query((page, filter)): Query<(PageQuery, ContactQuery)>,
 ) -> ApiResult<axum::Json<ListOut<ContactOut>>> {
@@ -153,9 +153,9 @@ async fn list(
     params(("id" = String, Path, description = "The contact's id")),
     responses((status = 200, description = "The contact", body = ContactOut),
         E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
-    security(("server_key" = [])))]
+    security(("server_key" = []), ("member_token" = [])))]
 async fn get(
-    caller: Server,
+    caller: Workspace,
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> ApiResult<Tagged<ContactOut>> {
@@ -168,9 +168,9 @@ async fn get(
     params(("id" = String, Path, description = "The contact's id"), IfMatchHeader),
     responses((status = 200, description = "Updated", body = ContactOut),
         E<400>, E<401>, E<403>, E<404>, E<409>, E<412>, E<413>, E<415>, E<422>, E<500>, E<503>),
-    security(("server_key" = [])))]
+    security(("server_key" = []), ("member_token" = [])))]
 async fn update(
-    caller: Server,
+    caller: Manager,
     State(state): State<AppState>,
     PathId(id): PathId,
     if_match: IfMatch,
@@ -213,8 +213,8 @@ async fn update(
 #[utoipa::path(delete, path = "/v1/contacts/{id}", tag = "contacts",
     params(("id" = String, Path, description = "The contact's id")),
     responses((status = 204, description = "Erased"), E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
-    security(("server_key" = [])))]
-async fn delete(caller: Server, State(state): State<AppState>, PathId(id): PathId) -> ApiResult<StatusCode> {
+    security(("server_key" = []), ("member_token" = [])))]
+async fn delete(caller: Manager, State(state): State<AppState>, PathId(id): PathId) -> ApiResult<StatusCode> {
     if state.store.delete_contact(&caller.workspace, &id, &caller.actor(), state.clock.now_ms()).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
@@ -226,9 +226,9 @@ async fn delete(caller: Server, State(state): State<AppState>, PathId(id): PathI
 #[utoipa::path(delete, path = "/v1/contacts/{id}/conversations", tag = "contacts",
     params(("id" = String, Path, description = "The contact's id")),
     responses((status = 204, description = "Erased"), E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
-    security(("server_key" = [])))]
+    security(("server_key" = []), ("member_token" = [])))]
 async fn delete_conversations(
-    caller: Server,
+    caller: Manager,
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> ApiResult<StatusCode> {
@@ -240,7 +240,7 @@ async fn delete_conversations(
 
 async fn set_blocked(
     state: &AppState,
-    caller: &Server,
+    caller: &Workspace,
     id: &str,
     blocked: bool,
 ) -> ApiResult<Tagged<ContactOut>> {
@@ -254,9 +254,9 @@ async fn set_blocked(
     params(("id" = String, Path, description = "The contact's id")),
     responses((status = 200, description = "Blocked", body = ContactOut),
         E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
-    security(("server_key" = [])))]
+    security(("server_key" = []), ("member_token" = [])))]
 async fn block(
-    caller: Server,
+    caller: Manager,
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> ApiResult<Tagged<ContactOut>> {
@@ -267,9 +267,9 @@ async fn block(
     params(("id" = String, Path, description = "The contact's id")),
     responses((status = 200, description = "Unblocked", body = ContactOut),
         E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
-    security(("server_key" = [])))]
+    security(("server_key" = []), ("member_token" = [])))]
 async fn unblock(
-    caller: Server,
+    caller: Manager,
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> ApiResult<Tagged<ContactOut>> {

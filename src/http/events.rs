@@ -5,7 +5,7 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::caller::Server;
+use super::caller::Workspace;
 use super::docs::E;
 use super::extract::{FromQuery, Query, QueryMap, bad_param};
 use super::list::{ListOut, PageQuery};
@@ -64,9 +64,9 @@ impl FromQuery for EventQuery {
 #[utoipa::path(get, path = "/v1/events", tag = "events", params(PageQuery, EventQuery),
     responses((status = 200, description = "A page of events", body = ListOut<EventOut>),
         E<400>, E<401>, E<403>, E<500>, E<503>),
-    security(("server_key" = [])))]
+    security(("server_key" = []), ("member_token" = [])))]
 async fn list(
-    caller: Server,
+    caller: Workspace,
     State(state): State<AppState>,
     Query((page, query)): Query<(PageQuery, EventQuery)>,
 ) -> ApiResult<axum::Json<ListOut<EventOut>>> {

@@ -1,4 +1,4 @@
-//! `/v1/me`: who the presented key is.
+//! `/v1/me`: who the presented key or token is.
 
 use axum::extract::State;
 use serde::Serialize;
@@ -8,9 +8,10 @@ use utoipa_axum::routes;
 
 use super::caller::AnyCaller;
 use super::docs::E;
+use super::members::MemberOut;
 use super::workspaces::WorkspaceOut;
 use crate::app::AppState;
-use crate::auth::Caller;
+use crate::auth::{Caller, KeyKind};
 use crate::error::ApiResult;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -19,6 +20,7 @@ pub enum CallerKind {
     Admin,
     Server,
     Client,
+    Member,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -27,20 +29,20 @@ pub struct MeOut {
     pub object: &'static str,
     /// The kind of key presented.
     pub kind: CallerKind,
-    /// The key's id (null for the admin key, which lives in configuration).
+    /// The key's id (null for the admin key, which lives in configuration, and member tokens).
     pub api_key_id: Option<String>,
     /// The key's workspace (null for the admin key).
     pub workspace: Option<WorkspaceOut>,
     /// The member acting (member tokens only).
-    #[schema(value_type = Option<Object>)]
-    pub member: Option<serde_json::Value>,
+    pub member: Option<MemberOut>,
 }
 
 /// The caller: key kind, workspace, member.
 #[utoipa::path(get, path = "/v1/me", tag = "me",
     responses((status = 200, description = "The caller", body = MeOut), E<401>, E<500>, E<503>),
-    security(("server_key" = []), ("client_key" = []), ("admin_key" = [])))]
+    security(("server_key" = []), ("member_token" = []), ("client_key" = []), ("admin_key" = [])))]
 async fn me(AnyCaller(caller): AnyCaller, State(state): State<AppState>) -> ApiResult<axum::Json<MeOut>> {
+    let store = &state.store;
     let out = match caller {
         Caller::Admin => {
             MeOut { object: "me", kind: CallerKind::Admin, api_key_id: None, workspace: None, member: None }
@@ -48,12 +50,19 @@ async fn me(AnyCaller(caller): AnyCaller, State(state): State<AppState>) -> ApiR
         Caller::Key { workspace, key_id, kind } => MeOut {
             object: "me",
             kind: match kind {
-                crate::auth::KeyKind::Server => CallerKind::Server,
-                crate::auth::KeyKind::Client => CallerKind::Client,
+                KeyKind::Server => CallerKind::Server,
+                KeyKind::Client => CallerKind::Client,
             },
             api_key_id: Some(key_id),
-            workspace: state.store.get_workspace(&workspace).await?.map(WorkspaceOut::from_row),
+            workspace: store.get_workspace(&workspace).await?.map(WorkspaceOut::from_row),
             member: None,
+        },
+        Caller::Member { workspace, member_id, .. } => MeOut {
+            object: "me",
+            kind: CallerKind::Member,
+            api_key_id: None,
+            workspace: store.get_workspace(&workspace).await?.map(WorkspaceOut::from_row),
+            member: store.get_member(&workspace, &member_id).await?.map(MemberOut::from_row),
         },
     };
     Ok(axum::Json(out))

@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::caller::Server;
+use super::caller::Workspace;
 use super::docs::{E, IdempotencyKey};
 use super::extract::{FromQuery, Json, PathId, PathIds, Query, QueryMap, bad_param};
 use super::list::{ListOut, PageQuery};
@@ -147,9 +147,9 @@ impl FromQuery for MessageQuery {
     params(("id" = String, Path, description = "The conversation's id"), PageQuery, MessageQuery),
     responses((status = 200, description = "A page of messages", body = ListOut<MessageOut>),
         E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
-    security(("server_key" = [])))]
+    security(("server_key" = []), ("member_token" = [])))]
 async fn list(
-    caller: Server,
+    caller: Workspace,
     State(state): State<AppState>,
     PathId(id): PathId,
     Query((page, query)): Query<(PageQuery, MessageQuery)>,
@@ -172,9 +172,9 @@ async fn list(
     responses((status = 201, description = "Posted", body = MessageOut),
         (status = 200, description = "Already posted with this client_message_id", body = MessageOut),
         E<400>, E<401>, E<403>, E<404>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
-    security(("server_key" = [])))]
+    security(("server_key" = []), ("member_token" = [])))]
 async fn post(
-    caller: Server,
+    caller: Workspace,
     State(state): State<AppState>,
     PathId(id): PathId,
     Json(input): Json<MessageIn>,
@@ -199,9 +199,9 @@ async fn post(
 #[utoipa::path(get, path = "/v1/conversations/{id}/messages/{message_id}", tag = "messages",
     params(("id" = String, Path, description = "The conversation's id"), ("message_id" = String, Path, description = "The message's id")),
     responses((status = 200, description = "The message", body = MessageOut), E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
-    security(("server_key" = [])))]
+    security(("server_key" = []), ("member_token" = [])))]
 async fn get(
-    caller: Server,
+    caller: Workspace,
     State(state): State<AppState>,
     PathIds(id, message_id): PathIds,
 ) -> ApiResult<axum::Json<MessageOut>> {
@@ -211,7 +211,7 @@ async fn get(
 
 async fn change(
     state: &AppState,
-    caller: &Server,
+    caller: &Workspace,
     (id, message_id): (&str, &str),
     change: impl FnOnce(&mut MessageRow) -> Result<Option<&'static str>, crate::domain::conversation::Refusal>,
 ) -> ApiResult<axum::Json<MessageOut>> {
@@ -226,9 +226,9 @@ async fn change(
     params(("id" = String, Path, description = "The conversation's id"), ("message_id" = String, Path, description = "The message's id")),
     responses((status = 200, description = "Updated", body = MessageOut),
         E<400>, E<401>, E<403>, E<404>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
-    security(("server_key" = [])))]
+    security(("server_key" = []), ("member_token" = [])))]
 async fn update(
-    caller: Server,
+    caller: Workspace,
     State(state): State<AppState>,
     PathIds(id, message_id): PathIds,
     Json(patch): Json<MessagePatch>,
@@ -243,9 +243,9 @@ async fn update(
 #[utoipa::path(delete, path = "/v1/conversations/{id}/messages/{message_id}", tag = "messages",
     params(("id" = String, Path, description = "The conversation's id"), ("message_id" = String, Path, description = "The message's id")),
     responses((status = 200, description = "Deleted", body = MessageOut), E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
-    security(("server_key" = [])))]
+    security(("server_key" = []), ("member_token" = [])))]
 async fn delete(
-    caller: Server,
+    caller: Workspace,
     State(state): State<AppState>,
     PathIds(id, message_id): PathIds,
 ) -> ApiResult<axum::Json<MessageOut>> {
@@ -257,9 +257,9 @@ async fn delete(
     params(("id" = String, Path, description = "The conversation's id"), ("message_id" = String, Path, description = "The message's id")),
     responses((status = 200, description = "Feedback stored", body = MessageOut),
         E<400>, E<401>, E<403>, E<404>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
-    security(("server_key" = [])))]
+    security(("server_key" = []), ("member_token" = [])))]
 async fn put_feedback(
-    caller: Server,
+    caller: Workspace,
     State(state): State<AppState>,
     PathIds(id, message_id): PathIds,
     Json(input): Json<FeedbackIn>,
@@ -275,9 +275,9 @@ async fn put_feedback(
     params(("id" = String, Path, description = "The conversation's id"), ("message_id" = String, Path, description = "The message's id")),
     responses((status = 200, description = "Feedback removed", body = MessageOut),
         E<400>, E<401>, E<403>, E<404>, E<409>, E<500>, E<503>),
-    security(("server_key" = [])))]
+    security(("server_key" = []), ("member_token" = [])))]
 async fn delete_feedback(
-    caller: Server,
+    caller: Workspace,
     State(state): State<AppState>,
     PathIds(id, message_id): PathIds,
 ) -> ApiResult<axum::Json<MessageOut>> {

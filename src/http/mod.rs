@@ -12,14 +12,17 @@ mod guard;
 pub mod idempotency;
 mod list;
 mod me;
+mod members;
 mod messages;
 pub mod metrics;
 mod notes;
 mod objects_only;
 mod ops;
 pub mod request_id;
+mod sessions;
 mod states;
 mod tags;
+mod teams;
 mod workspaces;
 
 use axum::Router;
@@ -48,6 +51,9 @@ use crate::error::{FieldError, Problem};
         (name = "workspaces", description = "Tenants (admin key)"),
         (name = "me", description = "The caller"),
         (name = "api-keys", description = "Server and client keys"),
+        (name = "members", description = "The people who work in the inbox"),
+        (name = "teams", description = "Groups of members"),
+        (name = "auth", description = "Members sign in and out"),
         (name = "contacts", description = "The customers who write in"),
         (name = "channels", description = "Where conversations come from"),
         (name = "conversations", description = "Threads between a contact and the AI or human agents"),
@@ -66,8 +72,12 @@ struct SecuritySchemes;
 impl Modify for SecuritySchemes {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        for (name, prefix) in [("admin_key", "bt_admin_"), ("server_key", "bt_sk_"), ("client_key", "bt_pk_")]
-        {
+        for (name, prefix) in [
+            ("admin_key", "bt_admin_"),
+            ("server_key", "bt_sk_"),
+            ("member_token", "bt_mt_"),
+            ("client_key", "bt_pk_"),
+        ] {
             let mut scheme = Http::new(HttpAuthScheme::Bearer);
             scheme.description = Some(format!("`Authorization: Bearer {prefix}…`"));
             components.add_security_scheme(name, SecurityScheme::Http(scheme));
@@ -80,6 +90,9 @@ fn v1() -> OpenApiRouter<AppState> {
         .merge(workspaces::router())
         .merge(me::router())
         .merge(api_keys::router())
+        .merge(members::router())
+        .merge(teams::router())
+        .merge(sessions::router())
         .merge(contacts::router())
         .merge(channels::router())
         .merge(conversations::router())

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::caller::Server;
+use super::caller::Workspace;
 use super::docs::{E, IdempotencyKey, IfMatchHeader};
 use super::extract::{IfMatch, Json, PathId, PathIds, Query, Tagged, Versioned};
 use super::list::{ListOut, PageQuery};
@@ -44,9 +44,9 @@ impl Versioned for NoteOut {
     params(("id" = String, Path, description = "The conversation's id"), PageQuery),
     responses((status = 200, description = "Notes, oldest first", body = ListOut<NoteOut>),
         E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
-    security(("server_key" = [])))]
+    security(("server_key" = []), ("member_token" = [])))]
 async fn list(
-    caller: Server,
+    caller: Workspace,
     State(state): State<AppState>,
     PathId(id): PathId,
     Query(page): Query<PageQuery>,
@@ -61,9 +61,9 @@ async fn list(
     params(("id" = String, Path, description = "The conversation's id"), IdempotencyKey),
     responses((status = 201, description = "Created", body = NoteOut),
         E<400>, E<401>, E<403>, E<404>, E<413>, E<415>, E<422>, E<500>, E<503>),
-    security(("server_key" = [])))]
+    security(("server_key" = []), ("member_token" = [])))]
 async fn create(
-    caller: Server,
+    caller: Workspace,
     State(state): State<AppState>,
     PathId(id): PathId,
     Json(input): Json<NoteIn>,
@@ -84,9 +84,9 @@ async fn create(
     params(("id" = String, Path, description = "The conversation's id"), ("note_id" = String, Path, description = "The note's id"), IfMatchHeader),
     responses((status = 200, description = "Updated", body = NoteOut),
         E<400>, E<401>, E<403>, E<404>, E<412>, E<413>, E<415>, E<422>, E<500>, E<503>),
-    security(("server_key" = [])))]
+    security(("server_key" = []), ("member_token" = [])))]
 async fn update(
-    caller: Server,
+    caller: Workspace,
     State(state): State<AppState>,
     PathIds(id, note_id): PathIds,
     if_match: IfMatch,
@@ -111,9 +111,9 @@ async fn update(
 #[utoipa::path(delete, path = "/v1/conversations/{id}/notes/{note_id}", tag = "notes",
     params(("id" = String, Path, description = "The conversation's id"), ("note_id" = String, Path, description = "The note's id")),
     responses((status = 204, description = "Deleted"), E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
-    security(("server_key" = [])))]
+    security(("server_key" = []), ("member_token" = [])))]
 async fn delete(
-    caller: Server,
+    caller: Workspace,
     State(state): State<AppState>,
     PathIds(id, note_id): PathIds,
 ) -> ApiResult<StatusCode> {

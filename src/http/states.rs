@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::caller::Server;
+use super::caller::{Manager, Workspace};
 use super::docs::{E, IdempotencyKey, IfMatchHeader};
 use super::extract::{IfMatch, Json, Patch, PathId, Query, Tagged, Versioned, update_optimistically};
 use super::list::{ListOut, PageQuery};
@@ -108,9 +108,9 @@ fn not_found(id: &str) -> ApiError {
 #[utoipa::path(post, path = "/v1/conversation-states", tag = "conversation-states", request_body = StateIn, params(IdempotencyKey),
     responses((status = 201, description = "Created", body = StateOut),
         E<400>, E<401>, E<403>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
-    security(("server_key" = [])))]
+    security(("server_key" = []), ("member_token" = [])))]
 async fn create(
-    caller: Server,
+    caller: Manager,
     State(state): State<AppState>,
     Json(input): Json<StateIn>,
 ) -> ApiResult<Tagged<StateOut>> {
@@ -131,9 +131,9 @@ async fn create(
 /// States in their `position` order.
 #[utoipa::path(get, path = "/v1/conversation-states", tag = "conversation-states", params(PageQuery),
     responses((status = 200, description = "The states", body = ListOut<StateOut>), E<400>, E<401>, E<403>, E<500>, E<503>),
-    security(("server_key" = [])))]
+    security(("server_key" = []), ("member_token" = [])))]
 async fn list(
-    caller: Server,
+    caller: Workspace,
     State(state): State<AppState>,
     Query(page): Query<PageQuery>,
 ) -> ApiResult<axum::Json<ListOut<StateOut>>> {
@@ -145,9 +145,9 @@ async fn list(
     params(("id" = String, Path, description = "The state's id"), IfMatchHeader),
     responses((status = 200, description = "Updated", body = StateOut),
         E<400>, E<401>, E<403>, E<404>, E<409>, E<412>, E<413>, E<415>, E<422>, E<500>, E<503>),
-    security(("server_key" = [])))]
+    security(("server_key" = []), ("member_token" = [])))]
 async fn update(
-    caller: Server,
+    caller: Manager,
     State(state): State<AppState>,
     PathId(id): PathId,
     if_match: IfMatch,
@@ -182,8 +182,8 @@ async fn update(
 #[utoipa::path(delete, path = "/v1/conversation-states/{id}", tag = "conversation-states",
     params(("id" = String, Path, description = "The state's id")),
     responses((status = 204, description = "Deleted"), E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
-    security(("server_key" = [])))]
-async fn delete(caller: Server, State(state): State<AppState>, PathId(id): PathId) -> ApiResult<StatusCode> {
+    security(("server_key" = []), ("member_token" = [])))]
+async fn delete(caller: Manager, State(state): State<AppState>, PathId(id): PathId) -> ApiResult<StatusCode> {
     if state.store.delete_state(&caller.workspace, &id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {

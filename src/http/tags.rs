@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::caller::Server;
+use super::caller::Workspace;
 use super::docs::{E, IdempotencyKey, IfMatchHeader};
 use super::extract::{IfMatch, Json, Patch, PathId, Query, Tagged, Versioned, update_optimistically};
 use super::list::{ListOut, PageQuery};
@@ -111,9 +111,9 @@ fn not_found(id: &str) -> ApiError {
 #[utoipa::path(post, path = "/v1/tags", tag = "tags", request_body = TagIn, params(IdempotencyKey),
     responses((status = 201, description = "Created", body = TagOut),
         E<400>, E<401>, E<403>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
-    security(("server_key" = [])))]
+    security(("server_key" = []), ("member_token" = [])))]
 async fn create(
-    caller: Server,
+    caller: Workspace,
     State(state): State<AppState>,
     Json(input): Json<TagIn>,
 ) -> ApiResult<Tagged<TagOut>> {
@@ -128,9 +128,9 @@ async fn create(
 
 #[utoipa::path(get, path = "/v1/tags", tag = "tags", params(PageQuery),
     responses((status = 200, description = "The palette", body = ListOut<TagOut>), E<400>, E<401>, E<403>, E<500>, E<503>),
-    security(("server_key" = [])))]
+    security(("server_key" = []), ("member_token" = [])))]
 async fn list(
-    caller: Server,
+    caller: Workspace,
     State(state): State<AppState>,
     Query(page): Query<PageQuery>,
 ) -> ApiResult<axum::Json<ListOut<TagOut>>> {
@@ -143,9 +143,9 @@ async fn list(
     params(("id" = String, Path, description = "The tag's id"), IfMatchHeader),
     responses((status = 200, description = "Updated", body = TagOut),
         E<400>, E<401>, E<403>, E<404>, E<409>, E<412>, E<413>, E<415>, E<422>, E<500>, E<503>),
-    security(("server_key" = [])))]
+    security(("server_key" = []), ("member_token" = [])))]
 async fn update(
-    caller: Server,
+    caller: Workspace,
     State(state): State<AppState>,
     PathId(id): PathId,
     if_match: IfMatch,
@@ -182,8 +182,12 @@ async fn update(
 #[utoipa::path(delete, path = "/v1/tags/{id}", tag = "tags",
     params(("id" = String, Path, description = "The tag's id")),
     responses((status = 204, description = "Deleted"), E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
-    security(("server_key" = [])))]
-async fn delete(caller: Server, State(state): State<AppState>, PathId(id): PathId) -> ApiResult<StatusCode> {
+    security(("server_key" = []), ("member_token" = [])))]
+async fn delete(
+    caller: Workspace,
+    State(state): State<AppState>,
+    PathId(id): PathId,
+) -> ApiResult<StatusCode> {
     if state.store.delete_tag(&caller.workspace, &id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
@@ -195,9 +199,9 @@ async fn delete(caller: Server, State(state): State<AppState>, PathId(id): PathI
     params(("id" = String, Path, description = "The conversation's id")),
     responses((status = 200, description = "The conversation's tag names", body = ConversationTagsOut),
         E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
-    security(("server_key" = [])))]
+    security(("server_key" = []), ("member_token" = [])))]
 async fn get_conversation_tags(
-    caller: Server,
+    caller: Workspace,
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> ApiResult<axum::Json<ConversationTagsOut>> {
@@ -214,9 +218,9 @@ async fn get_conversation_tags(
     params(("id" = String, Path, description = "The conversation's id")),
     responses((status = 200, description = "The conversation with its new tags", body = ConversationOut),
         E<400>, E<401>, E<403>, E<404>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
-    security(("server_key" = [])))]
+    security(("server_key" = []), ("member_token" = [])))]
 async fn put_conversation_tags(
-    caller: Server,
+    caller: Workspace,
     State(state): State<AppState>,
     PathId(id): PathId,
     Json(input): Json<ConversationTagsIn>,

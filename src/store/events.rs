@@ -19,6 +19,9 @@ impl Actor {
     pub fn api_key(id: &str) -> Self {
         Actor { kind: "api_key", id: Some(id.to_owned()) }
     }
+    pub fn member(id: &str) -> Self {
+        Actor { kind: "member", id: Some(id.to_owned()) }
+    }
     pub fn system() -> Self {
         Actor { kind: "system", id: None }
     }

@@ -40,6 +40,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0005_posting_indexes.sql"),
         include_str!("../../migrations/postgres/0005_posting_indexes.sql"),
     ),
+    (
+        6,
+        "members_teams_tickets",
+        include_str!("../../migrations/sqlite/0006_members_teams_tickets.sql"),
+        include_str!("../../migrations/postgres/0006_members_teams_tickets.sql"),
+    ),
 ];
 
 pub(super) fn migrator(dialect: Dialect) -> Migrator {

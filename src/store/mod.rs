@@ -8,6 +8,7 @@ mod conversations;
 mod events;
 mod group_commit;
 mod idempotency;
+mod members;
 mod messages;
 mod migrate;
 mod notes;
@@ -15,6 +16,7 @@ mod seed;
 mod sql;
 mod states;
 mod tags;
+mod teams;
 mod workspaces;
 
 use std::str::FromStr;
@@ -32,12 +34,14 @@ pub use conversations::{
 };
 pub use events::{Actor, EventFilter, EventRow};
 pub use idempotency::{IdempotencyBegin, StoredResponse};
+pub use members::{MemberRow, NewMember, TokenLookup};
 pub use messages::{MessageFilter, MessageRow, NewMessage, Posted};
 pub use notes::{NewNote, NoteRow};
 pub use seed::{SeedContact, SeedConversation, SeedMessage};
 pub use sql::{Page, PageRequest};
 pub use states::{NewState, StateRow};
 pub use tags::{DEFAULT_COLOR as DEFAULT_TAG_COLOR, NewTag, TagRow};
+pub use teams::TeamRow;
 pub use workspaces::WorkspaceRow;
 
 /// A workspace id that came from an authenticated caller or the store itself.

@@ -10,6 +10,7 @@ mod errors;
 mod events;
 mod helpers;
 mod idempotency;
+mod members;
 mod messages;
 mod openapi;
 mod ops;

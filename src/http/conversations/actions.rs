@@ -6,7 +6,7 @@ use axum::response::IntoResponse;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{Server, transition};
+use super::{Workspace, transition};
 use crate::app::AppState;
 use crate::clock::Timestamp;
 use crate::domain::conversation::{SenderType, Status};
@@ -23,9 +23,9 @@ use crate::store::{EventFilter, MessageFilter, PageRequest, StoreError};
     params(("id" = String, Path, description = "The conversation's id")),
     responses((status = 200, description = "Removed", body = ConversationOut),
         E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
-    security(("server_key" = [])))]
+    security(("server_key" = []), ("member_token" = [])))]
 pub(super) async fn remove(
-    caller: Server,
+    caller: Workspace,
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> ApiResult<Tagged<ConversationOut>> {
@@ -36,9 +36,9 @@ pub(super) async fn remove(
     params(("id" = String, Path, description = "The conversation's id")),
     responses((status = 200, description = "Restored", body = ConversationOut),
         E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
-    security(("server_key" = [])))]
+    security(("server_key" = []), ("member_token" = [])))]
 async fn restore(
-    caller: Server,
+    caller: Workspace,
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> ApiResult<Tagged<ConversationOut>> {
@@ -47,7 +47,7 @@ async fn restore(
 
 async fn set_status(
     state: &AppState,
-    caller: &Server,
+    caller: &Workspace,
     id: &str,
     to: Status,
 ) -> ApiResult<Tagged<ConversationOut>> {
@@ -59,9 +59,9 @@ async fn set_status(
     params(("id" = String, Path, description = "The conversation's id")),
     responses((status = 200, description = "Resolved", body = ConversationOut),
         E<400>, E<401>, E<403>, E<404>, E<409>, E<500>, E<503>),
-    security(("server_key" = [])))]
+    security(("server_key" = []), ("member_token" = [])))]
 async fn resolve(
-    caller: Server,
+    caller: Workspace,
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> ApiResult<Tagged<ConversationOut>> {
@@ -73,9 +73,9 @@ async fn resolve(
     params(("id" = String, Path, description = "The conversation's id")),
     responses((status = 200, description = "Open again", body = ConversationOut),
         E<400>, E<401>, E<403>, E<404>, E<409>, E<500>, E<503>),
-    security(("server_key" = [])))]
+    security(("server_key" = []), ("member_token" = [])))]
 async fn reopen(
-    caller: Server,
+    caller: Workspace,
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> ApiResult<Tagged<ConversationOut>> {
@@ -87,9 +87,9 @@ async fn reopen(
     params(("id" = String, Path, description = "The conversation's id")),
     responses((status = 200, description = "Closed", body = ConversationOut),
         E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
-    security(("server_key" = [])))]
+    security(("server_key" = []), ("member_token" = [])))]
 async fn close(
-    caller: Server,
+    caller: Workspace,
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> ApiResult<Tagged<ConversationOut>> {
@@ -101,9 +101,9 @@ async fn close(
     params(("id" = String, Path, description = "The conversation's id"), PageQuery),
     responses((status = 200, description = "A page of events, oldest first", body = ListOut<EventOut>),
         E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
-    security(("server_key" = [])))]
+    security(("server_key" = []), ("member_token" = [])))]
 async fn timeline(
-    caller: Server,
+    caller: Workspace,
     State(state): State<AppState>,
     PathId(id): PathId,
     Query(page): Query<PageQuery>,
@@ -123,9 +123,9 @@ async fn timeline(
     params(("id" = String, Path, description = "The conversation's id")),
     responses((status = 200, description = "Plain-text transcript", body = String, content_type = "text/plain"),
         E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
-    security(("server_key" = [])))]
+    security(("server_key" = []), ("member_token" = [])))]
 async fn transcript(
-    caller: Server,
+    caller: Workspace,
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> ApiResult<impl IntoResponse> {

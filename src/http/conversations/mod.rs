@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::caller::Server;
+use super::caller::Workspace;
 use super::docs::{E, IdempotencyKey, IfMatchHeader};
 use super::extract::{IfMatch, Json, Patch, PathId, Query, Tagged, Versioned};
 use super::list::{ListOut, PageQuery};
@@ -109,9 +109,9 @@ fn no_such(check: &mut Checker, field: &str, value: &Option<String>) {
     params(IdempotencyKey),
     responses((status = 201, description = "Created", body = ConversationOut),
         E<400>, E<401>, E<403>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
-    security(("server_key" = [])))]
+    security(("server_key" = []), ("member_token" = [])))]
 async fn create(
-    caller: Server,
+    caller: Workspace,
     State(state): State<AppState>,
     Json(input): Json<ConversationIn>,
 ) -> ApiResult<Tagged<ConversationOut>> {
@@ -175,9 +175,9 @@ async fn create(
 #[utoipa::path(get, path = "/v1/conversations", tag = "conversations", params(PageQuery, ConversationQuery),
     responses((status = 200, description = "A page of conversations", body = ListOut<ConversationOut>),
         E<400>, E<401>, E<403>, E<500>, E<503>),
-    security(("server_key" = [])))]
+    security(("server_key" = []), ("member_token" = [])))]
 async fn list(
-    caller: Server,
+    caller: Workspace,
     State(state): State<AppState>,
     Query((page, query)): Query<(PageQuery, ConversationListQuery)>,
 ) -> ApiResult<axum::Json<ListOut<ConversationOut>>> {
@@ -216,9 +216,9 @@ pub struct ConversationCountsOut {
 #[utoipa::path(get, path = "/v1/conversations/counts", tag = "conversations", params(ConversationQuery),
     responses((status = 200, description = "The counts", body = ConversationCountsOut),
         E<400>, E<401>, E<403>, E<500>, E<503>),
-    security(("server_key" = [])))]
+    security(("server_key" = []), ("member_token" = [])))]
 async fn counts(
-    caller: Server,
+    caller: Workspace,
     State(state): State<AppState>,
     Query(query): Query<ConversationListQuery>,
 ) -> ApiResult<axum::Json<ConversationCountsOut>> {
@@ -248,9 +248,9 @@ async fn counts(
     params(("id" = String, Path, description = "The conversation's id")),
     responses((status = 200, description = "The conversation", body = ConversationOut),
         E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
-    security(("server_key" = [])))]
+    security(("server_key" = []), ("member_token" = [])))]
 async fn get(
-    caller: Server,
+    caller: Workspace,
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> ApiResult<Tagged<ConversationOut>> {
@@ -325,9 +325,9 @@ fn apply_patch(row: &mut ConversationRow, patch: &ConversationPatch, now: i64) -
     params(("id" = String, Path, description = "The conversation's id"), IfMatchHeader),
     responses((status = 200, description = "Updated", body = ConversationOut),
         E<400>, E<401>, E<403>, E<404>, E<409>, E<412>, E<413>, E<415>, E<422>, E<500>, E<503>),
-    security(("server_key" = [])))]
+    security(("server_key" = []), ("member_token" = [])))]
 async fn update(
-    caller: Server,
+    caller: Workspace,
     State(state): State<AppState>,
     PathId(id): PathId,
     if_match: IfMatch,
@@ -362,7 +362,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// A transition applied under the conversation's lock, answered with the conversation.
 async fn transition(
     state: &AppState,
-    caller: &Server,
+    caller: &Workspace,
     id: &str,
     change: impl FnOnce(&mut ConversationRow, i64) -> Result<Option<Change>, ApiError>,
 ) -> ApiResult<Tagged<ConversationOut>> {

@@ -1,0 +1,260 @@
+//! `/v1/members`: the people who work in the inbox, with the role that bounds what they do.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::caller::{Manager, Workspace};
+use super::docs::{E, IdempotencyKey, IfMatchHeader};
+use super::extract::{
+    FromQuery, IfMatch, Json, Patch, PathId, Query, QueryMap, Tagged, Versioned, update_optimistically,
+};
+use super::list::{ListOut, PageQuery};
+use crate::app::AppState;
+use crate::auth::Role;
+use crate::clock::Timestamp;
+use crate::domain::validate::Checker;
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::store::{MemberRow, NewMember};
+use crate::{ids, password};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemberIn {
+    #[schema(example = "Ana Lima")]
+    pub name: String,
+    #[schema(example = "ana@example.com")]
+    pub email: String,
+    pub role: Role,
+    /// To sign in to the inbox (8 to 256 characters); without one the member cannot sign in.
+    pub password: Option<String>,
+    pub avatar_url: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemberPatch {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub role: Option<Role>,
+    /// A new password; `null` removes it (the member can no longer sign in).
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub password: Patch<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub avatar_url: Patch<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberOut {
+    #[schema(value_type = String, example = "member")]
+    pub object: &'static str,
+    #[schema(example = "mem_01JX3Q8ZK4V1M2N3P4Q5R6S7T8")]
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub avatar_url: Option<String>,
+    /// Whether the member can sign in with a password.
+    pub has_password: bool,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub version: i64,
+}
+
+impl MemberOut {
+    pub fn from_row(row: MemberRow) -> Self {
+        MemberOut {
+            object: "member",
+            id: row.id,
+            name: row.fields.name,
+            email: row.fields.email,
+            role: Role::parse(&row.fields.role).unwrap_or(Role::Agent),
+            avatar_url: row.fields.avatar_url,
+            has_password: row.fields.password_hash.is_some(),
+            created_at: Timestamp(row.created_at),
+            updated_at: Timestamp(row.updated_at),
+            version: row.version,
+        }
+    }
+}
+
+impl Versioned for MemberOut {
+    fn version(&self) -> i64 {
+        self.version
+    }
+}
+
+fn check_fields(
+    check: &mut Checker,
+    name: &str,
+    email: &str,
+    avatar_url: Option<String>,
+) -> (String, String, Option<String>) {
+    let name = check.text("name", name, 200);
+    let email = check.email("email", email);
+    let avatar_url = avatar_url.map(|url| check.url("avatar_url", &url));
+    (name, email, avatar_url)
+}
+
+fn check_password(check: &mut Checker, password: &str) {
+    let length = password.chars().count();
+    if !(8..=256).contains(&length) {
+        check.fail("password", "must be 8 to 256 characters");
+    }
+}
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::new(ErrorCode::MemberNotFound, format!("No member {id} in this workspace"))
+}
+
+#[utoipa::path(post, path = "/v1/members", tag = "members", request_body = MemberIn, params(IdempotencyKey),
+    responses((status = 201, description = "Created", body = MemberOut),
+        E<400>, E<401>, E<403>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
+    security(("server_key" = []), ("member_token" = [])))]
+async fn create(
+    caller: Manager,
+    State(state): State<AppState>,
+    Json(input): Json<MemberIn>,
+) -> ApiResult<Tagged<MemberOut>> {
+    let mut check = Checker::new();
+    let (name, email, avatar_url) = check_fields(&mut check, &input.name, &input.email, input.avatar_url);
+    if let Some(password) = &input.password {
+        check_password(&mut check, password);
+    }
+    check.finish()?;
+    let password_hash = match input.password {
+        Some(password) => Some(password::hash(password).await?),
+        None => None,
+    };
+    let member = NewMember { name, email, role: input.role.as_str().to_owned(), password_hash, avatar_url };
+    let row = state
+        .store
+        .create_member(&caller.workspace, &ids::new_id("mem"), &member, state.clock.now_ms())
+        .await?;
+    Ok(Tagged(StatusCode::CREATED, MemberOut::from_row(row)))
+}
+
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MemberQuery {
+    /// Only members with this role.
+    pub role: Option<Role>,
+}
+
+impl FromQuery for MemberQuery {
+    fn from_query(query: &mut QueryMap) -> Result<Self, ApiError> {
+        let roles = query.enum_list("role", Role::ALL)?;
+        // Both roles (or none) is everyone.
+        let role = match roles.as_slice() {
+            [one] => Role::parse(one),
+            _ => None,
+        };
+        Ok(MemberQuery { role })
+    }
+}
+
+#[utoipa::path(get, path = "/v1/members", tag = "members", params(MemberQuery, PageQuery),
+    responses((status = 200, description = "Members, oldest first", body = ListOut<MemberOut>),
+        E<400>, E<401>, E<403>, E<500>, E<503>),
+    security(("server_key" = []), ("member_token" = [])))]
+async fn list(
+    caller: Workspace,
+    State(state): State<AppState>,
+    Query((filter, page)): Query<(MemberQuery, PageQuery)>,
+) -> ApiResult<axum::Json<ListOut<MemberOut>>> {
+    let role = filter.role.map(|r| r.as_str());
+    let rows = state.store.list_members(&caller.workspace, role, &page.request(false)?).await?;
+    Ok(axum::Json(ListOut::from_page(rows, MemberOut::from_row)))
+}
+
+#[utoipa::path(get, path = "/v1/members/{id}", tag = "members",
+    params(("id" = String, Path, description = "The member's id")),
+    responses((status = 200, description = "The member", body = MemberOut), E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
+    security(("server_key" = []), ("member_token" = [])))]
+async fn get(
+    caller: Workspace,
+    State(state): State<AppState>,
+    PathId(id): PathId,
+) -> ApiResult<Tagged<MemberOut>> {
+    let row = state.store.get_member(&caller.workspace, &id).await?.ok_or_else(|| not_found(&id))?;
+    Ok(Tagged(StatusCode::OK, MemberOut::from_row(row)))
+}
+
+#[utoipa::path(patch, path = "/v1/members/{id}", tag = "members", request_body = MemberPatch,
+    params(("id" = String, Path, description = "The member's id"), IfMatchHeader),
+    responses((status = 200, description = "Updated", body = MemberOut),
+        E<400>, E<401>, E<403>, E<404>, E<409>, E<412>, E<413>, E<415>, E<422>, E<500>, E<503>),
+    security(("server_key" = []), ("member_token" = [])))]
+async fn update(
+    caller: Manager,
+    State(state): State<AppState>,
+    PathId(id): PathId,
+    if_match: IfMatch,
+    Json(patch): Json<MemberPatch>,
+) -> ApiResult<Tagged<MemberOut>> {
+    // The new password is checked and hashed once, before the read-modify-write.
+    let mut check = Checker::new();
+    if let Patch::Value(password) = &patch.password {
+        check_password(&mut check, password);
+    }
+    check.finish()?;
+    let new_hash = match patch.password.clone() {
+        Patch::Value(password) => Patch::Value(password::hash(password).await?),
+        Patch::Null => Patch::Null,
+        Patch::Absent => Patch::Absent,
+    };
+    let (store, ws) = (&state.store, &caller.workspace);
+    let row = update_optimistically(
+        &if_match,
+        |row: &MemberRow| row.version,
+        || async { store.get_member(ws, &id).await?.ok_or_else(|| not_found(&id)) },
+        |current| {
+            let now = state.clock.now_ms();
+            let (id, patch, new_hash) = (&id, &patch, &new_hash);
+            async move {
+                let fields = current.fields;
+                let mut check = Checker::new();
+                let (name, email, avatar_url) = check_fields(
+                    &mut check,
+                    patch.name.as_deref().unwrap_or(&fields.name),
+                    patch.email.as_deref().unwrap_or(&fields.email),
+                    patch.avatar_url.clone().apply(fields.avatar_url),
+                );
+                check.finish()?;
+                let member = NewMember {
+                    name,
+                    email,
+                    role: patch.role.map_or(fields.role, |r| r.as_str().to_owned()),
+                    password_hash: new_hash.clone().apply(fields.password_hash),
+                    avatar_url,
+                };
+                Ok(store.update_member(ws, id, &member, current.version, now).await?)
+            }
+        },
+    )
+    .await?;
+    Ok(Tagged(StatusCode::OK, MemberOut::from_row(row)))
+}
+
+/// Delete a member: their sign-in tokens are revoked and what was assigned to them becomes
+/// unassigned.
+#[utoipa::path(delete, path = "/v1/members/{id}", tag = "members",
+    params(("id" = String, Path, description = "The member's id")),
+    responses((status = 204, description = "Deleted"), E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
+    security(("server_key" = []), ("member_token" = [])))]
+async fn delete(caller: Manager, State(state): State<AppState>, PathId(id): PathId) -> ApiResult<StatusCode> {
+    if state.store.delete_member(&caller.workspace, &id, state.clock.now_ms()).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(not_found(&id))
+    }
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(create, list)).routes(routes!(get, update, delete))
+}

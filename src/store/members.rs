@@ -1,0 +1,261 @@
+//! Members: the people who work in the inbox, and their sign-in tokens.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::sql::{ListQuery, Page, PageRequest, Sql};
+use super::{Store, StoreError, WorkspaceId, conflict_as};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewMember {
+    pub name: String,
+    pub email: String,
+    pub role: String,
+    /// The KDF hash of the password (PHC string); `None` means the member cannot sign in.
+    pub password_hash: Option<String>,
+    pub avatar_url: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct MemberRow {
+    pub id: String,
+    pub workspace_id: String,
+    pub fields: NewMember,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub version: i64,
+}
+
+/// What a presented member token stands for.
+#[derive(Debug, Clone)]
+pub struct TokenLookup {
+    pub token_id: String,
+    pub workspace_id: WorkspaceId,
+    pub member_id: String,
+    pub role: String,
+    pub secret_hash: String,
+    pub expires_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+macro_rules! member_columns {
+    () => {
+        "id, workspace_id, name, email, role, password_hash, avatar_url, created_at, updated_at, version"
+    };
+}
+
+fn map(row: &AnyRow) -> Result<MemberRow, sqlx::Error> {
+    Ok(MemberRow {
+        id: row.try_get("id")?,
+        workspace_id: row.try_get("workspace_id")?,
+        fields: NewMember {
+            name: row.try_get("name")?,
+            email: row.try_get("email")?,
+            role: row.try_get("role")?,
+            password_hash: row.try_get("password_hash")?,
+            avatar_url: row.try_get("avatar_url")?,
+        },
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+        version: row.try_get("version")?,
+    })
+}
+
+impl Store {
+    pub async fn create_member(
+        &self,
+        ws: &WorkspaceId,
+        id: &str,
+        member: &NewMember,
+        now: i64,
+    ) -> Result<MemberRow, StoreError> {
+        let row = sqlx::query(concat!(
+            "INSERT INTO members (email_key, ",
+            member_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, 1) RETURNING ",
+            member_columns!()
+        ))
+        .bind(member.email.to_lowercase())
+        .bind(id.to_owned())
+        .bind(ws.as_str().to_owned())
+        .bind(member.name.clone())
+        .bind(member.email.clone())
+        .bind(member.role.clone())
+        .bind(member.password_hash.clone())
+        .bind(member.avatar_url.clone())
+        .bind(now)
+        .fetch_one(self.writer())
+        .await
+        .map_err(|e| conflict_as(e, "member_email"))?;
+        Ok(map(&row)?)
+    }
+
+    pub async fn get_member(&self, ws: &WorkspaceId, id: &str) -> Result<Option<MemberRow>, StoreError> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            member_columns!(),
+            " FROM members WHERE workspace_id = $1 AND id = $2"
+        ))
+        .bind(ws.as_str().to_owned())
+        .bind(id.to_owned())
+        .fetch_optional(self.reader())
+        .await?;
+        Ok(row.as_ref().map(map).transpose()?)
+    }
+
+    /// Members of every workspace with this email (sign-in does not know the workspace).
+    pub async fn find_members_by_email(&self, email: &str) -> Result<Vec<MemberRow>, StoreError> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            member_columns!(),
+            " FROM members WHERE email_key = $1 ORDER BY id"
+        ))
+        .bind(email.to_lowercase())
+        .fetch_all(self.reader())
+        .await?;
+        Ok(rows.iter().map(map).collect::<Result<_, _>>()?)
+    }
+
+    pub async fn list_members(
+        &self,
+        ws: &WorkspaceId,
+        role: Option<&str>,
+        page: &PageRequest,
+    ) -> Result<Page<MemberRow>, StoreError> {
+        let filters = |sql: &mut Sql| {
+            sql.push(" WHERE workspace_id = ").bind(ws.as_str().to_owned());
+            if let Some(role) = role {
+                sql.push(" AND role = ").bind(role.to_owned());
+            }
+        };
+        ListQuery {
+            store: self,
+            select: concat!("SELECT ", member_columns!(), " FROM members"),
+            sort_column: "created_at",
+            id_column: "id",
+            filters: &filters,
+            map,
+            key: |m| (m.created_at, m.id.clone()),
+        }
+        .fetch(page)
+        .await
+    }
+
+    pub async fn update_member(
+        &self,
+        ws: &WorkspaceId,
+        id: &str,
+        member: &NewMember,
+        expected_version: i64,
+        now: i64,
+    ) -> Result<MemberRow, StoreError> {
+        let row = sqlx::query(concat!(
+            "UPDATE members SET name = $1, email = $2, email_key = $3, role = $4, password_hash = $5, \
+             avatar_url = $6, updated_at = $7, version = version + 1 \
+             WHERE workspace_id = $8 AND id = $9 AND version = $10 RETURNING ",
+            member_columns!()
+        ))
+        .bind(member.name.clone())
+        .bind(member.email.clone())
+        .bind(member.email.to_lowercase())
+        .bind(member.role.clone())
+        .bind(member.password_hash.clone())
+        .bind(member.avatar_url.clone())
+        .bind(now)
+        .bind(ws.as_str().to_owned())
+        .bind(id.to_owned())
+        .bind(expected_version)
+        .fetch_optional(self.writer())
+        .await
+        .map_err(|e| conflict_as(e, "member_email"))?;
+        row.as_ref().map(map).transpose()?.ok_or(StoreError::VersionMismatch)
+    }
+
+    /// Deletes a member: their tokens and team places go with them (foreign keys), and the
+    /// conversations and tickets assigned to them become unassigned.
+    pub async fn delete_member(&self, ws: &WorkspaceId, id: &str, now: i64) -> Result<bool, StoreError> {
+        let mut tx = self.writer().begin().await?;
+        for table in ["conversations", "tickets"] {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "UPDATE {table} SET assignee_id = NULL, updated_at = $1, version = version + 1 \
+                 WHERE workspace_id = $2 AND assignee_id = $3"
+            )))
+            .bind(now)
+            .bind(ws.as_str().to_owned())
+            .bind(id.to_owned())
+            .execute(&mut *tx)
+            .await?;
+        }
+        let done = sqlx::query("DELETE FROM members WHERE workspace_id = $1 AND id = $2")
+            .bind(ws.as_str().to_owned())
+            .bind(id.to_owned())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub async fn create_member_token(
+        &self,
+        ws: &WorkspaceId,
+        id: &str,
+        member_id: &str,
+        secret_hash: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO member_tokens (id, workspace_id, member_id, secret_hash, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id.to_owned())
+        .bind(ws.as_str().to_owned())
+        .bind(member_id.to_owned())
+        .bind(secret_hash.to_owned())
+        .bind(now)
+        .bind(expires_at)
+        .execute(self.writer())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn find_member_token(&self, secret_hash: &str) -> Result<Option<TokenLookup>, StoreError> {
+        let row = sqlx::query(
+            "SELECT t.id, t.workspace_id, t.member_id, m.role, t.secret_hash, t.expires_at, t.last_used_at \
+             FROM member_tokens t JOIN members m ON m.id = t.member_id WHERE t.secret_hash = $1",
+        )
+        .bind(secret_hash.to_owned())
+        .fetch_optional(self.reader())
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(TokenLookup {
+            token_id: row.try_get("id")?,
+            workspace_id: WorkspaceId::trusted(row.try_get::<String, _>("workspace_id")?),
+            member_id: row.try_get("member_id")?,
+            role: row.try_get("role")?,
+            secret_hash: row.try_get("secret_hash")?,
+            expires_at: row.try_get("expires_at")?,
+            last_used_at: row.try_get("last_used_at")?,
+        }))
+    }
+
+    pub async fn touch_member_token(&self, ws: &WorkspaceId, id: &str, now: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE member_tokens SET last_used_at = $1 WHERE workspace_id = $2 AND id = $3")
+            .bind(now)
+            .bind(ws.as_str().to_owned())
+            .bind(id.to_owned())
+            .execute(self.writer())
+            .await?;
+        Ok(())
+    }
+
+    /// Signs a token out; expired tokens are purged by the upkeep loop.
+    pub async fn delete_member_token(&self, ws: &WorkspaceId, id: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM member_tokens WHERE workspace_id = $1 AND id = $2")
+            .bind(ws.as_str().to_owned())
+            .bind(id.to_owned())
+            .execute(self.writer())
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+}
