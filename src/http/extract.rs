@@ -46,6 +46,27 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     }
 }
 
+/// A JSON body that may be left out (no `Content-Type`, no body) or be `null`: then `T::default()`.
+pub struct OptionalJson<T>(pub T);
+
+impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let headers = request.headers();
+        let no_body = headers.get(header::CONTENT_LENGTH).map_or_else(
+            || !headers.contains_key(header::TRANSFER_ENCODING),
+            |length| length.as_bytes() == b"0",
+        );
+        if no_body && !headers.contains_key(header::CONTENT_TYPE) {
+            return Ok(OptionalJson(T::default()));
+        }
+        Json::<Option<T>>::from_request(request, state)
+            .await
+            .map(|Json(value)| OptionalJson(value.unwrap_or_default()))
+    }
+}
+
 /// Parses JSON, reporting syntax errors as 400 and shape errors as 422 naming the field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);

@@ -9,6 +9,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::caller::Workspace;
+use super::conversations::acting_member;
 use super::docs::{E, IdempotencyKey};
 use super::extract::{FromQuery, Json, PathId, PathIds, Query, QueryMap, bad_param};
 use super::list::{ListOut, PageQuery};
@@ -183,8 +184,12 @@ async fn post(
     if input.sender_type.is_none() {
         check.fail("sender_type", "is required");
     }
-    let message = new_message(&mut check, "", input, SenderType::Contact);
+    let mut message = new_message(&mut check, "", input, SenderType::Contact);
     check.finish()?;
+    if message.sender_type == SenderType::Human {
+        // A human message is from a member: it may take the conversation over for them.
+        message.sender_id = acting_member(&state, &caller, "sender_id", message.sender_id).await?;
+    }
     let now = state.clock.now_ms();
     let posted = state
         .store

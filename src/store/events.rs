@@ -4,7 +4,7 @@ use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::sql::{ListQuery, Page, PageRequest, Sql};
+use super::sql::{ListQuery, Page, PageRequest, Sql, bind_row};
 use super::{Store, StoreError, WorkspaceId};
 use crate::ids;
 
@@ -140,12 +140,21 @@ pub(crate) async fn append_all(conn: &mut AnyConnection, events: &[NewEvent]) ->
          created_at) VALUES ",
     );
     for (i, event) in events.iter().enumerate() {
-        sql.push(if i == 0 { "(" } else { ", (" });
-        sql.bind(ids::new_id("evt")).push(", ").bind(event.ws.as_str().to_owned()).push(", ");
-        sql.bind(event.kind.to_owned()).push(", ").bind(event.conversation_id.clone()).push(", ");
-        sql.bind(event.contact_id.clone()).push(", ").bind(event.actor.kind.to_owned()).push(", ");
-        sql.bind(event.actor.id.clone()).push(", ").bind(event.data.to_string()).push(", ");
-        sql.bind(event.created_at).push(")");
+        if i > 0 {
+            sql.push(", ");
+        }
+        bind_row!(
+            &mut sql,
+            ids::new_id("evt"),
+            event.ws.as_str().to_owned(),
+            event.kind.to_owned(),
+            event.conversation_id.clone(),
+            event.contact_id.clone(),
+            event.actor.kind.to_owned(),
+            event.actor.id.clone(),
+            event.data.to_string(),
+            event.created_at,
+        );
     }
     sql.query()?.execute(conn).await?;
     Ok(())

@@ -29,8 +29,8 @@ pub use api_keys::{ApiKeyRow, KeyLookup, NewApiKey};
 pub use channels::{ChannelFilter, ChannelRow, NewChannel};
 pub use contacts::{ContactFilter, ContactRow, NewContact};
 pub use conversations::{
-    Change, ChannelRef, ContactRef, ContactSpec, ConversationCounts, ConversationFilter, ConversationRow,
-    ConversationSort, Handoff, MessageSummary, NewConversation,
+    Change, ChannelRef, ContactRef, ContactSpec, ControlRequest, ConversationCounts, ConversationFilter,
+    ConversationRow, ConversationSort, Handoff, MessageSummary, NewConversation,
 };
 pub use events::{Actor, EventFilter, EventRow};
 pub use idempotency::{IdempotencyBegin, StoredResponse};

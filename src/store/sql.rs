@@ -8,6 +8,18 @@ use sqlx::{Any, Arguments, AssertSqlSafe, Encode, Type};
 
 use super::{Store, StoreError};
 
+/// Binds values as one parenthesised row of placeholders, `($1, $2, …)`, for multi-row
+/// `INSERT … VALUES` and `WITH v AS (VALUES …)`.
+macro_rules! bind_row {
+    ($sql:expr, $first:expr $(, $value:expr)* $(,)?) => {{
+        let sql: &mut $crate::store::sql::Sql = $sql;
+        sql.push("(").bind($first);
+        $(sql.push(", ").bind($value);)*
+        sql.push(")");
+    }};
+}
+pub(crate) use bind_row;
+
 #[derive(Default)]
 pub(crate) struct Sql {
     text: String,

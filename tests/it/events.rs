@@ -28,11 +28,17 @@ async fn the_log_tells_the_story_in_order_with_actors() {
             "contact.created",
             "conversation.created",
             "message.created",
+            "conversation.handoff_started",
+            "message.created",
             "message.created",
             "conversation.status_changed"
         ]
     );
-    let event = &log.body["data"][3];
+    assert_eq!(
+        log.body["data"][4]["data"]["message"]["sender_type"], "system",
+        "the takeover, in the thread"
+    );
+    let event = &log.body["data"][5];
     assert_eq!(event["object"], "event");
     assert!(event["id"].as_str().unwrap().starts_with("evt_"));
     assert_eq!(event["workspace_id"], app.workspace_id.as_str());
@@ -40,19 +46,19 @@ async fn the_log_tells_the_story_in_order_with_actors() {
     assert!(event["actor"]["id"].as_str().unwrap().starts_with("key_"));
     assert_eq!(event["data"]["message"]["content"], "Hello!");
     assert_eq!(
-        event["data"]["conversation"]["message_count"], 2,
+        event["data"]["conversation"]["message_count"], 3,
         "the conversation as it was after the change"
     );
 
     let messages = app.get("/v1/events?type=message.created").await;
-    assert_eq!(types(&messages.body), ["message.created", "message.created"]);
+    assert_eq!(types(&messages.body), ["message.created", "message.created", "message.created"]);
     let two_types = app.get("/v1/events?type=contact.created,conversation.status_changed").await;
     assert_eq!(types(&two_types.body), ["contact.created", "conversation.status_changed"]);
 
     // Resume after an event: nothing lost, nothing repeated.
     let second = log.body["data"][1]["id"].as_str().unwrap();
     let after = app.get(&format!("/v1/events?after={second}")).await;
-    assert_eq!(types(&after.body).len(), 3);
+    assert_eq!(types(&after.body).len(), 5);
     assert_eq!(after.body["data"][0]["id"], log.body["data"][2]["id"]);
     let paged = app.collect_ids("/v1/events?limit=2", &app.server_key).await;
     let all: Vec<&str> =
@@ -73,9 +79,11 @@ async fn the_transcript_reads_as_plain_text() {
     .await;
     let id = conv["id"].as_str().unwrap();
     app.clock.advance_ms(60_000);
+    let ana =
+        app.post("/v1/members", json!({"name": "Ana", "email": "ana@example.com", "role": "agent"})).await;
     app.post(
         &format!("/v1/conversations/{id}/messages"),
-        json!({"sender_type": "human", "sender_id": "Ana", "content": "On its way."}),
+        json!({"sender_type": "human", "sender_id": ana.body["id"], "content": "On its way."}),
     )
     .await;
     let transcript = app.get(&format!("/v1/conversations/{id}/transcript")).await;
@@ -84,6 +92,7 @@ async fn the_transcript_reads_as_plain_text() {
         transcript.body.as_str().unwrap(),
         "Conversation #1 — Refund\n\
          [2026-05-22T14:08:42.120Z] June Park: Where is my order?\n\
+         [2026-05-22T14:09:42.120Z] System: A human agent joined the conversation\n\
          [2026-05-22T14:09:42.120Z] Ana: On its way.\n"
     );
 }

@@ -8,6 +8,7 @@ mod contacts;
 mod conversations;
 mod errors;
 mod events;
+mod handoff;
 mod helpers;
 mod idempotency;
 mod members;

@@ -43,15 +43,22 @@ async fn posting_numbers_messages_and_keeps_the_conversation_current() {
     assert_eq!(m["metadata"], json!({"page": "/orders"}));
 
     app.clock.advance_ms(5000);
+    let ana =
+        app.post("/v1/members", json!({"name": "Ana", "email": "ana@example.com", "role": "agent"})).await;
+    let ana = ana.body["id"].as_str().unwrap();
     let reply =
-        post(&app, id, json!({"sender_type": "human", "sender_id": "mem_ana", "content": "Let me check."}))
-            .await;
-    assert_eq!(reply.body["seq"], 2);
+        post(&app, id, json!({"sender_type": "human", "sender_id": ana, "content": "Let me check."})).await;
+    // The reply takes the conversation over for Ana first, which the thread records.
+    assert_eq!(reply.body["seq"], 3);
     let current = app.get(&format!("/v1/conversations/{id}")).await.body;
-    assert_eq!(current["message_count"], 2);
+    assert_eq!(current["message_count"], 3);
     assert_eq!(current["unread_count"], 1);
+    assert_eq!((current["mode"].as_str(), current["assignee_id"].as_str()), (Some("human"), Some(ana)));
     assert_eq!(current["last_message"]["preview"], "Let me check.");
-    assert_eq!(current["previous_message"]["preview"], "Where is my order?");
+    assert_eq!(current["previous_message"]["preview"], "A human agent joined the conversation");
+    let unknown =
+        post(&app, id, json!({"sender_type": "human", "sender_id": "mem_nobody", "content": "Hi"})).await;
+    assert_eq!(unknown.error_fields(), ["sender_id"]);
     assert_eq!(current["first_response_at"], "2026-05-22T14:08:47.120Z");
     assert_eq!(current["last_message_at"], "2026-05-22T14:08:47.120Z");
 

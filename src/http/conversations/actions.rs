@@ -1,5 +1,7 @@
 //! Conversation actions: status shortcuts, removal and restore, the timeline and transcript.
 
+use std::collections::HashMap;
+
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -141,14 +143,23 @@ async fn transcript(
     text.push('\n');
     let mut page =
         PageRequest { limit: 100, after: None, offset: None, include_total: false, descending: false };
+    // Members by id, looked up once each: a human's line shows their name.
+    let mut names: HashMap<String, String> = HashMap::new();
     loop {
         let messages = state.store.list_messages(ws, &id, &MessageFilter::default(), &page).await?;
         for m in &messages.items {
-            let who = match m.sender_type {
-                SenderType::Contact => contact.clone(),
-                SenderType::Agent => "AI agent".to_owned(),
-                SenderType::Human => m.sender_id.clone().unwrap_or("Agent".into()),
-                SenderType::System => "System".to_owned(),
+            let who = match (m.sender_type, &m.sender_id) {
+                (SenderType::Contact, _) => contact.clone(),
+                (SenderType::Agent, _) => "AI agent".to_owned(),
+                (SenderType::Human, Some(member_id)) => {
+                    if !names.contains_key(member_id) {
+                        let member = state.store.get_member(ws, member_id).await?;
+                        names.insert(member_id.clone(), member.map_or("Agent".into(), |m| m.fields.name));
+                    }
+                    names[member_id].clone()
+                }
+                (SenderType::Human, None) => "Agent".to_owned(),
+                (SenderType::System, _) => "System".to_owned(),
             };
             let at = Timestamp(m.created_at).to_rfc3339();
             let files: Vec<&str> = m.attachments.iter().map(|a| a.url.as_str()).collect();

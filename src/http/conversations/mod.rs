@@ -1,6 +1,9 @@
 //! `/v1/conversations`: threads between a contact and the AI or human agents.
 
 mod actions;
+mod handoff;
+
+pub(crate) use handoff::acting_member;
 mod query;
 
 use axum::extract::State;
@@ -357,6 +360,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(counts))
         .routes(routes!(get, update, actions::remove))
         .merge(actions::router())
+        .merge(handoff::router())
 }
 
 /// A transition applied under the conversation's lock, answered with the conversation.

@@ -31,10 +31,13 @@ macro_rules! select_conversation {
 }
 
 mod create;
+mod handoff;
 mod list;
 mod snooze;
 
 pub use create::{ContactSpec, NewConversation};
+pub use handoff::ControlRequest;
+pub(crate) use handoff::{apply_transition, system_message};
 pub use list::{ConversationCounts, ConversationFilter, ConversationSort};
 
 #[derive(Debug, Clone, PartialEq)]

@@ -9,10 +9,12 @@ use serde_json::json;
 use sqlx::AnyConnection;
 
 use super::{MessageRow, NewMessage, Posted, map, message_event};
-use crate::domain::conversation::{self as rules, MessageStatus, SenderType};
-use crate::store::conversations::{self, ConversationRow, MessageSummary};
+use crate::domain::conversation::{self as rules, MessageStatus, Mode, SenderType};
+use crate::domain::handoff::{self, Command, Control};
+use crate::ids;
+use crate::store::conversations::{self, ConversationRow, MessageSummary, apply_transition, system_message};
 use crate::store::events::{self, Actor, NewEvent};
-use crate::store::sql::Sql;
+use crate::store::sql::{Sql, bind_row};
 use crate::store::{Dialect, StoreError, WorkspaceId};
 
 /// One message to post.
@@ -153,16 +155,49 @@ impl Batch {
         {
             return Err(StoreError::InvalidReference("in_reply_to"));
         }
+        if input.sender_type == SenderType::Human && conversation.mode != Mode::Human {
+            self.take_over(job, conversation, known);
+        }
+        let message = new_row(conversation, &job.id, input, job.now);
+        self.record(job, conversation, &message, status, known);
+        if self.touched_set.insert(key.clone()) {
+            self.touched.push(key);
+        }
+        Ok(Posted::Created { conversation: Box::new(conversation.clone()), message })
+    }
 
-        let message = new_row(conversation, job);
+    /// A human writing where the AI or nobody answers takes the conversation over first, as
+    /// `start-human` would: the mode change, its event and its `system` message.
+    fn take_over(&mut self, job: &PostJob, conversation: &mut ConversationRow, known: &mut Known) {
+        let member = job.input.sender_id.clone();
+        let control = Control { mode: conversation.mode, member: None };
+        let command = Command::StartHuman { member: member.as_deref(), force: false };
+        let Ok(Some(transition)) = handoff::decide(control, command) else { return };
+        let before = conversation.mode;
+        let text = apply_transition(conversation, transition, member, None, job.now);
+        let data = json!({"conversation": conversations::snapshot(conversation), "changes": {"mode": [before, conversation.mode]}});
+        self.events.push(NewEvent::about(&job.ws, transition.event, conversation, &job.actor, data, job.now));
+        let notice = new_row(conversation, &ids::new_id("msg"), &system_message(text), job.now);
+        self.record(job, conversation, &notice, conversation.status, known);
+    }
+
+    /// Adds `message` to the conversation and the batch, with its events.
+    fn record(
+        &mut self,
+        job: &PostJob,
+        conversation: &mut ConversationRow,
+        message: &MessageRow,
+        status: rules::Status,
+        known: &mut Known,
+    ) {
         let before = conversation.status;
-        apply(conversation, &message, status, job.now);
+        apply(conversation, message, status, job.now);
         self.events.push(NewEvent::about(
             &job.ws,
             "message.created",
             conversation,
             &job.actor,
-            message_event(conversation, &message),
+            message_event(conversation, message),
             job.now,
         ));
         if status != before {
@@ -178,19 +213,14 @@ impl Batch {
             );
             self.events.push(event);
         }
-        known.record(&message);
-        if self.touched_set.insert(key.clone()) {
-            self.touched.push(key);
-        }
+        known.record(message);
         self.messages.push((job.ws.clone(), message.clone()));
-        Ok(Posted::Created { conversation: Box::new(conversation.clone()), message })
     }
 }
 
-fn new_row(conversation: &ConversationRow, job: &PostJob) -> MessageRow {
-    let input = &job.input;
+fn new_row(conversation: &ConversationRow, id: &str, input: &NewMessage, now: i64) -> MessageRow {
     MessageRow {
-        id: job.id.clone(),
+        id: id.to_owned(),
         conversation_id: conversation.id.clone(),
         seq: conversation.message_count + 1,
         sender_type: input.sender_type,
@@ -206,8 +236,8 @@ fn new_row(conversation: &ConversationRow, job: &PostJob) -> MessageRow {
         metadata: input.metadata.clone(),
         feedback: None,
         deleted: false,
-        created_at: job.now,
-        updated_at: job.now,
+        created_at: now,
+        updated_at: now,
     }
 }
 
@@ -243,23 +273,33 @@ async fn insert_messages(
     messages: &[(WorkspaceId, MessageRow)],
 ) -> Result<(), StoreError> {
     let mut sql = Sql::new(concat!("INSERT INTO messages (workspace_id, ", message_columns!(), ") VALUES "));
-    for (i, (ws, message)) in messages.iter().enumerate() {
-        sql.push(if i == 0 { "(" } else { ", (" });
-        sql.bind(ws.as_str().to_owned()).push(", ").bind(message.id.clone()).push(", ");
-        sql.bind(message.conversation_id.clone()).push(", ").bind(message.seq).push(", ");
-        sql.bind(message.sender_type.as_str().to_owned())
-            .push(", ")
-            .bind(message.sender_id.clone())
-            .push(", ");
-        sql.bind(message.kind.as_str().to_owned()).push(", ").bind(message.content.clone()).push(", ");
-        sql.bind(serde_json::to_string(&message.attachments).unwrap_or_else(|_| "[]".into())).push(", ");
-        sql.bind(message.status.as_str().to_owned())
-            .push(", NULL, ")
-            .bind(message.client_message_id.clone())
-            .push(", ");
-        sql.bind(message.in_reply_to.clone()).push(", ").bind(message.source.clone()).push(", ");
-        sql.bind(serde_json::Value::Object(message.metadata.clone()).to_string());
-        sql.push(", NULL, NULL, 0, ").bind(message.created_at).push(", ").bind(message.updated_at).push(")");
+    for (i, (ws, m)) in messages.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        bind_row!(
+            &mut sql,
+            ws.as_str().to_owned(),
+            m.id.clone(),
+            m.conversation_id.clone(),
+            m.seq,
+            m.sender_type.as_str().to_owned(),
+            m.sender_id.clone(),
+            m.kind.as_str().to_owned(),
+            m.content.clone(),
+            serde_json::to_string(&m.attachments).unwrap_or_else(|_| "[]".into()),
+            m.status.as_str().to_owned(),
+            m.failure_reason.clone(),
+            m.client_message_id.clone(),
+            m.in_reply_to.clone(),
+            m.source.clone(),
+            serde_json::Value::Object(m.metadata.clone()).to_string(),
+            None::<String>,
+            None::<String>,
+            i64::from(m.deleted),
+            m.created_at,
+            m.updated_at,
+        );
     }
     sql.query()?.execute(conn).await?;
     Ok(())
@@ -272,32 +312,43 @@ async fn update_conversations(conn: &mut AnyConnection, rows: &[&ConversationRow
         "WITH v (id, status, snoozed_until, resolved_at, last_message_id, last_message_preview, \
          last_message_sender_type, last_message_at, prev_message_id, prev_message_preview, \
          prev_message_sender_type, prev_message_at, message_count, unread_count, first_response_at, \
-         updated_at, version) AS (VALUES ",
+         updated_at, version, mode, assignee_id, handoff_requested_at, handoff_requested_by, handoff_reason, \
+         handoff_started_at, handoff_member_id, human_started_at) AS (VALUES ",
     );
     for (i, row) in rows.iter().enumerate() {
-        let summary = |m: &Option<MessageSummary>| {
-            m.as_ref()
-                .map(|m| (m.id.clone(), m.preview.clone(), m.sender_type.as_str().to_owned(), m.created_at))
-        };
-        let (last, prev) = (summary(&row.last_message), summary(&row.previous_message));
-        sql.push(if i == 0 { "(" } else { ", (" });
-        sql.bind(row.id.clone()).push(", ").bind(row.status.as_str().to_owned()).push(", ");
-        sql.bind(row.snoozed_until).push(", ").bind(row.resolved_at).push(", ");
-        sql.bind(last.as_ref().map(|m| m.0.clone())).push(", ").bind(last.as_ref().map(|m| m.1.clone()));
-        sql.push(", ")
-            .bind(last.as_ref().map(|m| m.2.clone()))
-            .push(", ")
-            .bind(row.last_message_at)
-            .push(", ");
-        sql.bind(prev.as_ref().map(|m| m.0.clone())).push(", ").bind(prev.as_ref().map(|m| m.1.clone()));
-        sql.push(", ").bind(prev.as_ref().map(|m| m.2.clone())).push(", ").bind(prev.as_ref().map(|m| m.3));
-        sql.push(", ").bind(row.message_count).push(", ").bind(row.unread_count).push(", ");
-        sql.bind(row.first_response_at)
-            .push(", ")
-            .bind(row.updated_at)
-            .push(", ")
-            .bind(row.version)
-            .push(")");
+        if i > 0 {
+            sql.push(", ");
+        }
+        let (last, prev) = (row.last_message.as_ref(), row.previous_message.as_ref());
+        let handoff = &row.handoff;
+        bind_row!(
+            &mut sql,
+            row.id.clone(),
+            row.status.as_str().to_owned(),
+            row.snoozed_until,
+            row.resolved_at,
+            last.map(|m| m.id.clone()),
+            last.map(|m| m.preview.clone()),
+            last.map(|m| m.sender_type.as_str().to_owned()),
+            row.last_message_at,
+            prev.map(|m| m.id.clone()),
+            prev.map(|m| m.preview.clone()),
+            prev.map(|m| m.sender_type.as_str().to_owned()),
+            prev.map(|m| m.created_at),
+            row.message_count,
+            row.unread_count,
+            row.first_response_at,
+            row.updated_at,
+            row.version,
+            row.mode.as_str().to_owned(),
+            row.assignee_id.clone(),
+            handoff.requested_at,
+            handoff.requested_by.clone(),
+            handoff.reason.clone(),
+            handoff.started_at,
+            handoff.member_id.clone(),
+            row.human_started_at,
+        );
     }
     sql.push(
         ") UPDATE conversations SET status = v.status, snoozed_until = v.snoozed_until, \
@@ -306,7 +357,11 @@ async fn update_conversations(conn: &mut AnyConnection, rows: &[&ConversationRow
          last_message_at = v.last_message_at, prev_message_id = v.prev_message_id, \
          prev_message_preview = v.prev_message_preview, prev_message_sender_type = v.prev_message_sender_type, \
          prev_message_at = v.prev_message_at, message_count = v.message_count, unread_count = v.unread_count, \
-         first_response_at = v.first_response_at, updated_at = v.updated_at, version = v.version \
+         first_response_at = v.first_response_at, updated_at = v.updated_at, version = v.version, \
+         mode = v.mode, assignee_id = v.assignee_id, handoff_requested_at = v.handoff_requested_at, \
+         handoff_requested_by = v.handoff_requested_by, handoff_reason = v.handoff_reason, \
+         handoff_started_at = v.handoff_started_at, handoff_member_id = v.handoff_member_id, \
+         human_started_at = v.human_started_at \
          FROM v WHERE conversations.id = v.id",
     );
     sql.query()?.execute(conn).await?;

@@ -1,0 +1,131 @@
+//! Handoff between the AI and human agents: `handoff-request`, `start-human`, `stop-human`.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{Workspace, out};
+use crate::app::AppState;
+use crate::auth::Role;
+use crate::domain::validate::Checker;
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::http::docs::{E, IdempotencyKey};
+use crate::http::extract::{OptionalJson, PathId, Tagged};
+use crate::model::conversation::ConversationOut;
+use crate::store::ControlRequest;
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HandoffRequestIn {
+    /// Why a human is needed, shown to whoever takes it.
+    #[schema(example = "asked for a human")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StartHumanIn {
+    /// The member taking over (a member token takes it for its own member).
+    pub member_id: Option<String>,
+    /// Take it even from another member.
+    #[serde(default)]
+    pub force: bool,
+}
+
+/// The member a request acts for: a member token's own member (an admin may name another),
+/// or the `member_id` a server key names, which must exist.
+pub(crate) async fn acting_member(
+    state: &AppState,
+    caller: &Workspace,
+    field: &str,
+    named: Option<String>,
+) -> ApiResult<Option<String>> {
+    match (&caller.member, named) {
+        (Some(me), None) => Ok(Some(me.id.clone())),
+        (Some(me), Some(id)) if id == me.id => Ok(Some(id)),
+        (Some(me), Some(_)) if me.role != Role::Admin => Err(ApiError::new(
+            ErrorCode::ForbiddenForRole,
+            format!("An agent acts as themselves: leave `{field}` out or name yourself"),
+        )),
+        (_, Some(id)) => {
+            if state.store.get_member(&caller.workspace, &id).await?.is_none() {
+                return Err(ApiError::field(field, format!("no member {id} in this workspace")));
+            }
+            Ok(Some(id))
+        }
+        (None, None) => Ok(None),
+    }
+}
+
+async fn control(
+    state: &AppState,
+    caller: &Workspace,
+    id: &str,
+    request: ControlRequest,
+) -> ApiResult<Tagged<ConversationOut>> {
+    let now = state.clock.now_ms();
+    let row = state.store.change_control(&caller.workspace, id, request, &caller.actor(), now).await?;
+    Ok(Tagged(StatusCode::OK, out(&row)))
+}
+
+/// Ask for a human: the AI stops answering until a member takes over (`handoff_requested`).
+#[utoipa::path(post, path = "/v1/conversations/{id}/handoff-request", tag = "conversations",
+    request_body = Option<HandoffRequestIn>,
+    params(("id" = String, Path, description = "The conversation's id"), IdempotencyKey),
+    responses((status = 200, description = "Waiting for a human (unchanged if it already was)", body = ConversationOut),
+        E<400>, E<401>, E<403>, E<404>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
+    security(("server_key" = []), ("member_token" = [])))]
+async fn handoff_request(
+    caller: Workspace,
+    State(state): State<AppState>,
+    PathId(id): PathId,
+    OptionalJson(input): OptionalJson<HandoffRequestIn>,
+) -> ApiResult<Tagged<ConversationOut>> {
+    let mut check = Checker::new();
+    let reason = check.optional_text("reason", input.reason, 500);
+    check.finish()?;
+    let by = if caller.member.is_some() { "member" } else { "api" };
+    control(&state, &caller, &id, ControlRequest::RequestHuman { by: by.into(), reason }).await
+}
+
+/// A human takes over (`human` mode, assigned to that member). Another member's
+/// conversation is refused with 409 `conversation_already_taken` unless `force`.
+#[utoipa::path(post, path = "/v1/conversations/{id}/start-human", tag = "conversations",
+    request_body = Option<StartHumanIn>,
+    params(("id" = String, Path, description = "The conversation's id"), IdempotencyKey),
+    responses((status = 200, description = "A human answers (unchanged if that member already did)", body = ConversationOut),
+        E<400>, E<401>, E<403>, E<404>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
+    security(("server_key" = []), ("member_token" = [])))]
+async fn start_human(
+    caller: Workspace,
+    State(state): State<AppState>,
+    PathId(id): PathId,
+    OptionalJson(input): OptionalJson<StartHumanIn>,
+) -> ApiResult<Tagged<ConversationOut>> {
+    let member = acting_member(&state, &caller, "member_id", input.member_id).await?;
+    control(&state, &caller, &id, ControlRequest::StartHuman { member, force: input.force }).await
+}
+
+/// Hand back to the AI (409 `no_ai_agent` when no AI agent can answer).
+#[utoipa::path(post, path = "/v1/conversations/{id}/stop-human", tag = "conversations",
+    params(("id" = String, Path, description = "The conversation's id"), IdempotencyKey),
+    responses((status = 200, description = "The AI answers (unchanged if it already did)", body = ConversationOut),
+        E<400>, E<401>, E<403>, E<404>, E<409>, E<500>, E<503>),
+    security(("server_key" = []), ("member_token" = [])))]
+async fn stop_human(
+    caller: Workspace,
+    State(state): State<AppState>,
+    PathId(id): PathId,
+) -> ApiResult<Tagged<ConversationOut>> {
+    control(&state, &caller, &id, ControlRequest::StopHuman).await
+}
+
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(handoff_request))
+        .routes(routes!(start_human))
+        .routes(routes!(stop_human))
+}

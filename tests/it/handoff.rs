@@ -1,0 +1,202 @@
+//! The handoff between the AI and human agents, as a help-desk integration drives it.
+
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::helpers::{TestApp, TestResponse};
+
+/// A member with a password, signed in: `(member id, member token)`.
+async fn signed_in(app: &TestApp, name: &str, role: &str) -> (String, String) {
+    let email = format!("{}@example.com", name.to_lowercase());
+    let created = app
+        .post("/v1/members", json!({"name": name, "email": email, "role": role, "password": "correct horse"}))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let login = json!({"email": email, "password": "correct horse"});
+    let signed = app.send(Method::POST, "/v1/auth/login", None, Some(&login), &[]).await;
+    (created.body["id"].as_str().unwrap().to_owned(), signed.body["token"].as_str().unwrap().to_owned())
+}
+
+/// A conversation an AI agent answers. AI agents arrive with their own API (a later issue);
+/// until then the store gives the conversation an agent directly.
+async fn ai_conversation(app: &TestApp) -> String {
+    let created = app
+        .post(
+            "/v1/conversations",
+            json!({"contact": {"email": "june@example.com"}, "message": {"content": "Hi"}}),
+        )
+        .await;
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let ws = baton::store::WorkspaceId::trusted(&app.workspace_id);
+    app.store
+        .update_conversation(&ws, &id, None, &baton::store::Actor::system(), app.clock_now(), |c| {
+            c.agent_id = Some("agent_test".into());
+            c.mode = baton::domain::conversation::Mode::Ai;
+            Ok::<_, baton::store::StoreError>(vec![(
+                "conversation.updated",
+                json!({"mode": ["handoff_requested", "ai"]}),
+            )])
+        })
+        .await
+        .unwrap();
+    id
+}
+
+async fn act(app: &TestApp, key: &str, id: &str, action: &str, body: Value) -> TestResponse {
+    app.send(Method::POST, &format!("/v1/conversations/{id}/{action}"), Some(key), Some(&body), &[]).await
+}
+
+#[tokio::test]
+async fn a_member_takes_over_replies_and_hands_back_and_the_log_tells_it() {
+    let app = TestApp::new().await;
+    let (ana, token) = signed_in(&app, "Ana", "agent").await;
+    let id = ai_conversation(&app).await;
+    let key = app.server_key.clone();
+
+    let asked = act(&app, &key, &id, "handoff-request", json!({"reason": "asked for a human"})).await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+    assert_eq!(asked.body["mode"], "handoff_requested");
+    assert_eq!(asked.body["handoff"]["requested_by"], "api");
+    assert_eq!(asked.body["handoff"]["reason"], "asked for a human");
+    // While a human is awaited the AI is silent.
+    let silent = json!({"sender_type": "agent", "content": "I can help"});
+    app.post(&format!("/v1/conversations/{id}/messages"), silent)
+        .await
+        .problem(409, "conversation_in_human_mode");
+
+    app.clock.advance_ms(30_000);
+    let taken = act(&app, &token, &id, "start-human", json!({})).await;
+    assert_eq!(taken.body["mode"], "human");
+    assert_eq!(
+        (taken.body["assignee_id"].as_str(), taken.body["handoff"]["member_id"].as_str()),
+        (Some(ana.as_str()), Some(ana.as_str()))
+    );
+    assert_eq!(taken.body["human_started_at"], "2026-05-22T14:09:12.120Z");
+
+    let reply = json!({"sender_type": "human", "content": "Hi June, Ana here."});
+    let replied = app
+        .send(Method::POST, &format!("/v1/conversations/{id}/messages"), Some(&token), Some(&reply), &[])
+        .await;
+    assert_eq!(
+        (replied.status, replied.body["sender_id"].as_str()),
+        (StatusCode::CREATED, Some(ana.as_str()))
+    );
+    let note = json!({"body": "Refund approved"});
+    let noted = app
+        .send(Method::POST, &format!("/v1/conversations/{id}/notes"), Some(&token), Some(&note), &[])
+        .await;
+    assert_eq!(noted.status, StatusCode::CREATED);
+
+    let back = act(&app, &token, &id, "stop-human", json!({})).await;
+    assert_eq!(back.body["mode"], "ai");
+    assert_eq!(back.body["handoff"]["requested_at"], Value::Null);
+    assert_eq!(back.body["assignee_id"], ana.as_str(), "the member stays the owner for follow-ups");
+    let again = act(&app, &token, &id, "stop-human", json!({})).await;
+    assert_eq!(again.body["version"], back.body["version"], "already with the AI: nothing changes");
+
+    let log = app.get(&format!("/v1/conversations/{id}/events")).await;
+    let story: Vec<(String, String)> = log.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["type"].as_str().unwrap().to_owned(), e["actor"]["type"].as_str().unwrap().to_owned()))
+        .collect();
+    let expected = [
+        ("conversation.created", "api_key"),
+        ("message.created", "api_key"),
+        ("conversation.updated", "system"),
+        ("conversation.handoff_requested", "api_key"),
+        ("message.created", "api_key"),
+        ("conversation.handoff_started", "member"),
+        ("message.created", "member"),
+        ("message.created", "member"),
+        ("note.created", "member"),
+        ("conversation.handoff_completed", "member"),
+        ("message.created", "member"),
+    ];
+    let expected: Vec<(String, String)> =
+        expected.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+    assert_eq!(story, expected);
+    let thread = app.get(&format!("/v1/conversations/{id}/messages")).await;
+    let senders: Vec<&str> =
+        thread.body["data"].as_array().unwrap().iter().map(|m| m["sender_type"].as_str().unwrap()).collect();
+    assert_eq!(senders, ["contact", "system", "system", "human", "system"]);
+}
+
+#[tokio::test]
+async fn taking_over_needs_force_and_going_back_needs_an_ai() {
+    let app = TestApp::new().await;
+    let (_, ana) = signed_in(&app, "Ana", "agent").await;
+    let (bo_id, bo) = signed_in(&app, "Bo", "admin").await;
+    // Without an AI agent a conversation starts waiting for a human.
+    let created = app.post("/v1/conversations", json!({"contact": {"email": "june@example.com"}})).await;
+    assert_eq!(created.body["mode"], "handoff_requested");
+    let id = created.body["id"].as_str().unwrap();
+
+    act(&app, &ana, id, "stop-human", json!({})).await.problem(409, "no_ai_agent");
+    assert_eq!(act(&app, &ana, id, "start-human", json!({})).await.status, StatusCode::OK);
+    act(&app, &bo, id, "start-human", json!({})).await.problem(409, "conversation_already_taken");
+    act(&app, &ana, id, "handoff-request", json!({})).await.problem(409, "conversation_in_human_mode");
+    act(&app, &ana, id, "start-human", json!({"member_id": bo_id})).await.problem(403, "forbidden_for_role");
+    let unknown =
+        act(&app, &app.server_key, id, "start-human", json!({"member_id": "mem_nobody", "force": true}))
+            .await;
+    assert_eq!(unknown.error_fields(), ["member_id"]);
+
+    let forced = act(&app, &bo, id, "start-human", json!({"force": true})).await;
+    assert_eq!(forced.body["handoff"]["member_id"], bo_id.as_str());
+    act(&app, &bo, id, "stop-human", json!({})).await.problem(409, "no_ai_agent");
+    app.post(&format!("/v1/conversations/{id}/close"), json!({})).await;
+    act(&app, &bo, id, "start-human", json!({"force": true})).await.problem(409, "conversation_closed");
+    app.get("/v1/conversations/conv_missing").await.problem(404, "conversation_not_found");
+    act(&app, &bo, "conv_missing", "start-human", json!({})).await.problem(404, "conversation_not_found");
+}
+
+/// Sends one JSON POST over a real connection and returns its status code.
+async fn post_over_http(addr: std::net::SocketAddr, path: &str, token: &str, body: &str) -> u16 {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    response[9..12].parse().unwrap()
+}
+
+/// Members racing to take one conversation: the database decides, exactly one wins.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn of_members_racing_to_take_a_conversation_exactly_one_wins() {
+    let app = TestApp::new().await;
+    let mut tokens = Vec::new();
+    for name in ["Ana", "Bo", "Cy", "Di", "Ed", "Flo"] {
+        tokens.push(signed_in(&app, name, "agent").await.1);
+    }
+    let created = app.post("/v1/conversations", json!({"contact": {"email": "june@example.com"}})).await;
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(axum::serve(listener, app.router.clone()).into_future());
+
+    let path = format!("/v1/conversations/{id}/start-human");
+    let racers: Vec<_> = tokens
+        .iter()
+        .map(|token| {
+            let (path, token) = (path.clone(), token.clone());
+            tokio::spawn(async move { post_over_http(addr, &path, &token, "{}").await })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for racer in racers {
+        statuses.push(racer.await.unwrap());
+    }
+    server.abort();
+    statuses.sort();
+    assert_eq!(statuses, [200, 409, 409, 409, 409, 409]);
+    let started =
+        app.get(&format!("/v1/events?type=conversation.handoff_started&conversation_id={id}")).await;
+    assert_eq!(started.body["data"].as_array().unwrap().len(), 1, "one takeover recorded");
+}
