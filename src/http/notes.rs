@@ -60,7 +60,7 @@ async fn list(
 #[utoipa::path(post, path = "/v1/conversations/{id}/notes", tag = "notes", request_body = NoteIn,
     params(("id" = String, Path, description = "The conversation's id"), IdempotencyKey),
     responses((status = 201, description = "Created", body = NoteOut),
-        E<400>, E<401>, E<403>, E<404>, E<413>, E<415>, E<422>, E<500>, E<503>),
+        E<400>, E<401>, E<403>, E<404>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn create(
     caller: Workspace,

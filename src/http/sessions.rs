@@ -47,7 +47,7 @@ fn wrong() -> ApiError {
 /// Sign in with email and password.
 #[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = LoginIn, params(IdempotencyKey),
     responses((status = 200, description = "Signed in", body = LoginOut),
-        E<400>, E<401>, E<413>, E<415>, E<422>, E<500>, E<503>),
+        E<400>, E<401>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
     security(()))]
 async fn login(State(state): State<AppState>, Json(input): Json<LoginIn>) -> ApiResult<axum::Json<LoginOut>> {
     let candidates: Vec<_> = state
@@ -94,7 +94,7 @@ async fn login(State(state): State<AppState>, Json(input): Json<LoginIn>) -> Api
 
 /// Sign out: the presented member token stops working.
 #[utoipa::path(post, path = "/v1/auth/logout", tag = "auth", params(IdempotencyKey),
-    responses((status = 204, description = "Signed out"), E<401>, E<403>, E<500>, E<503>),
+    responses((status = 204, description = "Signed out"), E<400>, E<401>, E<403>, E<409>, E<422>, E<500>, E<503>),
     security(("member_token" = [])))]
 async fn logout(session: Session, State(state): State<AppState>) -> ApiResult<StatusCode> {
     state.store.delete_member_token(&session.workspace, &session.token_id).await?;

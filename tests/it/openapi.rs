@@ -20,6 +20,7 @@ fn committed_spec_matches_the_handlers() {
 fn every_operation_documents_its_errors_and_security() {
     let spec: Value = serde_json::from_str(&baton::cli::openapi_json()).unwrap();
     let mut operation_ids = std::collections::HashSet::new();
+    let mut missing = vec![];
     for (path, item) in spec["paths"].as_object().unwrap() {
         for (method, operation) in item.as_object().unwrap() {
             let responses = operation["responses"].as_object().unwrap();
@@ -31,6 +32,24 @@ fn every_operation_documents_its_errors_and_security() {
                     assert!(responses.contains_key(status), "{method} {path} does not document {status}");
                 }
                 assert!(operation["security"].is_array(), "{method} {path} names no key");
+                let parameters = operation["parameters"].as_array().cloned().unwrap_or_default();
+                let named = |name: &str| parameters.iter().any(|p| p["name"] == name);
+                // What the shared layers and extractors can answer, whatever the handler does.
+                let mut expected = vec![];
+                if named("Idempotency-Key") {
+                    expected.extend(["400", "409", "422"]); // malformed, in flight, reused
+                }
+                if operation["requestBody"].is_object() {
+                    expected.extend(["400", "413", "415", "422"]);
+                }
+                if path.contains('{') {
+                    expected.extend(["400", "404"]);
+                }
+                for status in expected {
+                    if !responses.contains_key(status) {
+                        missing.push(format!("{method} {path} {status}"));
+                    }
+                }
                 for (status, response) in responses.iter().filter(|(s, _)| !s.starts_with('2')) {
                     assert!(
                         response["content"]["application/problem+json"].is_object(),
@@ -40,4 +59,5 @@ fn every_operation_documents_its_errors_and_security() {
             }
         }
     }
+    assert!(missing.is_empty(), "undocumented error statuses: {missing:#?}");
 }

@@ -113,7 +113,7 @@ async fn start_human(
 #[utoipa::path(post, path = "/v1/conversations/{id}/stop-human", tag = "conversations",
     params(("id" = String, Path, description = "The conversation's id"), IdempotencyKey),
     responses((status = 200, description = "The AI answers (unchanged if it already did)", body = ConversationOut),
-        E<400>, E<401>, E<403>, E<404>, E<409>, E<500>, E<503>),
+        E<400>, E<401>, E<403>, E<404>, E<409>, E<422>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn stop_human(
     caller: Workspace,
