@@ -200,3 +200,45 @@ async fn of_members_racing_to_take_a_conversation_exactly_one_wins() {
         app.get(&format!("/v1/events?type=conversation.handoff_started&conversation_id={id}")).await;
     assert_eq!(started.body["data"].as_array().unwrap().len(), 1, "one takeover recorded");
 }
+
+#[tokio::test]
+async fn conversations_are_assigned_to_members_and_teams() {
+    let app = TestApp::new().await;
+    let (ana, token) = signed_in(&app, "Ana", "agent").await;
+    let team = app.post("/v1/teams", json!({"name": "Billing", "member_ids": [ana]})).await;
+    let team = team.body["id"].as_str().unwrap().to_owned();
+    let first = app.post("/v1/conversations", json!({"contact": {"email": "june@example.com"}})).await;
+    app.post("/v1/conversations", json!({"contact": {"email": "max@example.com"}})).await;
+    let id = first.body["id"].as_str().unwrap();
+    let path = format!("/v1/conversations/{id}");
+
+    let body = json!({"assignee_id": ana, "team_id": team});
+    let assigned = app.send(Method::PATCH, &path, Some(&token), Some(&body), &[]).await;
+    assert_eq!(assigned.status, StatusCode::OK, "{}", assigned.body);
+    assert_eq!(
+        (assigned.body["assignee_id"].as_str(), assigned.body["team_id"].as_str()),
+        (Some(ana.as_str()), Some(team.as_str()))
+    );
+    let event = app.get("/v1/events?type=conversation.assigned").await.body["data"][0].clone();
+    assert_eq!(event["data"]["changes"], json!({"assignee_id": [null, ana], "team_id": [null, team]}));
+    assert_eq!(event["actor"]["type"], "member");
+
+    let ids = |body: &Value| -> Vec<String> {
+        body["data"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(ids(&app.get(&format!("/v1/conversations?assignee_id={ana}")).await.body), [id]);
+    assert_eq!(ids(&app.get(&format!("/v1/conversations?team_id={team}")).await.body), [id]);
+    assert_eq!(ids(&app.get("/v1/conversations?assignee_id=none").await.body).len(), 1);
+
+    let bad = app.patch(&path, json!({"assignee_id": "mem_nobody", "team_id": "team_nobody"})).await;
+    assert_eq!(bad.error_fields(), ["assignee_id", "team_id"]);
+    let unassigned = app.patch(&path, json!({"assignee_id": null})).await;
+    assert_eq!(
+        (unassigned.body["assignee_id"].clone(), unassigned.body["team_id"].as_str()),
+        (Value::Null, Some(team.as_str()))
+    );
+    // Deleting the member leaves their conversations unassigned.
+    app.patch(&path, json!({"assignee_id": ana})).await;
+    app.delete(&format!("/v1/members/{ana}")).await;
+    assert_eq!(app.get(&path).await.body["assignee_id"], Value::Null);
+}

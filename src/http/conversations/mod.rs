@@ -285,11 +285,6 @@ fn apply_patch(row: &mut ConversationRow, patch: &ConversationPatch, now: i64) -
     let summary = text(&mut check, "summary", &patch.summary, 10_000);
     let context = text(&mut check, "context", &patch.context, 10_000);
     let snoozed_until = patch.snoozed_until.clone().apply(row.snoozed_until.map(Timestamp)).map(|t| t.0);
-    for (field, value) in [("assignee_id", &patch.assignee_id), ("team_id", &patch.team_id)] {
-        if let Patch::Value(id) = value {
-            check.fail(field, format!("no {id} in this workspace"));
-        }
-    }
     let mut custom_data = row.custom_data.clone();
     for (key, value) in patch.custom_data.clone().unwrap_or_default() {
         if value.is_null() {
@@ -320,6 +315,14 @@ fn apply_patch(row: &mut ConversationRow, patch: &ConversationPatch, now: i64) -
     if !changes.is_empty() {
         events.push(("conversation.updated", Value::Object(changes)));
     }
+    let mut assignment = Map::new();
+    let assignee_id = patch.assignee_id.clone().apply(row.assignee_id.clone());
+    changed(&mut assignment, "assignee_id", &mut row.assignee_id, assignee_id);
+    let team_id = patch.team_id.clone().apply(row.team_id.clone());
+    changed(&mut assignment, "team_id", &mut row.team_id, team_id);
+    if !assignment.is_empty() {
+        events.push(("conversation.assigned", Value::Object(assignment)));
+    }
     Ok(events)
 }
 
@@ -336,14 +339,26 @@ async fn update(
     if_match: IfMatch,
     Json(patch): Json<ConversationPatch>,
 ) -> ApiResult<Tagged<ConversationOut>> {
+    // What the patch names must exist; checked before the version so a stale `If-Match`
+    // never hides a bad reference.
+    let ws = &caller.workspace;
+    let mut check = Checker::new();
     if let Patch::Value(state_id) = &patch.state_id
-        && state.store.get_state(&caller.workspace, state_id).await?.is_none()
+        && state.store.get_state(ws, state_id).await?.is_none()
     {
-        return Err(ApiError::field(
-            "state_id",
-            format!("no conversation state {state_id} in this workspace"),
-        ));
+        check.fail("state_id", format!("no conversation state {state_id} in this workspace"));
     }
+    if let Patch::Value(member_id) = &patch.assignee_id
+        && state.store.get_member(ws, member_id).await?.is_none()
+    {
+        check.fail("assignee_id", format!("no member {member_id} in this workspace"));
+    }
+    if let Patch::Value(team_id) = &patch.team_id
+        && state.store.get_team(ws, team_id).await?.is_none()
+    {
+        check.fail("team_id", format!("no team {team_id} in this workspace"));
+    }
+    check.finish()?;
     let now = state.clock.now_ms();
     let row = state
         .store
