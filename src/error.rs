@@ -28,6 +28,8 @@ pub enum ErrorCode {
     StateNotFound,
     MemberNotFound,
     TeamNotFound,
+    TicketNotFound,
+    TicketExists,
     TagNameTaken,
     StateNameTaken,
     MemberEmailTaken,
@@ -86,6 +88,8 @@ impl ErrorCode {
             StateNotFound => (StatusCode::NOT_FOUND, "state_not_found", "Conversation state not found"),
             MemberNotFound => (StatusCode::NOT_FOUND, "member_not_found", "Member not found"),
             TeamNotFound => (StatusCode::NOT_FOUND, "team_not_found", "Team not found"),
+            TicketNotFound => (StatusCode::NOT_FOUND, "ticket_not_found", "Ticket not found"),
+            TicketExists => (StatusCode::CONFLICT, "ticket_exists", "The conversation has a ticket"),
             MemberEmailTaken => {
                 (StatusCode::CONFLICT, "member_email_taken", "A member with this email exists")
             }
@@ -294,6 +298,9 @@ impl From<crate::store::StoreError> for ApiError {
             StoreError::Conflict("member_email") => {
                 Self::new(ErrorCode::MemberEmailTaken, "Another member of this workspace has this email")
             }
+            StoreError::Conflict("ticket") => {
+                Self::new(ErrorCode::TicketExists, "This conversation already has a ticket; PATCH it instead")
+            }
             StoreError::Conflict("team_name") => {
                 Self::new(ErrorCode::TeamNameTaken, "Another team in this workspace has this name")
             }
@@ -306,6 +313,7 @@ impl From<crate::store::StoreError> for ApiError {
                     "contact" => ErrorCode::ContactNotFound,
                     "member" => ErrorCode::MemberNotFound,
                     "team" => ErrorCode::TeamNotFound,
+                    "ticket" => ErrorCode::TicketNotFound,
                     _ => ErrorCode::RouteNotFound,
                 };
                 Self::new(code, format!("No such {what} in this workspace"))

@@ -31,6 +31,7 @@ string_enum!(Mode { Ai => "ai", HandoffRequested => "handoff_requested", Human =
 string_enum!(Priority { Low => "low", Normal => "normal", High => "high", Urgent => "urgent" });
 string_enum!(SenderType { Contact => "contact", Agent => "agent", Human => "human", System => "system" });
 string_enum!(MessageType { Text => "text", Image => "image", Audio => "audio", Video => "video", Document => "document", File => "file", System => "system" });
+string_enum!(TicketStatus { Open => "open", Pending => "pending", Solved => "solved", Closed => "closed" });
 string_enum!(MessageStatus { Sent => "sent", Delivered => "delivered", Read => "read", Failed => "failed" });
 
 impl Priority {

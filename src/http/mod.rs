@@ -23,6 +23,7 @@ mod sessions;
 mod states;
 mod tags;
 mod teams;
+mod tickets;
 mod workspaces;
 
 use axum::Router;
@@ -62,6 +63,7 @@ use crate::error::{FieldError, Problem};
         (name = "notes", description = "Internal notes on conversations"),
         (name = "tags", description = "The workspace's tag palette"),
         (name = "conversation-states", description = "Custom workflow states"),
+        (name = "tickets", description = "Conversations escalated into tracked work"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]
@@ -101,6 +103,7 @@ fn v1() -> OpenApiRouter<AppState> {
         .merge(notes::router())
         .merge(tags::router())
         .merge(states::router())
+        .merge(tickets::router())
 }
 
 /// The OpenAPI document, as served at `/openapi.json` and committed as `openapi.json`.

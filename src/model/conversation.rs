@@ -1,5 +1,5 @@
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
 use crate::clock::Timestamp;
@@ -141,7 +141,7 @@ impl From<&ConversationRow> for ConversationOut {
             previous_message: row.previous_message.as_ref().map(MessageSummaryOut::from),
             message_count: row.message_count,
             unread_count: row.unread_count,
-            ticket: None,
+            ticket: row.ticket.as_ref().map(|t| json!({"id": t.id, "number": t.number, "status": t.status})),
             first_response_at: ts(row.first_response_at),
             human_started_at: ts(row.human_started_at),
             snoozed_until: ts(row.snoozed_until),

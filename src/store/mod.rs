@@ -17,6 +17,7 @@ mod sql;
 mod states;
 mod tags;
 mod teams;
+mod tickets;
 mod workspaces;
 
 use std::str::FromStr;
@@ -42,6 +43,7 @@ pub use sql::{Page, PageRequest};
 pub use states::{NewState, StateRow};
 pub use tags::{DEFAULT_COLOR as DEFAULT_TAG_COLOR, NewTag, TagRow};
 pub use teams::TeamRow;
+pub use tickets::{TicketFields, TicketFilter, TicketRow};
 pub use workspaces::WorkspaceRow;
 
 /// A workspace id that came from an authenticated caller or the store itself.

@@ -16,4 +16,5 @@ mod messages;
 mod openapi;
 mod ops;
 mod tags_notes_states;
+mod tickets;
 mod workspaces;

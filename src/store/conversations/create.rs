@@ -31,12 +31,19 @@ pub struct NewConversation {
     pub first_message: Option<(String, crate::store::messages::NewMessage)>,
 }
 
-async fn next_number(conn: &mut AnyConnection, ws: &WorkspaceId) -> Result<i64, StoreError> {
+/// The workspace's next number on `counter` (`conversation`, `ticket`): taken inside the
+/// writing transaction, so numbers have no gaps and no duplicates.
+pub(crate) async fn next_number(
+    conn: &mut AnyConnection,
+    ws: &WorkspaceId,
+    counter: &str,
+) -> Result<i64, StoreError> {
     let value: i64 = sqlx::query_scalar(
-        "INSERT INTO workspace_counters (workspace_id, name, value) VALUES ($1, 'conversation', 1) \
+        "INSERT INTO workspace_counters (workspace_id, name, value) VALUES ($1, $2, 1) \
          ON CONFLICT (workspace_id, name) DO UPDATE SET value = workspace_counters.value + 1 RETURNING value",
     )
     .bind(ws.as_str().to_owned())
+    .bind(counter.to_owned())
     .fetch_one(conn)
     .await?;
     Ok(value)
@@ -109,7 +116,7 @@ impl Store {
                     .await?;
             found.ok_or(StoreError::InvalidReference("channel_id"))?;
         }
-        let number = next_number(&mut tx, ws).await?;
+        let number = next_number(&mut tx, ws, "conversation").await?;
         sqlx::query(
             "INSERT INTO conversations (id, workspace_id, number, title, status, mode, priority, priority_rank, \
              channel_id, contact_id, context, custom_data, handoff_requested_at, handoff_requested_by, \

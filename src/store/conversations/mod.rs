@@ -24,9 +24,9 @@ macro_rules! select_conversation {
          c.last_message_at, c.prev_message_id, c.prev_message_preview, c.prev_message_sender_type, \
          c.prev_message_at, c.message_count, c.unread_count, c.first_response_at, c.human_started_at, \
          c.snoozed_until, c.resolved_at, c.closed_at, c.removed, c.created_at, c.updated_at, c.version, c.tags, \
-         c.priority_rank \
+         c.priority_rank, t.id AS ticket_id, t.number AS ticket_number, t.status AS ticket_status \
          FROM conversations c JOIN contacts ct ON ct.id = c.contact_id \
-         LEFT JOIN channels ch ON ch.id = c.channel_id"
+         LEFT JOIN channels ch ON ch.id = c.channel_id LEFT JOIN tickets t ON t.conversation_id = c.id"
     };
 }
 
@@ -35,6 +35,7 @@ mod handoff;
 mod list;
 mod snooze;
 
+pub(crate) use create::next_number;
 pub use create::{ContactSpec, NewConversation};
 pub use handoff::ControlRequest;
 pub(crate) use handoff::{apply_transition, system_message};
@@ -55,6 +56,14 @@ pub struct ContactRef {
     pub phone: Option<String>,
     pub external_id: Option<String>,
     pub blocked: bool,
+}
+
+/// The conversation's ticket, if one was opened.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TicketRef {
+    pub id: String,
+    pub number: i64,
+    pub status: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -107,6 +116,7 @@ pub struct ConversationRow {
     pub resolved_at: Option<i64>,
     pub closed_at: Option<i64>,
     pub removed: bool,
+    pub ticket: Option<TicketRef>,
     pub created_at: i64,
     pub updated_at: i64,
     pub version: i64,
@@ -189,6 +199,14 @@ pub(crate) fn map(row: &AnyRow) -> Result<ConversationRow, sqlx::Error> {
         resolved_at: row.try_get("resolved_at")?,
         closed_at: row.try_get("closed_at")?,
         removed: row.try_get::<i64, _>("removed")? != 0,
+        ticket: match row.try_get::<Option<String>, _>("ticket_id")? {
+            Some(id) => Some(TicketRef {
+                id,
+                number: row.try_get("ticket_number")?,
+                status: row.try_get("ticket_status")?,
+            }),
+            None => None,
+        },
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
         version: row.try_get("version")?,
