@@ -29,11 +29,12 @@ pub struct AppState {
     pub clock: SharedClock,
     pub settings: Arc<Settings>,
     pub metrics: Arc<Metrics>,
+    pub live: crate::live::Live,
 }
 
 impl AppState {
     pub fn new(store: Store, clock: SharedClock, settings: Settings) -> Self {
-        Self { store, clock, settings: Arc::new(settings), metrics: Arc::default() }
+        Self { store, clock, settings: Arc::new(settings), metrics: Arc::default(), live: Default::default() }
     }
 }
 

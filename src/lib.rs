@@ -9,6 +9,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod ids;
+pub mod live;
 pub mod model;
 pub mod password;
 pub mod store;

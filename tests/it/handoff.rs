@@ -242,3 +242,47 @@ async fn conversations_are_assigned_to_members_and_teams() {
     app.delete(&format!("/v1/members/{ana}")).await;
     assert_eq!(app.get(&path).await.body["assignee_id"], Value::Null);
 }
+
+#[tokio::test]
+async fn typing_and_read_are_relayed_live_and_reading_keeps_unread_right() {
+    let app = TestApp::new().await;
+    let (ana, token) = signed_in(&app, "Ana", "agent").await;
+    let created = app
+        .post(
+            "/v1/conversations",
+            json!({"contact": {"email": "june@example.com"}, "message": {"content": "one"}}),
+        )
+        .await;
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let messages = format!("/v1/conversations/{id}/messages");
+    let second = app.post(&messages, json!({"sender_type": "contact", "content": "two"})).await;
+    app.post(&messages, json!({"sender_type": "contact", "content": "three"})).await;
+    assert_eq!(app.get(&format!("/v1/conversations/{id}")).await.body["unread_count"], 3);
+
+    let mut signals = app.live.subscribe();
+    let typing = json!({"sender_type": "human", "typing": true});
+    let relayed = app
+        .send(Method::POST, &format!("/v1/conversations/{id}/typing"), Some(&token), Some(&typing), &[])
+        .await;
+    assert_eq!(relayed.status, StatusCode::NO_CONTENT);
+    let signal = signals.try_recv().expect("a typing signal");
+    assert_eq!((signal.kind, signal.conversation_id.as_str()), ("conversation.typing", id.as_str()));
+    assert_eq!(signal.data, json!({"sender_type": "human", "typing": true, "member_id": ana}));
+
+    let read = json!({"reader": "member", "up_to_message_id": second.body["id"]});
+    let after =
+        app.send(Method::POST, &format!("/v1/conversations/{id}/read"), Some(&token), Some(&read), &[]).await;
+    assert_eq!(after.body["unread_count"], 1, "only the message after the one read");
+    assert_eq!(signals.try_recv().expect("a read signal").kind, "conversation.read");
+    let log = app.get(&format!("/v1/events?conversation_id={id}&type=conversation.updated")).await;
+    assert_eq!(log.body["data"], json!([]), "stream-only: nothing in the event log");
+
+    let bad = json!({"reader": "member", "up_to_message_id": "msg_missing"});
+    let refused =
+        app.send(Method::POST, &format!("/v1/conversations/{id}/read"), Some(&token), Some(&bad), &[]).await;
+    assert_eq!(refused.error_fields(), ["up_to_message_id"]);
+    let nobody = app
+        .send(Method::POST, "/v1/conversations/conv_missing/typing", Some(&token), Some(&typing), &[])
+        .await;
+    nobody.problem(404, "conversation_not_found");
+}

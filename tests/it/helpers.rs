@@ -55,6 +55,8 @@ pub struct TestApp {
     pub workspace_id: String,
     pub server_key: String,
     pub db: TestDb,
+    /// The app's stream-only signals (typing, read).
+    pub live: baton::live::Live,
 }
 
 pub struct TestResponse {
@@ -109,6 +111,7 @@ impl TestApp {
             .expect("bootstrap")
             .expect("fresh database");
         let state = AppState::new(store.clone(), clock.clone(), settings);
+        let live = state.live.clone();
         TestApp {
             router: baton::http::router(state),
             store,
@@ -117,6 +120,7 @@ impl TestApp {
             workspace_id: workspace.id,
             server_key: key.secret,
             db,
+            live,
         }
     }
 

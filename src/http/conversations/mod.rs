@@ -2,6 +2,7 @@
 
 mod actions;
 mod handoff;
+mod signals;
 
 pub(crate) use handoff::acting_member;
 mod query;
@@ -376,6 +377,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get, update, actions::remove))
         .merge(actions::router())
         .merge(handoff::router())
+        .merge(signals::router())
 }
 
 /// A transition applied under the conversation's lock, answered with the conversation.

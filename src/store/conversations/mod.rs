@@ -425,3 +425,40 @@ impl ConversationRow {
         Some((kind, json!({"removed": [!removed, removed]})))
     }
 }
+
+impl Store {
+    /// The team has read the thread up to `message_id`: `unread_count` becomes the number of
+    /// contact messages after it. A stream-only signal, so no event is logged.
+    pub async fn mark_read(
+        &self,
+        ws: &WorkspaceId,
+        id: &str,
+        message_id: &str,
+        now: i64,
+    ) -> Result<ConversationRow, StoreError> {
+        let mut tx = self.writer().begin().await?;
+        let mut row = load_for_update(&mut tx, self.dialect(), ws, id).await?;
+        let seq: Option<i64> =
+            sqlx::query_scalar("SELECT seq FROM messages WHERE conversation_id = $1 AND id = $2")
+                .bind(id.to_owned())
+                .bind(message_id.to_owned())
+                .fetch_optional(&mut *tx)
+                .await?;
+        let seq = seq.ok_or(StoreError::InvalidReference("up_to_message_id"))?;
+        let unread: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM messages WHERE conversation_id = $1 AND seq > $2 AND sender_type = 'contact'",
+        )
+        .bind(id.to_owned())
+        .bind(seq)
+        .fetch_one(&mut *tx)
+        .await?;
+        if unread != row.unread_count {
+            row.unread_count = unread;
+            row.version += 1;
+            row.updated_at = now;
+            write(&mut tx, ws, &row).await?;
+            tx.commit().await?;
+        }
+        Ok(row)
+    }
+}
