@@ -30,6 +30,7 @@ pub enum ErrorCode {
     TeamNotFound,
     TicketNotFound,
     TicketExists,
+    AgentNotFound,
     TagNameTaken,
     StateNameTaken,
     MemberEmailTaken,
@@ -89,6 +90,7 @@ impl ErrorCode {
             MemberNotFound => (StatusCode::NOT_FOUND, "member_not_found", "Member not found"),
             TeamNotFound => (StatusCode::NOT_FOUND, "team_not_found", "Team not found"),
             TicketNotFound => (StatusCode::NOT_FOUND, "ticket_not_found", "Ticket not found"),
+            AgentNotFound => (StatusCode::NOT_FOUND, "agent_not_found", "Agent not found"),
             TicketExists => (StatusCode::CONFLICT, "ticket_exists", "The conversation has a ticket"),
             MemberEmailTaken => {
                 (StatusCode::CONFLICT, "member_email_taken", "A member with this email exists")
@@ -314,6 +316,7 @@ impl From<crate::store::StoreError> for ApiError {
                     "member" => ErrorCode::MemberNotFound,
                     "team" => ErrorCode::TeamNotFound,
                     "ticket" => ErrorCode::TicketNotFound,
+                    "agent" => ErrorCode::AgentNotFound,
                     _ => ErrorCode::RouteNotFound,
                 };
                 Self::new(code, format!("No such {what} in this workspace"))

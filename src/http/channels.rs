@@ -18,7 +18,7 @@ use crate::clock::Timestamp;
 use crate::domain::validate::Checker;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::ids;
-use crate::store::{ChannelFilter, ChannelRow, NewChannel};
+use crate::store::{ChannelFilter, ChannelRow, NewChannel, Store, WorkspaceId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -128,7 +128,7 @@ impl FromQuery for ChannelQuery {
     }
 }
 
-fn checked(fields: NewChannel) -> ApiResult<NewChannel> {
+async fn checked(store: &Store, ws: &WorkspaceId, fields: NewChannel) -> ApiResult<NewChannel> {
     let mut check = Checker::new();
     let out = NewChannel {
         kind: fields.kind,
@@ -136,8 +136,9 @@ fn checked(fields: NewChannel) -> ApiResult<NewChannel> {
         agent_id: fields.agent_id,
         outbound_url: fields.outbound_url.map(|u| check.url("outbound_url", &u)),
     };
-    if let Some(agent_id) = &out.agent_id {
-        // AI agents arrive with the agents API; until then no agent id can exist.
+    if let Some(agent_id) = &out.agent_id
+        && store.get_agent(ws, agent_id).await?.is_none()
+    {
         check.fail("agent_id", format!("no agent {agent_id} in this workspace"));
     }
     check.finish()?;
@@ -158,12 +159,17 @@ async fn create(
     State(state): State<AppState>,
     Json(input): Json<ChannelIn>,
 ) -> ApiResult<Tagged<ChannelOut>> {
-    let fields = checked(NewChannel {
-        kind: input.r#type.as_str().to_owned(),
-        name: input.name,
-        agent_id: input.agent_id,
-        outbound_url: input.outbound_url,
-    })?;
+    let fields = checked(
+        &state.store,
+        &caller.workspace,
+        NewChannel {
+            kind: input.r#type.as_str().to_owned(),
+            name: input.name,
+            agent_id: input.agent_id,
+            outbound_url: input.outbound_url,
+        },
+    )
+    .await?;
     let now = state.clock.now_ms();
     let row = state.store.create_channel(&caller.workspace, &ids::new_id("ch"), &fields, now).await?;
     Ok(Tagged(StatusCode::CREATED, ChannelOut::from_row(row)))
@@ -221,12 +227,13 @@ async fn update(
             let now = state.clock.now_ms();
             let (id, patch) = (&id, &patch);
             async move {
-                let fields = checked(NewChannel {
+                let fields = NewChannel {
                     kind: patch.r#type.map_or(current.fields.kind, |t| t.as_str().to_owned()),
                     name: patch.name.clone().unwrap_or(current.fields.name),
                     agent_id: patch.agent_id.clone().apply(current.fields.agent_id),
                     outbound_url: patch.outbound_url.clone().apply(current.fields.outbound_url),
-                })?;
+                };
+                let fields = checked(store, ws, fields).await?;
                 Ok(store.update_channel(ws, id, &fields, current.version, now).await?)
             }
         },

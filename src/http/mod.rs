@@ -1,5 +1,6 @@
 //! The HTTP API: one file per resource, assembled here with the cross-cutting layers.
 
+mod agents;
 mod api_keys;
 mod caller;
 mod channels;
@@ -55,6 +56,7 @@ use crate::error::{FieldError, Problem};
         (name = "members", description = "The people who work in the inbox"),
         (name = "teams", description = "Groups of members"),
         (name = "auth", description = "Members sign in and out"),
+        (name = "agents", description = "The AI agents that answer, and their versions"),
         (name = "contacts", description = "The customers who write in"),
         (name = "channels", description = "Where conversations come from"),
         (name = "conversations", description = "Threads between a contact and the AI or human agents"),
@@ -95,6 +97,7 @@ fn v1() -> OpenApiRouter<AppState> {
         .merge(members::router())
         .merge(teams::router())
         .merge(sessions::router())
+        .merge(agents::router())
         .merge(contacts::router())
         .merge(channels::router())
         .merge(conversations::router())

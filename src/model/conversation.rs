@@ -66,7 +66,7 @@ pub struct ConversationOut {
     pub priority: Priority,
     pub channel: Option<ChannelSummary>,
     pub contact: ContactSummary,
-    /// The AI agent that answers (with the agents API).
+    /// The AI agent that answers and the version pinned for this conversation.
     #[schema(value_type = Option<Object>)]
     pub agent: Option<Value>,
     pub assignee_id: Option<String>,
@@ -120,7 +120,10 @@ impl From<&ConversationRow> for ConversationOut {
                 phone: row.contact.phone.clone(),
                 external_id: row.contact.external_id.clone(),
             },
-            agent: None,
+            agent: row.agent.as_ref().map(|a| {
+                json!({"id": row.agent_id, "name": a.name, "picture_url": a.picture_url,
+                    "version_id": row.agent_version_id, "version_number": a.version_number})
+            }),
             assignee_id: row.assignee_id.clone(),
             team_id: row.team_id.clone(),
             state_id: row.state_id.clone(),

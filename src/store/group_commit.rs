@@ -112,6 +112,7 @@ mod tests {
             priority: Priority::Normal,
             custom_data: Default::default(),
             state_id: None,
+            agent_id: None,
             first_message: None,
         };
         let conversation =

@@ -46,6 +46,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0006_members_teams_tickets.sql"),
         include_str!("../../migrations/postgres/0006_members_teams_tickets.sql"),
     ),
+    (
+        7,
+        "agents",
+        include_str!("../../migrations/sqlite/0007_agents.sql"),
+        include_str!("../../migrations/postgres/0007_agents.sql"),
+    ),
 ];
 
 pub(super) fn migrator(dialect: Dialect) -> Migrator {

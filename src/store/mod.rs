@@ -1,6 +1,7 @@
 //! The only place with SQL. Every function that touches workspace data takes the
 //! [`WorkspaceId`] first, so a query without tenant scoping does not compile.
 
+pub(crate) mod agents;
 mod api_keys;
 mod channels;
 mod contacts;
@@ -26,6 +27,7 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
+pub use agents::{AgentFields, AgentRow, AgentVersionRow};
 pub use api_keys::{ApiKeyRow, KeyLookup, NewApiKey};
 pub use channels::{ChannelFilter, ChannelRow, NewChannel};
 pub use contacts::{ContactFilter, ContactRow, NewContact};

@@ -1,6 +1,7 @@
 //! Integration tests: the real router, a fresh database per test (SQLite, or PostgreSQL
 //! when `BATON_TEST_POSTGRES_URL` is set).
 
+mod agents;
 mod api_keys;
 mod channels;
 mod cli;

@@ -100,14 +100,6 @@ fn out(row: &ConversationRow) -> ConversationOut {
     ConversationOut::from(row)
 }
 
-/// References to objects whose APIs arrive later (members, teams, agents): until
-/// then no id can name one.
-fn no_such(check: &mut Checker, field: &str, value: &Option<String>) {
-    if let Some(id) = value {
-        check.fail(field, format!("no {id} in this workspace"));
-    }
-}
-
 /// Create a conversation, optionally with its first message.
 #[utoipa::path(post, path = "/v1/conversations", tag = "conversations", request_body = ConversationIn,
     params(IdempotencyKey),
@@ -153,7 +145,6 @@ async fn create(
     {
         check.fail("state_id", format!("no conversation state {state_id} in this workspace"));
     }
-    no_such(&mut check, "agent_id", &input.agent_id);
     let first_message = input.message.map(|m| new_message(&mut check, "message.", m, SenderType::Contact));
     check.finish()?;
 
@@ -165,6 +156,7 @@ async fn create(
         priority: input.priority.unwrap_or(Priority::Normal),
         custom_data,
         state_id: input.state_id,
+        agent_id: input.agent_id,
         first_message: first_message.map(|m| (ids::new_id("msg"), m)),
     };
     let now = state.clock.now_ms();

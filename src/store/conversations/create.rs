@@ -4,7 +4,8 @@ use serde_json::{Map, Value, json};
 use sqlx::AnyConnection;
 
 use super::{ConversationRow, load_for_update, snapshot};
-use crate::domain::conversation::Priority;
+use crate::domain::conversation::{Mode, Priority};
+use crate::store::agents::resolve_answering_agent;
 use crate::store::contacts::NewContact;
 use crate::store::events::{self, Actor, Subject};
 use crate::store::messages::{PostJob, Posted, post_loaded};
@@ -27,6 +28,8 @@ pub struct NewConversation {
     pub priority: Priority,
     pub custom_data: Map<String, Value>,
     pub state_id: Option<String>,
+    /// The AI agent to answer; by default the channel's, else the workspace's first.
+    pub agent_id: Option<String>,
     /// A first message `(id, message)`, posted in the same transaction.
     pub first_message: Option<(String, crate::store::messages::NewMessage)>,
 }
@@ -116,13 +119,26 @@ impl Store {
                     .await?;
             found.ok_or(StoreError::InvalidReference("channel_id"))?;
         }
+        let agent =
+            resolve_answering_agent(&mut tx, ws, input.agent_id.as_deref(), input.channel_id.as_deref())
+                .await?;
         let number = next_number(&mut tx, ws, "conversation").await?;
+        // With an AI agent it answers; without one the conversation waits for a human.
+        let (mode, requested_at, requested_by, reason) = match &agent {
+            Some(_) => (Mode::Ai, None, None, None),
+            None => (
+                Mode::HandoffRequested,
+                Some(now),
+                Some("system"),
+                Some("No AI agent is configured to answer"),
+            ),
+        };
         sqlx::query(
             "INSERT INTO conversations (id, workspace_id, number, title, status, mode, priority, priority_rank, \
              channel_id, contact_id, context, custom_data, handoff_requested_at, handoff_requested_by, \
-             handoff_reason, last_message_at, created_at, updated_at, version, state_id) \
-             VALUES ($1, $2, $3, $4, 'open', 'handoff_requested', $5, $6, $7, $8, $9, $10, $11, 'system', \
-             'No AI agent is configured to answer', $11, $11, $11, 1, $12)",
+             handoff_reason, last_message_at, created_at, updated_at, version, state_id, agent_id, agent_version_id) \
+             VALUES ($1, $2, $3, $4, 'open', $13, $5, $6, $7, $8, $9, $10, $14, $15, $16, $11, $11, $11, 1, $12, \
+             $17, $18)",
         )
         .bind(id.to_owned())
         .bind(ws.as_str().to_owned())
@@ -136,6 +152,12 @@ impl Store {
         .bind(Value::Object(input.custom_data.clone()).to_string())
         .bind(now)
         .bind(input.state_id.clone())
+        .bind(mode.as_str())
+        .bind(requested_at)
+        .bind(requested_by)
+        .bind(reason)
+        .bind(agent.as_ref().map(|a| a.0.clone()))
+        .bind(agent.map(|a| a.1))
         .execute(&mut *tx)
         .await?;
         let mut row = load_for_update(&mut tx, self.dialect(), ws, id).await?;

@@ -24,9 +24,11 @@ macro_rules! select_conversation {
          c.last_message_at, c.prev_message_id, c.prev_message_preview, c.prev_message_sender_type, \
          c.prev_message_at, c.message_count, c.unread_count, c.first_response_at, c.human_started_at, \
          c.snoozed_until, c.resolved_at, c.closed_at, c.removed, c.created_at, c.updated_at, c.version, c.tags, \
-         c.priority_rank, t.id AS ticket_id, t.number AS ticket_number, t.status AS ticket_status \
+         c.priority_rank, t.id AS ticket_id, t.number AS ticket_number, t.status AS ticket_status, \
+         ag.name AS agent_name, ag.picture_url AS agent_picture_url, agv.number AS agent_version_number \
          FROM conversations c JOIN contacts ct ON ct.id = c.contact_id \
-         LEFT JOIN channels ch ON ch.id = c.channel_id LEFT JOIN tickets t ON t.conversation_id = c.id"
+         LEFT JOIN channels ch ON ch.id = c.channel_id LEFT JOIN tickets t ON t.conversation_id = c.id \
+         LEFT JOIN agents ag ON ag.id = c.agent_id LEFT JOIN agent_versions agv ON agv.id = c.agent_version_id"
     };
 }
 
@@ -56,6 +58,14 @@ pub struct ContactRef {
     pub phone: Option<String>,
     pub external_id: Option<String>,
     pub blocked: bool,
+}
+
+/// The AI agent answering, with the version pinned for this conversation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgentRef {
+    pub name: String,
+    pub picture_url: Option<String>,
+    pub version_number: Option<i64>,
 }
 
 /// The conversation's ticket, if one was opened.
@@ -117,6 +127,8 @@ pub struct ConversationRow {
     pub closed_at: Option<i64>,
     pub removed: bool,
     pub ticket: Option<TicketRef>,
+    /// Name and pinned version of `agent_id`'s agent.
+    pub agent: Option<AgentRef>,
     pub created_at: i64,
     pub updated_at: i64,
     pub version: i64,
@@ -199,6 +211,14 @@ pub(crate) fn map(row: &AnyRow) -> Result<ConversationRow, sqlx::Error> {
         resolved_at: row.try_get("resolved_at")?,
         closed_at: row.try_get("closed_at")?,
         removed: row.try_get::<i64, _>("removed")? != 0,
+        agent: match row.try_get::<Option<String>, _>("agent_name")? {
+            Some(name) => Some(AgentRef {
+                name,
+                picture_url: row.try_get("agent_picture_url")?,
+                version_number: row.try_get("agent_version_number")?,
+            }),
+            None => None,
+        },
         ticket: match row.try_get::<Option<String>, _>("ticket_id")? {
             Some(id) => Some(TicketRef {
                 id,
