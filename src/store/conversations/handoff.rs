@@ -96,7 +96,7 @@ impl Store {
         if row.status == Status::Closed {
             return Err(StoreError::Refused(Refusal::Closed));
         }
-        // Until AI agents exist a conversation's `agent_id` is the only sign one can answer.
+        // The AI can take it back only where an agent answers the conversation.
         let ai_available = row.agent_id.is_some();
         let command = match &request {
             ControlRequest::RequestHuman { .. } => Command::RequestHuman,
