@@ -170,19 +170,33 @@ pub struct AgentVersionOut {
     pub id: String,
     pub agent_id: String,
     pub number: i64,
-    #[serde(flatten)]
-    pub settings: AgentSettings,
+    pub instructions: String,
+    pub greeting: Option<String>,
+    pub provider: Provider,
+    pub model: Option<String>,
+    pub base_url: Option<String>,
+    pub api_key_env: Option<String>,
+    pub temperature: Option<f64>,
+    pub handoff: HandoffRules,
     pub created_at: Timestamp,
 }
 
 impl AgentVersionOut {
     fn from_row(row: AgentVersionRow) -> Self {
+        let settings: AgentSettings = serde_json::from_value(row.settings).unwrap_or_default();
         AgentVersionOut {
             object: "agent_version",
             id: row.id,
             agent_id: row.agent_id,
             number: row.number,
-            settings: serde_json::from_value(row.settings).unwrap_or_default(),
+            instructions: settings.instructions,
+            greeting: settings.greeting,
+            provider: settings.provider,
+            model: settings.model,
+            base_url: settings.base_url,
+            api_key_env: settings.api_key_env,
+            temperature: settings.temperature,
+            handoff: settings.handoff,
             created_at: Timestamp(row.created_at),
         }
     }
