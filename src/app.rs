@@ -30,11 +30,19 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub metrics: Arc<Metrics>,
     pub live: crate::live::Live,
+    pub sign_in: Arc<crate::http::throttle::SignInThrottle>,
 }
 
 impl AppState {
     pub fn new(store: Store, clock: SharedClock, settings: Settings) -> Self {
-        Self { store, clock, settings: Arc::new(settings), metrics: Arc::default(), live: Default::default() }
+        Self {
+            store,
+            clock,
+            settings: Arc::new(settings),
+            metrics: Arc::default(),
+            live: Default::default(),
+            sign_in: Arc::default(),
+        }
     }
 }
 
@@ -53,7 +61,7 @@ pub async fn serve(
 }
 
 /// Background upkeep: snoozed conversations wake at their time (checked every second);
-/// idempotency records past their 24 hours are purged hourly.
+/// idempotency records past their 24 hours and expired member tokens are purged hourly.
 async fn upkeep(state: AppState) {
     let mut every_second = tokio::time::interval(Duration::from_secs(1));
     let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
@@ -69,6 +77,9 @@ async fn upkeep(state: AppState) {
                     Ok(0) => {}
                     Ok(purged) => tracing::info!(purged, "purged expired idempotency keys"),
                     Err(error) => tracing::warn!(?error, "could not purge idempotency keys"),
+                }
+                if let Err(error) = state.store.purge_member_tokens(state.clock.now_ms()).await {
+                    tracing::warn!(?error, "could not purge expired member tokens");
                 }
             }
         }

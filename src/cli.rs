@@ -174,7 +174,9 @@ async fn run_server(global: &Global, serve: Serve) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(serve.addr)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", serve.addr))?;
-    tracing::info!(addr = %serve.addr, database = store_kind(&store), "baton is listening");
+    // The bound address, which names the port the system chose for `--addr …:0`.
+    let addr = listener.local_addr().map_err(|e| format!("cannot read the listening address: {e}"))?;
+    tracing::info!(%addr, database = store_kind(&store), "baton is listening");
     let state = AppState::new(store, clock, settings);
     app::serve(listener, state, app::shutdown_signal()).await.map_err(|e| format!("server error: {e}"))
 }

@@ -24,6 +24,7 @@ mod sessions;
 mod states;
 mod tags;
 mod teams;
+pub mod throttle;
 mod tickets;
 mod workspaces;
 

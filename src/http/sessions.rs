@@ -47,9 +47,18 @@ fn wrong() -> ApiError {
 /// Sign in with email and password.
 #[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = LoginIn, params(IdempotencyKey),
     responses((status = 200, description = "Signed in", body = LoginOut),
-        E<400>, E<401>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
+        E<400>, E<401>, E<409>, E<413>, E<415>, E<422>, E<429>, E<500>, E<503>),
     security(()))]
 async fn login(State(state): State<AppState>, Json(input): Json<LoginIn>) -> ApiResult<axum::Json<LoginOut>> {
+    let now = state.clock.now_ms();
+    if let Some(seconds) = state.sign_in.blocked_for(&input.email, now) {
+        let mut error = ApiError::new(
+            ErrorCode::RateLimited,
+            "Too many wrong passwords for this email: wait before trying again",
+        );
+        error.retry_after = Some(seconds);
+        return Err(error);
+    }
     let candidates: Vec<_> = state
         .store
         .find_members_by_email(&input.email)
@@ -69,7 +78,10 @@ async fn login(State(state): State<AppState>, Json(input): Json<LoginIn>) -> Api
         }
     }
     let member = match matched.len() {
-        0 => return Err(wrong()),
+        0 => {
+            state.sign_in.failed(&input.email, now);
+            return Err(wrong());
+        }
         1 => matched.remove(0),
         _ => {
             return Err(ApiError::validation(vec![FieldError::new(
@@ -78,9 +90,9 @@ async fn login(State(state): State<AppState>, Json(input): Json<LoginIn>) -> Api
             )]));
         }
     };
+    state.sign_in.succeeded(&input.email);
     let ws = WorkspaceId::trusted(member.workspace_id.clone());
     let (token, hash) = generate_member_token();
-    let now = state.clock.now_ms();
     let expires_at = now + MEMBER_TOKEN_TTL_MS;
     state.store.create_member_token(&ws, &ids::new_id("mtk"), &member.id, &hash, now, expires_at).await?;
     Ok(axum::Json(LoginOut {

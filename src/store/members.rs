@@ -249,6 +249,15 @@ impl Store {
         Ok(())
     }
 
+    /// Deletes tokens past their expiry (they are refused anyway); returns how many.
+    pub async fn purge_member_tokens(&self, now: i64) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM member_tokens WHERE expires_at <= $1")
+            .bind(now)
+            .execute(self.writer())
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Signs a token out; expired tokens are purged by the upkeep loop.
     pub async fn delete_member_token(&self, ws: &WorkspaceId, id: &str) -> Result<bool, StoreError> {
         let done = sqlx::query("DELETE FROM member_tokens WHERE workspace_id = $1 AND id = $2")

@@ -6,7 +6,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::helpers::TestDb;
 
@@ -35,13 +35,14 @@ struct Server {
 }
 
 impl Server {
+    /// Starts on a port the system picks, and learns it from the server's own log line, so
+    /// no other test can take the port in between.
     fn start(database_url: &str) -> Server {
-        let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
         let mut child = Command::new(BIN)
-            .args(["serve", "--addr", &addr.to_string(), "--database-url", database_url])
+            .args(["serve", "--addr", "127.0.0.1:0", "--log-format", "json", "--database-url", database_url])
             .env_remove("BATON_ADMIN_KEY")
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
@@ -51,12 +52,18 @@ impl Server {
                 let _ = send.send(line);
             }
         });
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(addr).is_err() {
-            assert!(Instant::now() < deadline, "the server did not start listening");
-            assert!(child.try_wait().unwrap().is_none(), "the server exited");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let (found, listening) = mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let log: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+                if let Some(addr) = log["addr"].as_str().and_then(|a| a.parse::<SocketAddr>().ok()) {
+                    let _ = found.send(addr);
+                }
+            }
+        });
+        let addr =
+            listening.recv_timeout(Duration::from_secs(30)).expect("the server did not start listening");
         Server { child, addr, lines, reader }
     }
 

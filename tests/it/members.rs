@@ -185,3 +185,39 @@ async fn teams_hold_members_of_their_workspace() {
     assert_eq!(app.delete(&path).await.status, StatusCode::NO_CONTENT);
     app.get(&path).await.problem(404, "team_not_found");
 }
+
+#[tokio::test]
+async fn member_tokens_expire_after_thirty_days() {
+    let app = TestApp::new().await;
+    member(
+        &app,
+        json!({"name": "Ana", "email": "ana@example.com", "role": "agent", "password": "correct horse"}),
+    )
+    .await;
+    let token = sign_in(&app, "ana@example.com", "correct horse").await;
+    app.clock.advance_ms(30 * 24 * 60 * 60 * 1000 - 1);
+    assert_eq!(as_token(&app, &token, Method::GET, "/v1/me", None).await.status, StatusCode::OK);
+    app.clock.advance_ms(1);
+    as_token(&app, &token, Method::GET, "/v1/me", None).await.problem(401, "invalid_api_key");
+    assert_eq!(app.store.purge_member_tokens(app.clock_now()).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn guessing_a_password_is_paused_after_ten_misses() {
+    let app = TestApp::new().await;
+    member(
+        &app,
+        json!({"name": "Ana", "email": "ana@example.com", "role": "agent", "password": "correct horse"}),
+    )
+    .await;
+    for _ in 0..10 {
+        login(&app, json!({"email": "ana@example.com", "password": "guess"}))
+            .await
+            .problem(401, "invalid_credentials");
+    }
+    let paused = login(&app, json!({"email": "Ana@example.com", "password": "correct horse"})).await;
+    paused.problem(429, "rate_limited");
+    assert_eq!(paused.header("retry-after"), Some("900"));
+    app.clock.advance_ms(15 * 60 * 1000);
+    assert_eq!(sign_in(&app, "ana@example.com", "correct horse").await.len(), 6 + 43);
+}
