@@ -15,11 +15,18 @@ pub struct Settings {
     pub admin_key_hash: Option<String>,
     pub request_timeout: Duration,
     pub body_limit: usize,
+    /// Whether webhook targets may be on loopback or private networks.
+    pub webhook_allow_private: bool,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { admin_key_hash: None, request_timeout: Duration::from_secs(30), body_limit: 1024 * 1024 }
+        Self {
+            admin_key_hash: None,
+            request_timeout: Duration::from_secs(30),
+            body_limit: 1024 * 1024,
+            webhook_allow_private: false,
+        }
     }
 }
 

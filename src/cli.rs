@@ -170,6 +170,7 @@ async fn run_server(global: &Global, serve: Serve) -> Result<(), String> {
         admin_key_hash: admin_key.map(auth::hash_secret),
         request_timeout: Duration::from_secs(serve.request_timeout_secs.max(1)),
         body_limit: serve.body_limit_bytes,
+        webhook_allow_private: serve.webhook_allow_private,
     };
     let listener = tokio::net::TcpListener::bind(serve.addr)
         .await

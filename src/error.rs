@@ -31,6 +31,7 @@ pub enum ErrorCode {
     TicketNotFound,
     TicketExists,
     AgentNotFound,
+    WebhookNotFound,
     TagNameTaken,
     StateNameTaken,
     MemberEmailTaken,
@@ -91,6 +92,7 @@ impl ErrorCode {
             TeamNotFound => (StatusCode::NOT_FOUND, "team_not_found", "Team not found"),
             TicketNotFound => (StatusCode::NOT_FOUND, "ticket_not_found", "Ticket not found"),
             AgentNotFound => (StatusCode::NOT_FOUND, "agent_not_found", "Agent not found"),
+            WebhookNotFound => (StatusCode::NOT_FOUND, "webhook_not_found", "Webhook endpoint not found"),
             TicketExists => (StatusCode::CONFLICT, "ticket_exists", "The conversation has a ticket"),
             MemberEmailTaken => {
                 (StatusCode::CONFLICT, "member_email_taken", "A member with this email exists")

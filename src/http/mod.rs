@@ -26,6 +26,7 @@ mod tags;
 mod teams;
 pub mod throttle;
 mod tickets;
+mod webhooks;
 mod workspaces;
 
 use axum::Router;
@@ -67,6 +68,7 @@ use crate::error::{FieldError, Problem};
         (name = "tags", description = "The workspace's tag palette"),
         (name = "conversation-states", description = "Custom workflow states"),
         (name = "tickets", description = "Conversations escalated into tracked work"),
+        (name = "webhooks", description = "Where events are delivered, signed"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]
@@ -108,6 +110,7 @@ fn v1() -> OpenApiRouter<AppState> {
         .merge(tags::router())
         .merge(states::router())
         .merge(tickets::router())
+        .merge(webhooks::router())
 }
 
 /// The OpenAPI document, as served at `/openapi.json` and committed as `openapi.json`.

@@ -52,6 +52,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0007_agents.sql"),
         include_str!("../../migrations/postgres/0007_agents.sql"),
     ),
+    (
+        8,
+        "webhooks",
+        include_str!("../../migrations/sqlite/0008_webhooks.sql"),
+        include_str!("../../migrations/postgres/0008_webhooks.sql"),
+    ),
 ];
 
 pub(super) fn migrator(dialect: Dialect) -> Migrator {

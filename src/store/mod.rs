@@ -19,6 +19,7 @@ mod states;
 mod tags;
 mod teams;
 mod tickets;
+mod webhooks;
 mod workspaces;
 
 use std::str::FromStr;
@@ -46,6 +47,7 @@ pub use states::{NewState, StateRow};
 pub use tags::{DEFAULT_COLOR as DEFAULT_TAG_COLOR, NewTag, TagRow};
 pub use teams::TeamRow;
 pub use tickets::{TicketFields, TicketFilter, TicketRow};
+pub use webhooks::{WebhookFields, WebhookRow};
 pub use workspaces::WorkspaceRow;
 
 /// A workspace id that came from an authenticated caller or the store itself.

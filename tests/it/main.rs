@@ -18,4 +18,5 @@ mod openapi;
 mod ops;
 mod tags_notes_states;
 mod tickets;
+mod webhooks;
 mod workspaces;

@@ -1,0 +1,324 @@
+//! `/v1/webhooks`: where a workspace's events are delivered, each signed with the
+//! endpoint's secret (`whsec_…`, shown on create and on rotation only).
+
+use std::net::Ipv4Addr;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use url::{Host, Url};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::caller::{Manager, Workspace};
+use super::docs::{E, IdempotencyKey, IfMatchHeader};
+use super::events::EVENT_TYPES;
+use super::extract::{IfMatch, Json, Patch, PathId, Query, Tagged, Versioned, update_optimistically};
+use super::list::{ListOut, PageQuery};
+use crate::app::AppState;
+use crate::clock::Timestamp;
+use crate::domain::validate::Checker;
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::ids;
+use crate::store::{WebhookFields, WebhookRow};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookIn {
+    #[schema(example = "https://example.com/baton/webhooks")]
+    pub url: String,
+    pub description: Option<String>,
+    /// Event types to deliver; empty or left out: all of them.
+    #[serde(default)]
+    pub events: Vec<String>,
+    /// Deliver at all (default true).
+    pub enabled: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookPatch {
+    pub url: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub description: Patch<String>,
+    pub events: Option<Vec<String>>,
+    /// `true` re-enables an endpoint Baton disabled, clearing `disabled_reason`.
+    pub enabled: Option<bool>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookOut {
+    #[schema(value_type = String, example = "webhook_endpoint")]
+    pub object: &'static str,
+    #[schema(example = "wh_01JX3Q8ZK4V1M2N3P4Q5R6S7T8")]
+    pub id: String,
+    pub url: String,
+    pub description: Option<String>,
+    pub events: Vec<String>,
+    pub enabled: bool,
+    pub disabled_reason: Option<String>,
+    /// The signing secret: in the create and rotate responses only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub version: i64,
+}
+
+impl WebhookOut {
+    fn from_row(row: WebhookRow, with_secret: bool) -> Self {
+        WebhookOut {
+            object: "webhook_endpoint",
+            id: row.id,
+            url: row.fields.url,
+            description: row.fields.description,
+            events: row.fields.events,
+            enabled: row.fields.enabled,
+            disabled_reason: row.fields.disabled_reason,
+            secret: with_secret.then_some(row.secret),
+            created_at: Timestamp(row.created_at),
+            updated_at: Timestamp(row.updated_at),
+            version: row.version,
+        }
+    }
+}
+
+impl Versioned for WebhookOut {
+    fn version(&self) -> i64 {
+        self.version
+    }
+}
+
+/// A new signing secret: `whsec_` and 32 random bytes in base64, as Standard Webhooks has it.
+fn new_secret() -> String {
+    format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(ids::random_bytes::<32>()))
+}
+
+/// Whether `url` names loopback, a private, shared or link-local network (cloud metadata
+/// lives there) or an unspecified address. Names other than `localhost` are checked again
+/// after DNS, when delivering.
+pub fn private_target(url: &Url) -> bool {
+    let v4 = |ip: Ipv4Addr| {
+        let [a, b, ..] = ip.octets();
+        ip.is_loopback()
+            || ip.is_private()
+            || ip.is_link_local()
+            || ip.is_unspecified()
+            || ip.is_broadcast()
+            || (a == 100 && (b & 0xc0) == 64)
+    };
+    match url.host() {
+        Some(Host::Ipv4(ip)) => v4(ip),
+        Some(Host::Ipv6(ip)) => {
+            let first = ip.segments()[0];
+            ip.is_loopback()
+                || ip.is_unspecified()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || ip.to_ipv4_mapped().is_some_and(v4)
+        }
+        Some(Host::Domain(name)) => {
+            let name = name.to_ascii_lowercase();
+            name == "localhost" || name.ends_with(".localhost") || name == "metadata.google.internal"
+        }
+        None => true,
+    }
+}
+
+/// Checks the fields: an http(s) URL (a public one unless private targets are allowed), a
+/// description, known event types without repeats.
+fn checked(state: &AppState, fields: WebhookFields) -> ApiResult<WebhookFields> {
+    let mut check = Checker::new();
+    let url = check.url("url", &fields.url);
+    if let Ok(parsed) = Url::parse(&url)
+        && !state.settings.webhook_allow_private
+        && private_target(&parsed)
+    {
+        check.fail(
+            "url",
+            "must not be on loopback or a private network (the server does not allow private targets)",
+        );
+    }
+    let description = check.optional_text("description", fields.description, 500);
+    let mut events = fields.events;
+    events.sort();
+    events.dedup();
+    if let Some(unknown) = events.iter().find(|e| !EVENT_TYPES.contains(&e.as_str())) {
+        check.fail("events", format!("{unknown} is not an event type"));
+    }
+    check.finish()?;
+    Ok(WebhookFields { url, description, events, ..fields })
+}
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::new(ErrorCode::WebhookNotFound, format!("No webhook endpoint {id} in this workspace"))
+}
+
+/// Add an endpoint; the response carries its signing secret, shown only here.
+#[utoipa::path(post, path = "/v1/webhooks", tag = "webhooks", request_body = WebhookIn, params(IdempotencyKey),
+    responses((status = 201, description = "Created, with its secret", body = WebhookOut),
+        E<400>, E<401>, E<403>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
+    security(("server_key" = []), ("member_token" = [])))]
+async fn create(
+    caller: Manager,
+    State(state): State<AppState>,
+    Json(input): Json<WebhookIn>,
+) -> ApiResult<Tagged<WebhookOut>> {
+    let fields = checked(
+        &state,
+        WebhookFields {
+            url: input.url,
+            description: input.description,
+            events: input.events,
+            enabled: input.enabled.unwrap_or(true),
+            disabled_reason: None,
+        },
+    )?;
+    let row = state
+        .store
+        .create_webhook(&caller.workspace, &ids::new_id("wh"), &fields, &new_secret(), state.clock.now_ms())
+        .await?;
+    Ok(Tagged(StatusCode::CREATED, WebhookOut::from_row(row, true)))
+}
+
+#[utoipa::path(get, path = "/v1/webhooks", tag = "webhooks", params(PageQuery),
+    responses((status = 200, description = "Endpoints, oldest first", body = ListOut<WebhookOut>),
+        E<400>, E<401>, E<403>, E<500>, E<503>),
+    security(("server_key" = []), ("member_token" = [])))]
+async fn list(
+    caller: Workspace,
+    State(state): State<AppState>,
+    Query(page): Query<PageQuery>,
+) -> ApiResult<axum::Json<ListOut<WebhookOut>>> {
+    let rows = state.store.list_webhooks(&caller.workspace, &page.request(false)?).await?;
+    Ok(axum::Json(ListOut::from_page(rows, |row| WebhookOut::from_row(row, false))))
+}
+
+#[utoipa::path(get, path = "/v1/webhooks/{id}", tag = "webhooks",
+    params(("id" = String, Path, description = "The endpoint's id")),
+    responses((status = 200, description = "The endpoint (without its secret)", body = WebhookOut),
+        E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
+    security(("server_key" = []), ("member_token" = [])))]
+async fn get(
+    caller: Workspace,
+    State(state): State<AppState>,
+    PathId(id): PathId,
+) -> ApiResult<Tagged<WebhookOut>> {
+    let row = state.store.get_webhook(&caller.workspace, &id).await?.ok_or_else(|| not_found(&id))?;
+    Ok(Tagged(StatusCode::OK, WebhookOut::from_row(row, false)))
+}
+
+/// Change, or read the whole endpoint back and write it with a new secret.
+async fn rewrite(
+    state: &AppState,
+    caller: &Manager,
+    id: &str,
+    if_match: &IfMatch,
+    patch: &WebhookPatch,
+    secret: Option<&str>,
+) -> ApiResult<WebhookRow> {
+    let (store, ws) = (&state.store, &caller.workspace);
+    update_optimistically(
+        if_match,
+        |row: &WebhookRow| row.version,
+        || async { store.get_webhook(ws, id).await?.ok_or_else(|| not_found(id)) },
+        |current| async move {
+            let enabled = patch.enabled.unwrap_or(current.fields.enabled);
+            let fields = checked(
+                state,
+                WebhookFields {
+                    url: patch.url.clone().unwrap_or(current.fields.url),
+                    description: patch.description.clone().apply(current.fields.description),
+                    events: patch.events.clone().unwrap_or(current.fields.events),
+                    enabled,
+                    disabled_reason: if enabled { None } else { current.fields.disabled_reason },
+                },
+            )?;
+            Ok(store.update_webhook(ws, id, &fields, secret, current.version, state.clock.now_ms()).await?)
+        },
+    )
+    .await
+}
+
+#[utoipa::path(patch, path = "/v1/webhooks/{id}", tag = "webhooks", request_body = WebhookPatch,
+    params(("id" = String, Path, description = "The endpoint's id"), IfMatchHeader),
+    responses((status = 200, description = "Updated", body = WebhookOut),
+        E<400>, E<401>, E<403>, E<404>, E<409>, E<412>, E<413>, E<415>, E<422>, E<500>, E<503>),
+    security(("server_key" = []), ("member_token" = [])))]
+async fn update(
+    caller: Manager,
+    State(state): State<AppState>,
+    PathId(id): PathId,
+    if_match: IfMatch,
+    Json(patch): Json<WebhookPatch>,
+) -> ApiResult<Tagged<WebhookOut>> {
+    let row = rewrite(&state, &caller, &id, &if_match, &patch, None).await?;
+    Ok(Tagged(StatusCode::OK, WebhookOut::from_row(row, false)))
+}
+
+#[utoipa::path(delete, path = "/v1/webhooks/{id}", tag = "webhooks",
+    params(("id" = String, Path, description = "The endpoint's id")),
+    responses((status = 204, description = "Deleted"), E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
+    security(("server_key" = []), ("member_token" = [])))]
+async fn delete(caller: Manager, State(state): State<AppState>, PathId(id): PathId) -> ApiResult<StatusCode> {
+    if state.store.delete_webhook(&caller.workspace, &id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(not_found(&id))
+    }
+}
+
+/// Issue a new signing secret (shown in this response only); the old one stops signing.
+#[utoipa::path(post, path = "/v1/webhooks/{id}/rotate-secret", tag = "webhooks",
+    params(("id" = String, Path, description = "The endpoint's id"), IdempotencyKey),
+    responses((status = 200, description = "The endpoint with its new secret", body = WebhookOut),
+        E<400>, E<401>, E<403>, E<404>, E<409>, E<422>, E<500>, E<503>),
+    security(("server_key" = []), ("member_token" = [])))]
+async fn rotate_secret(
+    caller: Manager,
+    State(state): State<AppState>,
+    PathId(id): PathId,
+) -> ApiResult<Tagged<WebhookOut>> {
+    let unchanged = WebhookPatch { url: None, description: Patch::Absent, events: None, enabled: None };
+    let row = rewrite(&state, &caller, &id, &IfMatch(None), &unchanged, Some(&new_secret())).await?;
+    Ok(Tagged(StatusCode::OK, WebhookOut::from_row(row, true)))
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(get, update, delete))
+        .routes(routes!(rotate_secret))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_and_loopback_targets_are_recognised() {
+        for url in [
+            "http://127.0.0.1/hook",
+            "http://10.1.2.3/",
+            "http://192.168.0.10/",
+            "http://172.16.5.4/",
+            "http://169.254.169.254/latest/meta-data",
+            "http://100.64.0.1/",
+            "http://0.0.0.0/",
+            "http://[::1]/",
+            "http://[fd00::1]/",
+            "http://[fe80::1]/",
+            "http://[::ffff:10.0.0.1]/",
+            "http://localhost:8080/",
+            "http://api.localhost/",
+        ] {
+            assert!(private_target(&Url::parse(url).unwrap()), "{url}");
+        }
+        for url in ["https://example.com/hook", "https://93.184.216.34/", "https://[2606:4700::1111]/"] {
+            assert!(!private_target(&Url::parse(url).unwrap()), "{url}");
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! Webhook endpoints: where a workspace's events are delivered, and the secret that signs them.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::sql::{ListQuery, Page, PageRequest, Sql};
+use super::{Store, StoreError, WorkspaceId};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookFields {
+    pub url: String,
+    pub description: Option<String>,
+    /// Event types delivered; empty: all.
+    pub events: Vec<String>,
+    pub enabled: bool,
+    pub disabled_reason: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct WebhookRow {
+    pub id: String,
+    pub fields: WebhookFields,
+    pub secret: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub version: i64,
+}
+
+macro_rules! webhook_columns {
+    () => {
+        "id, url, description, events, enabled, disabled_reason, secret, created_at, updated_at, version"
+    };
+}
+
+fn map(row: &AnyRow) -> Result<WebhookRow, sqlx::Error> {
+    let events: String = row.try_get("events")?;
+    Ok(WebhookRow {
+        id: row.try_get("id")?,
+        fields: WebhookFields {
+            url: row.try_get("url")?,
+            description: row.try_get("description")?,
+            events: serde_json::from_str(&events).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+            enabled: row.try_get::<i64, _>("enabled")? != 0,
+            disabled_reason: row.try_get("disabled_reason")?,
+        },
+        secret: row.try_get("secret")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+        version: row.try_get("version")?,
+    })
+}
+
+fn events_json(events: &[String]) -> String {
+    serde_json::to_string(events).unwrap_or_else(|_| "[]".into())
+}
+
+impl Store {
+    pub async fn create_webhook(
+        &self,
+        ws: &WorkspaceId,
+        id: &str,
+        fields: &WebhookFields,
+        secret: &str,
+        now: i64,
+    ) -> Result<WebhookRow, StoreError> {
+        let row = sqlx::query(concat!(
+            "INSERT INTO webhook_endpoints (workspace_id, ",
+            webhook_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, 1) RETURNING ",
+            webhook_columns!()
+        ))
+        .bind(ws.as_str().to_owned())
+        .bind(id.to_owned())
+        .bind(fields.url.clone())
+        .bind(fields.description.clone())
+        .bind(events_json(&fields.events))
+        .bind(i64::from(fields.enabled))
+        .bind(fields.disabled_reason.clone())
+        .bind(secret.to_owned())
+        .bind(now)
+        .fetch_one(self.writer())
+        .await?;
+        Ok(map(&row)?)
+    }
+
+    pub async fn get_webhook(&self, ws: &WorkspaceId, id: &str) -> Result<Option<WebhookRow>, StoreError> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            webhook_columns!(),
+            " FROM webhook_endpoints WHERE workspace_id = $1 AND id = $2"
+        ))
+        .bind(ws.as_str().to_owned())
+        .bind(id.to_owned())
+        .fetch_optional(self.reader())
+        .await?;
+        Ok(row.as_ref().map(map).transpose()?)
+    }
+
+    pub async fn list_webhooks(
+        &self,
+        ws: &WorkspaceId,
+        page: &PageRequest,
+    ) -> Result<Page<WebhookRow>, StoreError> {
+        let filters = |sql: &mut Sql| {
+            sql.push(" WHERE workspace_id = ").bind(ws.as_str().to_owned());
+        };
+        ListQuery {
+            store: self,
+            select: concat!("SELECT ", webhook_columns!(), " FROM webhook_endpoints"),
+            sort_column: "created_at",
+            id_column: "id",
+            filters: &filters,
+            map,
+            key: |w| (w.created_at, w.id.clone()),
+        }
+        .fetch(page)
+        .await
+    }
+
+    /// Writes `fields` (and a new `secret`, if given) if the endpoint is still at `expected_version`.
+    pub async fn update_webhook(
+        &self,
+        ws: &WorkspaceId,
+        id: &str,
+        fields: &WebhookFields,
+        secret: Option<&str>,
+        expected_version: i64,
+        now: i64,
+    ) -> Result<WebhookRow, StoreError> {
+        let row = sqlx::query(concat!(
+            "UPDATE webhook_endpoints SET url = $1, description = $2, events = $3, enabled = $4, \
+             disabled_reason = $5, secret = COALESCE($6, secret), updated_at = $7, version = version + 1 \
+             WHERE workspace_id = $8 AND id = $9 AND version = $10 RETURNING ",
+            webhook_columns!()
+        ))
+        .bind(fields.url.clone())
+        .bind(fields.description.clone())
+        .bind(events_json(&fields.events))
+        .bind(i64::from(fields.enabled))
+        .bind(fields.disabled_reason.clone())
+        .bind(secret.map(str::to_owned))
+        .bind(now)
+        .bind(ws.as_str().to_owned())
+        .bind(id.to_owned())
+        .bind(expected_version)
+        .fetch_optional(self.writer())
+        .await?;
+        row.as_ref().map(map).transpose()?.ok_or(StoreError::VersionMismatch)
+    }
+
+    pub async fn delete_webhook(&self, ws: &WorkspaceId, id: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM webhook_endpoints WHERE workspace_id = $1 AND id = $2")
+            .bind(ws.as_str().to_owned())
+            .bind(id.to_owned())
+            .execute(self.writer())
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+}
