@@ -155,14 +155,19 @@ impl Store {
         row.as_ref().map(map).transpose()?.ok_or(StoreError::VersionMismatch)
     }
 
-    /// Deletes a state; conversations in it are left without a state.
-    pub async fn delete_state(&self, ws: &WorkspaceId, id: &str) -> Result<bool, StoreError> {
+    /// Deletes a state; conversations in it are left without a state (a new version, so
+    /// their ETags change).
+    pub async fn delete_state(&self, ws: &WorkspaceId, id: &str, now: i64) -> Result<bool, StoreError> {
         let mut tx = self.writer().begin().await?;
-        sqlx::query("UPDATE conversations SET state_id = NULL WHERE workspace_id = $1 AND state_id = $2")
-            .bind(ws.as_str().to_owned())
-            .bind(id.to_owned())
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE conversations SET state_id = NULL, updated_at = $1, version = version + 1 \
+             WHERE workspace_id = $2 AND state_id = $3",
+        )
+        .bind(now)
+        .bind(ws.as_str().to_owned())
+        .bind(id.to_owned())
+        .execute(&mut *tx)
+        .await?;
         let done = sqlx::query("DELETE FROM conversation_states WHERE workspace_id = $1 AND id = $2")
             .bind(ws.as_str().to_owned())
             .bind(id.to_owned())

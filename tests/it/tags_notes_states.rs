@@ -175,5 +175,7 @@ async fn conversation_states_order_and_apply() {
         app.delete(&format!("/v1/conversation-states/{review_id}")).await.status,
         StatusCode::NO_CONTENT
     );
-    assert!(app.get(&path).await.body["state_id"].is_null(), "deleting a state clears it from conversations");
+    let cleared = app.get(&path).await.body;
+    assert!(cleared["state_id"].is_null(), "deleting a state clears it from conversations");
+    assert_eq!(cleared["version"], set.body["version"].as_i64().unwrap() + 1, "as a new version");
 }
