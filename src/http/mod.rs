@@ -22,6 +22,7 @@ mod ops;
 pub mod request_id;
 mod sessions;
 mod states;
+mod stream;
 mod tags;
 mod teams;
 pub mod throttle;
@@ -106,6 +107,7 @@ fn v1() -> OpenApiRouter<AppState> {
         .merge(conversations::router())
         .merge(messages::router())
         .merge(events::router())
+        .merge(stream::router())
         .merge(notes::router())
         .merge(tags::router())
         .merge(states::router())

@@ -134,7 +134,23 @@ pub(crate) async fn append(
 }
 
 /// Appends events, in order, with one statement.
+///
+/// Readers resume the log by position, so within a workspace positions must become visible
+/// in order. SQLite has one writer, so they do. On PostgreSQL a position is taken at insert
+/// but seen at commit, so an event-writing transaction first takes its workspace's
+/// transaction lock: positions are then taken in commit order.
 pub(crate) async fn append_all(conn: &mut AnyConnection, events: &[NewEvent]) -> Result<(), StoreError> {
+    if conn.backend_name().eq_ignore_ascii_case("postgresql") {
+        let mut workspaces: Vec<&str> = events.iter().map(|e| e.ws.as_str()).collect();
+        workspaces.sort_unstable();
+        workspaces.dedup();
+        for ws in workspaces {
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
+                .bind(ws.to_owned())
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
     let mut sql = Sql::new(
         "INSERT INTO events (id, workspace_id, type, conversation_id, contact_id, actor_type, actor_id, data, \
          created_at) VALUES ",
@@ -161,6 +177,17 @@ pub(crate) async fn append_all(conn: &mut AnyConnection, events: &[NewEvent]) ->
 }
 
 impl Store {
+    /// The newest event of a workspace as `(position, id)`: where a live reader starts.
+    pub async fn last_event(&self, ws: &WorkspaceId) -> Result<Option<(i64, String)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT position, id FROM events WHERE workspace_id = $1 ORDER BY position DESC LIMIT 1",
+        )
+        .bind(ws.as_str().to_owned())
+        .fetch_optional(self.reader())
+        .await?;
+        Ok(row.map(|r| Ok::<_, sqlx::Error>((r.try_get("position")?, r.try_get("id")?))).transpose()?)
+    }
+
     /// The position of an event, to read the log after it.
     pub async fn event_position(&self, ws: &WorkspaceId, id: &str) -> Result<Option<i64>, StoreError> {
         let row = sqlx::query("SELECT position FROM events WHERE workspace_id = $1 AND id = $2")

@@ -16,6 +16,7 @@ mod members;
 mod messages;
 mod openapi;
 mod ops;
+mod stream;
 mod tags_notes_states;
 mod tickets;
 mod webhooks;

@@ -1,0 +1,181 @@
+//! `GET /v1/events/stream`: the event log as Server-Sent Events, live.
+//!
+//! Each client follows the log from its own position (the event after `Last-Event-ID`, or
+//! the newest at connection), reading the next events only as it takes them, so a slow
+//! client holds back nobody but itself. Stream-only signals (typing, read) are relayed as
+//! they happen, without an `id:` (they cannot be resumed). With nothing new the log is
+//! polled twice a second, which also carries changes made through other nodes.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::Stream;
+use serde_json::json;
+use tokio::sync::broadcast;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::caller::Workspace;
+use super::docs::E;
+use super::events::EVENT_TYPES;
+use super::extract::{FromQuery, Query, QueryMap, bad_param};
+use crate::app::AppState;
+use crate::clock::Timestamp;
+use crate::error::{ApiError, ApiResult};
+use crate::live::Signal;
+use crate::model::event::EventOut;
+use crate::store::{EventFilter, PageRequest, Store, WorkspaceId};
+
+const POLL: Duration = Duration::from_millis(500);
+const HEARTBEAT: Duration = Duration::from_secs(15);
+/// Events read from the log at a time.
+const BATCH: u32 = 100;
+
+/// Stream filters.
+#[derive(Debug, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StreamQuery {
+    /// Event types (repeat the key or use a comma list); typing and read signals are
+    /// `conversation.typing` and `conversation.read`.
+    pub r#type: Option<Vec<String>>,
+    pub conversation_id: Option<String>,
+    /// Resume after this event (the `Last-Event-ID` header does the same).
+    pub last_event_id: Option<String>,
+}
+
+const SIGNAL_TYPES: &[&str] = &["conversation.typing", "conversation.read"];
+
+impl FromQuery for StreamQuery {
+    fn from_query(q: &mut QueryMap) -> Result<Self, ApiError> {
+        let known: Vec<&str> = EVENT_TYPES.iter().chain(SIGNAL_TYPES).copied().collect();
+        Ok(StreamQuery {
+            r#type: Some(q.enum_list("type", &known)?),
+            conversation_id: q.string("conversation_id")?,
+            last_event_id: q.string("last_event_id")?,
+        })
+    }
+}
+
+/// One client's place in the log, and what it wants.
+struct Follower {
+    store: Store,
+    workspace: WorkspaceId,
+    filter: EventFilter,
+    /// Wanted types (empty: all), signals included.
+    kinds: Vec<String>,
+    after: Option<(i64, String)>,
+    pending: VecDeque<Event>,
+    signals: broadcast::Receiver<Signal>,
+}
+
+impl Follower {
+    async fn next(&mut self) -> Event {
+        loop {
+            if let Some(event) = self.pending.pop_front() {
+                return event;
+            }
+            let page = PageRequest {
+                limit: BATCH,
+                after: self.after.clone(),
+                offset: None,
+                include_total: false,
+                descending: false,
+            };
+            match self.store.list_events(&self.workspace, &self.filter, &page).await {
+                Ok(rows) if !rows.items.is_empty() => {
+                    for row in rows.items {
+                        self.after = Some((row.position, row.id.clone()));
+                        let out = EventOut::from(row);
+                        let data = serde_json::to_string(&out).unwrap_or_default();
+                        self.pending.push_back(Event::default().id(&out.id).event(&out.r#type).data(data));
+                    }
+                    continue;
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(?error, "the event stream could not read the log; retrying"),
+            }
+            tokio::select! {
+                signal = self.signals.recv() => {
+                    if let Ok(signal) = signal
+                        && let Some(event) = self.relay(signal)
+                    {
+                        return event;
+                    }
+                }
+                _ = tokio::time::sleep(POLL) => {}
+            }
+        }
+    }
+
+    /// A typing or read signal as an event, if this client wants it.
+    fn relay(&self, signal: Signal) -> Option<Event> {
+        let wanted = signal.workspace == self.workspace
+            && (self.kinds.is_empty() || self.kinds.iter().any(|k| k == signal.kind))
+            && self.filter.conversation_id.as_ref().is_none_or(|c| *c == signal.conversation_id);
+        if !wanted {
+            return None;
+        }
+        let data = json!({"object": "signal", "type": signal.kind, "conversation_id": signal.conversation_id,
+            "created_at": Timestamp(signal.at), "workspace_id": signal.workspace.as_str(),
+            "actor": {"type": signal.actor.kind, "id": signal.actor.id}, "data": signal.data});
+        Some(Event::default().event(signal.kind).data(data.to_string()))
+    }
+}
+
+/// The event log live, as Server-Sent Events: `id:` is the event id, `event:` its type.
+/// Resumes after `Last-Event-ID` (or `last_event_id`) with nothing lost or repeated; a
+/// heartbeat comment every 15 s.
+#[utoipa::path(get, path = "/v1/events/stream", tag = "events", params(StreamQuery),
+    responses((status = 200, description = "A stream of events (`text/event-stream`)", content_type = "text/event-stream", body = String),
+        E<400>, E<401>, E<403>, E<500>, E<503>),
+    security(("server_key" = []), ("member_token" = [])))]
+async fn stream(
+    caller: Workspace,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<StreamQuery>,
+) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    let ws = caller.workspace;
+    let resume =
+        headers.get("last-event-id").and_then(|v| v.to_str().ok()).map(str::to_owned).or(query.last_event_id);
+    let after = match resume {
+        Some(id) => {
+            let position = state.store.event_position(&ws, &id).await?;
+            let position =
+                position.ok_or_else(|| bad_param("last_event_id", "names no event in this workspace"))?;
+            Some((position, id))
+        }
+        None => state.store.last_event(&ws).await?,
+    };
+    let kinds = query.r#type.unwrap_or_default();
+    let log_kinds = kinds.iter().filter(|k| EVENT_TYPES.contains(&k.as_str())).cloned().collect::<Vec<_>>();
+    let only_signals = !kinds.is_empty() && log_kinds.is_empty();
+    let filter = EventFilter {
+        // Asking only for signals reads no log events (a type no event has).
+        kinds: if only_signals { vec!["-".into()] } else { log_kinds },
+        conversation_id: query.conversation_id,
+    };
+    let follower = Follower {
+        store: state.store.clone(),
+        workspace: ws,
+        filter,
+        kinds,
+        after,
+        pending: VecDeque::new(),
+        signals: state.live.subscribe(),
+    };
+    let events = futures_util::stream::unfold(follower, |mut follower| async move {
+        let event = follower.next().await;
+        Some((Ok(event), follower))
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(HEARTBEAT)))
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(stream))
+}
