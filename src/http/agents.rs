@@ -354,7 +354,7 @@ async fn update(
     responses((status = 204, description = "Deleted"), E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn delete(caller: Manager, State(state): State<AppState>, PathId(id): PathId) -> ApiResult<StatusCode> {
-    if state.store.delete_agent(&caller.workspace, &id).await? {
+    if state.store.delete_agent(&caller.workspace, &id, state.clock.now_ms()).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(not_found(&id))

@@ -107,5 +107,6 @@ async fn the_asked_then_the_channels_then_the_first_agent_answers() {
     let orphan =
         app.get(&format!("/v1/conversations/{}", on_channel.body["id"].as_str().unwrap())).await.body;
     assert_eq!(orphan["agent"], Value::Null);
+    assert_eq!(orphan["version"], on_channel.body["version"].as_i64().unwrap() + 1, "as a new version");
     assert_eq!(app.get(&format!("/v1/channels/{channel}")).await.body["agent_id"], Value::Null);
 }
