@@ -216,28 +216,10 @@ impl Store {
         row.as_ref().map(map).transpose()?.ok_or(StoreError::VersionMismatch)
     }
 
-    /// Deletes an agent; channels and conversations it answered are left without one (as a
-    /// new version of each).
+    /// Deletes an agent; channels and conversations it answered are left without one.
     pub async fn delete_agent(&self, ws: &WorkspaceId, id: &str, now: i64) -> Result<bool, StoreError> {
-        let mut tx = self.writer().begin().await?;
-        for table in ["channels", "conversations"] {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "UPDATE {table} SET agent_id = NULL, updated_at = $1, version = version + 1 \
-                 WHERE workspace_id = $2 AND agent_id = $3"
-            )))
-            .bind(now)
-            .bind(ws.as_str().to_owned())
-            .bind(id.to_owned())
-            .execute(&mut *tx)
-            .await?;
-        }
-        let done = sqlx::query("DELETE FROM agents WHERE workspace_id = $1 AND id = $2")
-            .bind(ws.as_str().to_owned())
-            .bind(id.to_owned())
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(done.rows_affected() > 0)
+        let referrers = [("channels", "agent_id"), ("conversations", "agent_id")];
+        self.delete_detaching(ws, "agents", id, &referrers, now).await
     }
 
     /// Adds the agent's next version; `publish` makes it current.

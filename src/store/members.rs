@@ -174,25 +174,8 @@ impl Store {
     /// Deletes a member: their tokens and team places go with them (foreign keys), and the
     /// conversations and tickets assigned to them become unassigned.
     pub async fn delete_member(&self, ws: &WorkspaceId, id: &str, now: i64) -> Result<bool, StoreError> {
-        let mut tx = self.writer().begin().await?;
-        for table in ["conversations", "tickets"] {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "UPDATE {table} SET assignee_id = NULL, updated_at = $1, version = version + 1 \
-                 WHERE workspace_id = $2 AND assignee_id = $3"
-            )))
-            .bind(now)
-            .bind(ws.as_str().to_owned())
-            .bind(id.to_owned())
-            .execute(&mut *tx)
-            .await?;
-        }
-        let done = sqlx::query("DELETE FROM members WHERE workspace_id = $1 AND id = $2")
-            .bind(ws.as_str().to_owned())
-            .bind(id.to_owned())
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(done.rows_affected() > 0)
+        let referrers = [("conversations", "assignee_id"), ("tickets", "assignee_id")];
+        self.delete_detaching(ws, "members", id, &referrers, now).await
     }
 
     pub async fn create_member_token(

@@ -155,25 +155,8 @@ impl Store {
         row.as_ref().map(map).transpose()?.ok_or(StoreError::VersionMismatch)
     }
 
-    /// Deletes a state; conversations in it are left without a state (a new version, so
-    /// their ETags change).
+    /// Deletes a state; conversations in it are left without a state.
     pub async fn delete_state(&self, ws: &WorkspaceId, id: &str, now: i64) -> Result<bool, StoreError> {
-        let mut tx = self.writer().begin().await?;
-        sqlx::query(
-            "UPDATE conversations SET state_id = NULL, updated_at = $1, version = version + 1 \
-             WHERE workspace_id = $2 AND state_id = $3",
-        )
-        .bind(now)
-        .bind(ws.as_str().to_owned())
-        .bind(id.to_owned())
-        .execute(&mut *tx)
-        .await?;
-        let done = sqlx::query("DELETE FROM conversation_states WHERE workspace_id = $1 AND id = $2")
-            .bind(ws.as_str().to_owned())
-            .bind(id.to_owned())
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(done.rows_affected() > 0)
+        self.delete_detaching(ws, "conversation_states", id, &[("conversations", "state_id")], now).await
     }
 }

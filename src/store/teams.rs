@@ -164,22 +164,6 @@ impl Store {
 
     /// Deletes a team; conversations assigned to it become unassigned from it.
     pub async fn delete_team(&self, ws: &WorkspaceId, id: &str, now: i64) -> Result<bool, StoreError> {
-        let mut tx = self.writer().begin().await?;
-        sqlx::query(
-            "UPDATE conversations SET team_id = NULL, updated_at = $1, version = version + 1 \
-             WHERE workspace_id = $2 AND team_id = $3",
-        )
-        .bind(now)
-        .bind(ws.as_str().to_owned())
-        .bind(id.to_owned())
-        .execute(&mut *tx)
-        .await?;
-        let done = sqlx::query("DELETE FROM teams WHERE workspace_id = $1 AND id = $2")
-            .bind(ws.as_str().to_owned())
-            .bind(id.to_owned())
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(done.rows_affected() > 0)
+        self.delete_detaching(ws, "teams", id, &[("conversations", "team_id")], now).await
     }
 }
