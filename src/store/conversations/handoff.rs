@@ -6,7 +6,7 @@
 
 use serde_json::json;
 
-use super::{ConversationRow, Handoff, load_for_update, snapshot, write};
+use super::{ConversationRow, Handoff, load_for_update, snapshot};
 use crate::domain::conversation::{MessageType, Mode, Refusal, SenderType, Status};
 use crate::domain::handoff::{self, Command, Control, Transition};
 use crate::ids;
@@ -117,7 +117,7 @@ impl Store {
         };
         let before = row.mode;
         let text = apply_transition(&mut row, transition, member, requested, now);
-        write(&mut tx, ws, &row).await?;
+        // The system message's post writes the row, handoff columns included.
         let data = json!({"conversation": snapshot(&row), "changes": {"mode": [before, row.mode]}});
         events::append(&mut tx, ws, transition.event, Subject::conversation(&row), actor, data, now).await?;
 
