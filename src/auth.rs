@@ -182,15 +182,28 @@ pub async fn authenticate(
         return Err(invalid());
     }
     let kind = KeyKind::parse(&found.kind).ok_or_else(invalid)?;
-    if found.last_used_at.is_none_or(|at| at < now - TOUCH_EVERY_MS) {
+    if due(found.last_used_at, now) {
         let (store, ws, id) = (store.clone(), found.workspace_id.clone(), found.key_id.clone());
-        tokio::spawn(async move {
-            if let Err(error) = store.touch_api_key(&ws, &id, now).await {
-                tracing::warn!(api_key.id = %id, ?error, "could not record key use");
-            }
-        });
+        record_use(id.clone(), async move { store.touch_api_key(&ws, &id, now).await });
     }
     Ok(Caller::Key { workspace: found.workspace_id, key_id: found.key_id, kind })
+}
+
+/// Whether a key's `last_used_at` is old enough to refresh.
+fn due(last_used_at: Option<i64>, now: i64) -> bool {
+    last_used_at.is_none_or(|at| at < now - TOUCH_EVERY_MS)
+}
+
+/// Refreshes `last_used_at` off the request's path; a failure is only worth a warning.
+fn record_use(
+    id: String,
+    touch: impl Future<Output = Result<(), crate::store::StoreError>> + Send + 'static,
+) {
+    tokio::spawn(async move {
+        if let Err(error) = touch.await {
+            tracing::warn!(key.id = %id, ?error, "could not record a key's use");
+        }
+    });
 }
 
 async fn authenticate_member(store: &Store, presented: &str, now: i64) -> Result<Caller, ApiError> {
@@ -202,13 +215,9 @@ async fn authenticate_member(store: &Store, presented: &str, now: i64) -> Result
         return Err(invalid());
     }
     let role = Role::parse(&found.role).ok_or_else(invalid)?;
-    if found.last_used_at.is_none_or(|at| at < now - TOUCH_EVERY_MS) {
+    if due(found.last_used_at, now) {
         let (store, ws, id) = (store.clone(), found.workspace_id.clone(), found.token_id.clone());
-        tokio::spawn(async move {
-            if let Err(error) = store.touch_member_token(&ws, &id, now).await {
-                tracing::warn!(member_token.id = %id, ?error, "could not record token use");
-            }
-        });
+        record_use(id.clone(), async move { store.touch_member_token(&ws, &id, now).await });
     }
     Ok(Caller::Member {
         workspace: found.workspace_id,
