@@ -66,6 +66,8 @@ struct Follower {
     store: Store,
     workspace: WorkspaceId,
     filter: EventFilter,
+    /// False when only stream-only signals are wanted: the log is then not read at all.
+    reads_log: bool,
     /// Wanted types (empty: all), signals included.
     kinds: Vec<String>,
     after: Option<(i64, String)>,
@@ -86,9 +88,14 @@ impl Follower {
                 include_total: false,
                 descending: false,
             };
-            match self.store.list_events(&self.workspace, &self.filter, &page).await {
-                Ok(rows) if !rows.items.is_empty() => {
-                    for row in rows.items {
+            let rows = if self.reads_log {
+                self.store.list_events(&self.workspace, &self.filter, &page).await.map(|p| p.items)
+            } else {
+                Ok(vec![])
+            };
+            match rows {
+                Ok(rows) if !rows.is_empty() => {
+                    for row in rows {
                         self.after = Some((row.position, row.id.clone()));
                         let out = EventOut::from(row);
                         let data = serde_json::to_string(&out).unwrap_or_default();
@@ -154,16 +161,13 @@ async fn stream(
     };
     let kinds = query.r#type.unwrap_or_default();
     let log_kinds = kinds.iter().filter(|k| EVENT_TYPES.contains(&k.as_str())).cloned().collect::<Vec<_>>();
-    let only_signals = !kinds.is_empty() && log_kinds.is_empty();
-    let filter = EventFilter {
-        // Asking only for signals reads no log events (a type no event has).
-        kinds: if only_signals { vec!["-".into()] } else { log_kinds },
-        conversation_id: query.conversation_id,
-    };
+    let reads_log = kinds.is_empty() || !log_kinds.is_empty();
+    let filter = EventFilter { kinds: log_kinds, conversation_id: query.conversation_id };
     let follower = Follower {
         store: state.store.clone(),
         workspace: ws,
         filter,
+        reads_log,
         kinds,
         after,
         pending: VecDeque::new(),
