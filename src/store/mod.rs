@@ -4,6 +4,7 @@
 pub(crate) mod agents;
 mod api_keys;
 mod channels;
+mod checkpoint;
 mod contacts;
 mod conversations;
 mod events;
@@ -246,8 +247,9 @@ impl Store {
             Dialect::Sqlite => {
                 let url = sqlite_url(url);
                 let options = AnyConnectOptions::from_str(&url)?;
-                let write = sqlite_pool(1).connect_with(options.clone()).await?;
-                let read = sqlite_pool(8).connect_with(options).await?;
+                let write = sqlite_pool(1, WRITER_PRAGMAS).connect_with(options.clone()).await?;
+                let read = sqlite_pool(8, "").connect_with(options).await?;
+                checkpoint::start(read.clone());
                 let posts = Some(group_commit::PostQueue::start(write.clone(), dialect));
                 Ok(Self { write, read, dialect, posts })
             }
@@ -338,19 +340,29 @@ fn sqlite_url(url: &str) -> String {
     format!("{url}{separator}mode=rwc")
 }
 
-fn sqlite_pool(size: u32) -> AnyPoolOptions {
-    AnyPoolOptions::new().max_connections(size).acquire_timeout(Duration::from_secs(10)).after_connect(
-        |conn, _meta| {
+/// The writer leaves checkpoints to `checkpoint`, so no commit pays for one.
+const WRITER_PRAGMAS: &str = "PRAGMA wal_autocheckpoint = 0;";
+
+fn sqlite_pool(size: u32, extra_pragmas: &'static str) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(size)
+        .acquire_timeout(Duration::from_secs(10))
+        // A file has no network link to go stale: pinging it would cost a round trip to the
+        // connection's thread on every acquire.
+        .test_before_acquire(false)
+        .after_connect(move |conn, _meta| {
             Box::pin(async move {
                 conn.execute(
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
                      PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
                 )
-                .await
-                .map(|_| ())
+                .await?;
+                if !extra_pragmas.is_empty() {
+                    conn.execute(extra_pragmas).await?;
+                }
+                Ok(())
             })
-        },
-    )
+        })
 }
 
 #[cfg(test)]
@@ -378,6 +390,29 @@ mod sqlite_tests {
             let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(pool).await.unwrap();
             let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(pool).await.unwrap();
             assert_eq!((mode.as_str(), sync, fk), ("wal", 2, 1));
+        }
+    }
+
+    /// Commits never checkpoint; the background task copies the WAL back instead.
+    #[tokio::test]
+    async fn the_wal_is_checkpointed_off_the_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let store = Store::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+        let auto: i64 =
+            sqlx::query_scalar("PRAGMA wal_autocheckpoint").fetch_one(store.writer()).await.unwrap();
+        assert_eq!(auto, 0);
+        store.migrate().await.unwrap();
+        // The database file's header counts its pages; it grows only when a checkpoint
+        // copies the migrated schema out of the WAL.
+        let pages_in_file = || {
+            let header = std::fs::read(&path).unwrap_or_default();
+            header.get(28..32).map_or(0, |n| u32::from_be_bytes(n.try_into().unwrap()))
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while pages_in_file() < 10 {
+            assert!(std::time::Instant::now() < deadline, "no checkpoint within 10 s");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     }
 }
