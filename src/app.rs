@@ -7,6 +7,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 
 use crate::clock::SharedClock;
+use crate::delivery::Deliverer;
 use crate::http::metrics::Metrics;
 use crate::store::Store;
 
@@ -17,6 +18,8 @@ pub struct Settings {
     pub body_limit: usize,
     /// Whether webhook targets may be on loopback or private networks.
     pub webhook_allow_private: bool,
+    /// Retries, timeouts and target rules of outbound deliveries.
+    pub delivery: crate::delivery::Policy,
 }
 
 impl Default for Settings {
@@ -26,6 +29,7 @@ impl Default for Settings {
             request_timeout: Duration::from_secs(30),
             body_limit: 1024 * 1024,
             webhook_allow_private: false,
+            delivery: crate::delivery::Policy::default(),
         }
     }
 }
@@ -60,15 +64,23 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let upkeep = tokio::spawn(upkeep(state.clone()));
+    state.store.listen_to_other_nodes();
+    let deliverer = Deliverer::new(state.store.clone(), state.clock.clone(), state.settings.delivery.clone());
+    let deliveries = tokio::spawn(Arc::new(deliverer).run());
     let result =
         axum::serve(listener, crate::http::router(state.clone())).with_graceful_shutdown(shutdown).await;
     upkeep.abort();
+    deliveries.abort();
     state.store.close().await;
     result
 }
 
+/// Finished deliveries and their attempts are kept this long (30 days).
+const DELIVERY_LOG_KEPT_MS: i64 = 30 * 24 * 3_600_000;
+
 /// Background upkeep: snoozed conversations wake at their time (checked every second);
-/// idempotency records past their 24 hours and expired member tokens are purged hourly.
+/// idempotency records past their 24 hours, expired member tokens and deliveries finished
+/// over 30 days ago are purged hourly.
 async fn upkeep(state: AppState) {
     let mut every_second = tokio::time::interval(Duration::from_secs(1));
     let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
@@ -87,6 +99,9 @@ async fn upkeep(state: AppState) {
                 }
                 if let Err(error) = state.store.purge_member_tokens(state.clock.now_ms()).await {
                     tracing::warn!(?error, "could not purge expired member tokens");
+                }
+                if let Err(error) = state.store.purge_deliveries(state.clock.now_ms() - DELIVERY_LOG_KEPT_MS).await {
+                    tracing::warn!(?error, "could not purge old deliveries");
                 }
             }
         }

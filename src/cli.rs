@@ -11,6 +11,7 @@ use crate::app::{self, AppState, Settings};
 use crate::auth::{self, KeyKind};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Global, LogFormat, Serve};
+use crate::delivery::Policy;
 use crate::ids;
 use crate::store::{Store, WorkspaceId};
 
@@ -171,6 +172,12 @@ async fn run_server(global: &Global, serve: Serve) -> Result<(), String> {
         request_timeout: Duration::from_secs(serve.request_timeout_secs.max(1)),
         body_limit: serve.body_limit_bytes,
         webhook_allow_private: serve.webhook_allow_private,
+        delivery: Policy {
+            schedule: serve.webhook_retry_schedule.clone(),
+            timeout: serve.webhook_timeout,
+            disable_after: serve.webhook_disable_after,
+            allow_private: serve.webhook_allow_private,
+        },
     };
     let listener = tokio::net::TcpListener::bind(serve.addr)
         .await

@@ -1,6 +1,7 @@
 //! Configuration: flags with `BATON_*` environment fallbacks and sane defaults.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
@@ -38,7 +39,21 @@ pub struct Serve {
     /// Allow webhook targets on loopback and private networks (for local development and tests).
     #[arg(long, env = "BATON_WEBHOOK_ALLOW_PRIVATE")]
     pub webhook_allow_private: bool,
+    /// Waits before each retry of a webhook or channel delivery (`ms`, `s`, `m`, `h`, `d`),
+    /// each moved by up to 20% either way; a `Retry-After` answer replaces the wait.
+    #[arg(long, env = "BATON_WEBHOOK_RETRY_SCHEDULE", default_value = crate::delivery::policy::DEFAULT_SCHEDULE,
+        value_parser = crate::delivery::policy::parse_schedule)]
+    pub webhook_retry_schedule: Schedule,
+    /// How long one delivery attempt may take, response included.
+    #[arg(long, env = "BATON_WEBHOOK_TIMEOUT", default_value = "15s", value_parser = crate::delivery::policy::parse_duration)]
+    pub webhook_timeout: Duration,
+    /// An endpoint whose deliveries fail for this long without a success is disabled.
+    #[arg(long, env = "BATON_WEBHOOK_DISABLE_AFTER", default_value = "5d", value_parser = crate::delivery::policy::parse_duration)]
+    pub webhook_disable_after: Duration,
 }
+
+/// Retry waits; a type of its own so clap parses the whole list with one parser.
+pub type Schedule = Vec<Duration>;
 
 impl Serve {
     /// Refuses an admin key too weak to guard every workspace.

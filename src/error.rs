@@ -32,6 +32,8 @@ pub enum ErrorCode {
     TicketExists,
     AgentNotFound,
     WebhookNotFound,
+    DeliveryNotFound,
+    DeliveryInFlight,
     TagNameTaken,
     StateNameTaken,
     MemberEmailTaken,
@@ -93,6 +95,10 @@ impl ErrorCode {
             TicketNotFound => (StatusCode::NOT_FOUND, "ticket_not_found", "Ticket not found"),
             AgentNotFound => (StatusCode::NOT_FOUND, "agent_not_found", "Agent not found"),
             WebhookNotFound => (StatusCode::NOT_FOUND, "webhook_not_found", "Webhook endpoint not found"),
+            DeliveryNotFound => (StatusCode::NOT_FOUND, "delivery_not_found", "Delivery not found"),
+            DeliveryInFlight => {
+                (StatusCode::CONFLICT, "delivery_in_flight", "The delivery is being sent right now")
+            }
             TicketExists => (StatusCode::CONFLICT, "ticket_exists", "The conversation has a ticket"),
             MemberEmailTaken => {
                 (StatusCode::CONFLICT, "member_email_taken", "A member with this email exists")
@@ -319,6 +325,7 @@ impl From<crate::store::StoreError> for ApiError {
                     "team" => ErrorCode::TeamNotFound,
                     "ticket" => ErrorCode::TicketNotFound,
                     "agent" => ErrorCode::AgentNotFound,
+                    "delivery" => ErrorCode::DeliveryNotFound,
                     _ => ErrorCode::RouteNotFound,
                 };
                 Self::new(code, format!("No such {what} in this workspace"))

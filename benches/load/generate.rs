@@ -47,7 +47,7 @@ pub async fn run(options: Options) -> Result<(), String> {
     {
         let fields = NewChannel { kind: kind.into(), name: name.into(), agent_id: None, outbound_url: None };
         let row = store
-            .create_channel(&ws, &ids::new_id("ch"), &fields, now)
+            .create_channel(&ws, &ids::new_id("ch"), &fields, &baton::delivery::sign::new_secret(), now)
             .await
             .map_err(|e| format!("{e:?}"))?;
         channels.push((row.id, kind));

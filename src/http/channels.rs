@@ -3,6 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
+use url::Url;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -15,10 +16,12 @@ use super::extract::{
 use super::list::{ListOut, PageQuery};
 use crate::app::AppState;
 use crate::clock::Timestamp;
+use crate::delivery::sign::new_secret;
+use crate::delivery::targets::private_target;
 use crate::domain::validate::Checker;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::ids;
-use crate::store::{ChannelFilter, ChannelRow, NewChannel, Store, WorkspaceId};
+use crate::store::{ChannelFilter, ChannelRow, NewChannel, WorkspaceId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -86,6 +89,10 @@ pub struct ChannelOut {
     pub name: String,
     pub agent_id: Option<String>,
     pub outbound_url: Option<String>,
+    /// Signs what is POSTed to `outbound_url` (`webhook-signature`, as webhooks are
+    /// signed): in the create and rotate responses only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outbound_secret: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub version: i64,
@@ -93,6 +100,10 @@ pub struct ChannelOut {
 
 impl ChannelOut {
     fn from_row(row: ChannelRow) -> Self {
+        Self::with_secret(row, false)
+    }
+
+    fn with_secret(row: ChannelRow, shown: bool) -> Self {
         ChannelOut {
             object: "channel",
             id: row.id,
@@ -100,6 +111,7 @@ impl ChannelOut {
             name: row.fields.name,
             agent_id: row.fields.agent_id,
             outbound_url: row.fields.outbound_url,
+            outbound_secret: shown.then_some(row.outbound_secret),
             created_at: Timestamp(row.created_at),
             updated_at: Timestamp(row.updated_at),
             version: row.version,
@@ -128,7 +140,8 @@ impl FromQuery for ChannelQuery {
     }
 }
 
-async fn checked(store: &Store, ws: &WorkspaceId, fields: NewChannel) -> ApiResult<NewChannel> {
+async fn checked(state: &AppState, ws: &WorkspaceId, fields: NewChannel) -> ApiResult<NewChannel> {
+    let store = &state.store;
     let mut check = Checker::new();
     let out = NewChannel {
         kind: fields.kind,
@@ -136,6 +149,15 @@ async fn checked(store: &Store, ws: &WorkspaceId, fields: NewChannel) -> ApiResu
         agent_id: fields.agent_id,
         outbound_url: fields.outbound_url.map(|u| check.url("outbound_url", &u)),
     };
+    if let Some(url) = out.outbound_url.as_deref().and_then(|u| Url::parse(u).ok())
+        && !state.settings.webhook_allow_private
+        && private_target(&url)
+    {
+        check.fail(
+            "outbound_url",
+            "must not be on loopback or a private network (the server does not allow private targets)",
+        );
+    }
     if let Some(agent_id) = &out.agent_id
         && store.get_agent(ws, agent_id).await?.is_none()
     {
@@ -160,7 +182,7 @@ async fn create(
     Json(input): Json<ChannelIn>,
 ) -> ApiResult<Tagged<ChannelOut>> {
     let fields = checked(
-        &state.store,
+        &state,
         &caller.workspace,
         NewChannel {
             kind: input.r#type.as_str().to_owned(),
@@ -171,8 +193,11 @@ async fn create(
     )
     .await?;
     let now = state.clock.now_ms();
-    let row = state.store.create_channel(&caller.workspace, &ids::new_id("ch"), &fields, now).await?;
-    Ok(Tagged(StatusCode::CREATED, ChannelOut::from_row(row)))
+    let row = state
+        .store
+        .create_channel(&caller.workspace, &ids::new_id("ch"), &fields, &new_secret(), now)
+        .await?;
+    Ok(Tagged(StatusCode::CREATED, ChannelOut::with_secret(row, true)))
 }
 
 /// List channels, newest first.
@@ -225,7 +250,7 @@ async fn update(
         || async { store.get_channel(ws, &id).await?.ok_or_else(|| not_found(&id)) },
         |current| {
             let now = state.clock.now_ms();
-            let (id, patch) = (&id, &patch);
+            let (id, patch, state) = (&id, &patch, &state);
             async move {
                 let fields = NewChannel {
                     kind: patch.r#type.map_or(current.fields.kind, |t| t.as_str().to_owned()),
@@ -233,7 +258,7 @@ async fn update(
                     agent_id: patch.agent_id.clone().apply(current.fields.agent_id),
                     outbound_url: patch.outbound_url.clone().apply(current.fields.outbound_url),
                 };
-                let fields = checked(store, ws, fields).await?;
+                let fields = checked(state, ws, fields).await?;
                 Ok(store.update_channel(ws, id, &fields, current.version, now).await?)
             }
         },
@@ -254,6 +279,25 @@ async fn delete(caller: Manager, State(state): State<AppState>, PathId(id): Path
     }
 }
 
+/// Issue a new secret for signing `outbound_url` deliveries (shown in this response only).
+#[utoipa::path(post, path = "/v1/channels/{id}/rotate-secret", tag = "channels",
+    params(("id" = String, Path, description = "The channel's id"), IdempotencyKey),
+    responses((status = 200, description = "The channel with its new secret", body = ChannelOut),
+        E<400>, E<401>, E<403>, E<404>, E<409>, E<422>, E<500>, E<503>),
+    security(("server_key" = []), ("member_token" = [])))]
+async fn rotate_secret(
+    caller: Manager,
+    State(state): State<AppState>,
+    PathId(id): PathId,
+) -> ApiResult<Tagged<ChannelOut>> {
+    let now = state.clock.now_ms();
+    let row = state.store.rotate_channel_secret(&caller.workspace, &id, &new_secret(), now).await?;
+    Ok(Tagged(StatusCode::OK, ChannelOut::with_secret(row.ok_or_else(|| not_found(&id))?, true)))
+}
+
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(create, list)).routes(routes!(get, update, delete))
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(get, update, delete))
+        .routes(routes!(rotate_secret))
 }

@@ -6,6 +6,7 @@ mod caller;
 mod channels;
 mod contacts;
 mod conversations;
+mod deliveries;
 mod docs;
 mod events;
 pub mod extract;
@@ -113,6 +114,7 @@ fn v1() -> OpenApiRouter<AppState> {
         .merge(states::router())
         .merge(tickets::router())
         .merge(webhooks::router())
+        .merge(deliveries::router())
 }
 
 /// The OpenAPI document, as served at `/openapi.json` and committed as `openapi.json`.

@@ -1,13 +1,10 @@
 //! `/v1/webhooks`: where a workspace's events are delivered, each signed with the
 //! endpoint's secret (`whsec_…`, shown on create and on rotation only).
 
-use std::net::Ipv4Addr;
-
 use axum::extract::State;
 use axum::http::StatusCode;
-use base64::Engine;
 use serde::{Deserialize, Serialize};
-use url::{Host, Url};
+use url::Url;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -19,6 +16,8 @@ use super::extract::{IfMatch, Json, Patch, PathId, Query, Tagged, Versioned, upd
 use super::list::{ListOut, PageQuery};
 use crate::app::AppState;
 use crate::clock::Timestamp;
+use crate::delivery::sign::new_secret;
+use crate::delivery::targets::private_target;
 use crate::domain::validate::Checker;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::ids;
@@ -89,42 +88,6 @@ impl WebhookOut {
 impl Versioned for WebhookOut {
     fn version(&self) -> i64 {
         self.version
-    }
-}
-
-/// A new signing secret: `whsec_` and 32 random bytes in base64, as Standard Webhooks has it.
-fn new_secret() -> String {
-    format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(ids::random_bytes::<32>()))
-}
-
-/// Whether `url` names loopback, a private, shared or link-local network (cloud metadata
-/// lives there) or an unspecified address. Names other than `localhost` are checked again
-/// after DNS, when delivering.
-pub fn private_target(url: &Url) -> bool {
-    let v4 = |ip: Ipv4Addr| {
-        let [a, b, ..] = ip.octets();
-        ip.is_loopback()
-            || ip.is_private()
-            || ip.is_link_local()
-            || ip.is_unspecified()
-            || ip.is_broadcast()
-            || (a == 100 && (b & 0xc0) == 64)
-    };
-    match url.host() {
-        Some(Host::Ipv4(ip)) => v4(ip),
-        Some(Host::Ipv6(ip)) => {
-            let first = ip.segments()[0];
-            ip.is_loopback()
-                || ip.is_unspecified()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80
-                || ip.to_ipv4_mapped().is_some_and(v4)
-        }
-        Some(Host::Domain(name)) => {
-            let name = name.to_ascii_lowercase();
-            name == "localhost" || name.ends_with(".localhost") || name == "metadata.google.internal"
-        }
-        None => true,
     }
 }
 
@@ -292,33 +255,4 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create, list))
         .routes(routes!(get, update, delete))
         .routes(routes!(rotate_secret))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn private_and_loopback_targets_are_recognised() {
-        for url in [
-            "http://127.0.0.1/hook",
-            "http://10.1.2.3/",
-            "http://192.168.0.10/",
-            "http://172.16.5.4/",
-            "http://169.254.169.254/latest/meta-data",
-            "http://100.64.0.1/",
-            "http://0.0.0.0/",
-            "http://[::1]/",
-            "http://[fd00::1]/",
-            "http://[fe80::1]/",
-            "http://[::ffff:10.0.0.1]/",
-            "http://localhost:8080/",
-            "http://api.localhost/",
-        ] {
-            assert!(private_target(&Url::parse(url).unwrap()), "{url}");
-        }
-        for url in ["https://example.com/hook", "https://93.184.216.34/", "https://[2606:4700::1111]/"] {
-            assert!(!private_target(&Url::parse(url).unwrap()), "{url}");
-        }
-    }
 }

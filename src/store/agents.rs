@@ -153,7 +153,7 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         insert_version(&mut tx, ws, id, version_id, 1, settings, now).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(map(&row)?)
     }
 
@@ -259,7 +259,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(version)
     }
 

@@ -85,7 +85,7 @@ impl Store {
     ) -> Result<ApiKeyRow, StoreError> {
         let mut tx = self.writer().begin().await?;
         let row = insert(&mut tx, ws, key, now).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(row)
     }
 

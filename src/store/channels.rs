@@ -16,6 +16,8 @@ pub struct NewChannel {
 pub struct ChannelRow {
     pub id: String,
     pub fields: NewChannel,
+    /// Signs what is sent to `outbound_url`.
+    pub outbound_secret: String,
     pub created_at: i64,
     pub updated_at: i64,
     pub version: i64,
@@ -28,7 +30,7 @@ pub struct ChannelFilter {
 
 macro_rules! channel_columns {
     () => {
-        "id, type, name, agent_id, outbound_url, created_at, updated_at, version"
+        "id, type, name, agent_id, outbound_url, outbound_secret, created_at, updated_at, version"
     };
 }
 
@@ -41,6 +43,7 @@ fn map(row: &AnyRow) -> Result<ChannelRow, sqlx::Error> {
             agent_id: row.try_get("agent_id")?,
             outbound_url: row.try_get("outbound_url")?,
         },
+        outbound_secret: row.try_get("outbound_secret")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
         version: row.try_get("version")?,
@@ -53,11 +56,12 @@ impl Store {
         ws: &WorkspaceId,
         id: &str,
         fields: &NewChannel,
+        outbound_secret: &str,
         now: i64,
     ) -> Result<ChannelRow, StoreError> {
         let row = sqlx::query(concat!(
             "INSERT INTO channels (id, workspace_id, type, name, agent_id, outbound_url, created_at, \
-             updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, 1) RETURNING ",
+             updated_at, version, outbound_secret) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, 1, $8) RETURNING ",
             channel_columns!()
         ))
         .bind(id.to_owned())
@@ -67,9 +71,32 @@ impl Store {
         .bind(fields.agent_id.clone())
         .bind(fields.outbound_url.clone())
         .bind(now)
+        .bind(outbound_secret.to_owned())
         .fetch_one(self.writer())
         .await?;
         Ok(map(&row)?)
+    }
+
+    /// Replaces the signing secret of `outbound_url` deliveries.
+    pub async fn rotate_channel_secret(
+        &self,
+        ws: &WorkspaceId,
+        id: &str,
+        outbound_secret: &str,
+        now: i64,
+    ) -> Result<Option<ChannelRow>, StoreError> {
+        let row = sqlx::query(concat!(
+            "UPDATE channels SET outbound_secret = $1, updated_at = $2, version = version + 1 \
+             WHERE workspace_id = $3 AND id = $4 RETURNING ",
+            channel_columns!()
+        ))
+        .bind(outbound_secret.to_owned())
+        .bind(now)
+        .bind(ws.as_str().to_owned())
+        .bind(id.to_owned())
+        .fetch_optional(self.writer())
+        .await?;
+        Ok(row.as_ref().map(map).transpose()?)
     }
 
     pub async fn get_channel(&self, ws: &WorkspaceId, id: &str) -> Result<Option<ChannelRow>, StoreError> {

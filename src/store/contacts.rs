@@ -102,14 +102,19 @@ async fn erase_events(
     contact_id: &str,
     conversations_only: bool,
 ) -> Result<(), StoreError> {
+    // Deliveries not yet sent would carry the contact's data out: they go with the events.
     let mut statements = vec![
+        "DELETE FROM deliveries WHERE conversation_id IN \
+         (SELECT id FROM conversations WHERE workspace_id = $1 AND contact_id = $2)",
         "DELETE FROM events WHERE conversation_id IN \
          (SELECT id FROM conversations WHERE workspace_id = $1 AND contact_id = $2)",
     ];
     if !conversations_only {
-        statements.push(
+        statements.extend([
+            "DELETE FROM deliveries WHERE event_id IN (SELECT id FROM events \
+             WHERE workspace_id = $1 AND contact_id = $2 AND conversation_id IS NULL)",
             "DELETE FROM events WHERE workspace_id = $1 AND contact_id = $2 AND conversation_id IS NULL",
-        );
+        ]);
     }
     for sql in statements {
         sqlx::query(sql).bind(ws.as_str().to_owned()).bind(contact_id.to_owned()).execute(&mut *conn).await?;
@@ -141,7 +146,7 @@ impl Store {
         let mut tx = self.writer().begin().await?;
         let row = insert(&mut tx, ws, id, fields, now).await?;
         append(&mut tx, ws, "contact.created", &row, actor, now).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(row)
     }
 
@@ -224,7 +229,7 @@ impl Store {
         .map_err(|e| unique_violation(e, UNIQUE))?;
         let row = row.as_ref().map(map).transpose()?.ok_or(StoreError::VersionMismatch)?;
         append(&mut tx, ws, "contact.updated", &row, actor, now).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(row)
     }
 
@@ -253,7 +258,7 @@ impl Store {
             Some(row) => {
                 let row = map(&row)?;
                 append(&mut tx, ws, "contact.updated", &row, actor, now).await?;
-                tx.commit().await?;
+                self.commit(tx).await?;
                 Ok(Some(row))
             }
             None => {
@@ -285,7 +290,7 @@ impl Store {
         }
         let data = serde_json::json!({"contact": {"object": "contact", "id": id}});
         events::append(&mut tx, ws, "contact.deleted", Subject::default(), actor, data, now).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(true)
     }
 
@@ -312,7 +317,7 @@ impl Store {
             .bind(id.to_owned())
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(Some(done.rows_affected()))
     }
 }

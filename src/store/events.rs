@@ -149,19 +149,26 @@ pub(crate) async fn append_all(conn: &mut AnyConnection, events: &[NewEvent]) ->
                 .bind(ws.to_owned())
                 .execute(&mut *conn)
                 .await?;
+            // Sent at commit, to every node listening: their streams and deliveries wake.
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(super::wake::CHANNEL)
+                .bind(ws.to_owned())
+                .execute(&mut *conn)
+                .await?;
         }
     }
+    let events: Vec<(String, &NewEvent)> = events.iter().map(|e| (ids::new_id("evt"), e)).collect();
     let mut sql = Sql::new(
         "INSERT INTO events (id, workspace_id, type, conversation_id, contact_id, actor_type, actor_id, data, \
          created_at) VALUES ",
     );
-    for (i, event) in events.iter().enumerate() {
+    for (i, (id, event)) in events.iter().enumerate() {
         if i > 0 {
             sql.push(", ");
         }
         bind_row!(
             &mut sql,
-            ids::new_id("evt"),
+            id.clone(),
             event.ws.as_str().to_owned(),
             event.kind.to_owned(),
             event.conversation_id.clone(),
@@ -172,8 +179,8 @@ pub(crate) async fn append_all(conn: &mut AnyConnection, events: &[NewEvent]) ->
             event.created_at,
         );
     }
-    sql.query()?.execute(conn).await?;
-    Ok(())
+    sql.query()?.execute(&mut *conn).await?;
+    super::deliveries::derive(&mut *conn, &events).await
 }
 
 impl Store {
@@ -196,6 +203,18 @@ impl Store {
             .fetch_optional(self.reader())
             .await?;
         Ok(row.map(|r| r.try_get("position")).transpose()?)
+    }
+
+    pub async fn get_event(&self, ws: &WorkspaceId, id: &str) -> Result<Option<EventRow>, StoreError> {
+        let row = sqlx::query(
+            "SELECT position, id, workspace_id, type, conversation_id, actor_type, actor_id, data, created_at \
+             FROM events WHERE workspace_id = $1 AND id = $2",
+        )
+        .bind(ws.as_str().to_owned())
+        .bind(id.to_owned())
+        .fetch_optional(self.reader())
+        .await?;
+        Ok(row.as_ref().map(map).transpose()?)
     }
 
     /// Events in the order they were written.

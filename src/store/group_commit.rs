@@ -15,6 +15,7 @@ use sqlx::AnyPool;
 use tokio::sync::{mpsc, oneshot};
 
 use super::messages::{PostJob, Posted, post_batch};
+use super::wake::LogWake;
 use super::{Dialect, StoreError};
 
 /// Posts written together at most; bounds the latency a batch adds to its first post.
@@ -30,9 +31,9 @@ pub(crate) struct PostQueue(mpsc::Sender<(PostJob, Reply)>);
 
 impl PostQueue {
     /// Starts the writing task on `writer` (the store's single-connection write pool).
-    pub fn start(writer: AnyPool, dialect: Dialect) -> Self {
+    pub fn start(writer: AnyPool, dialect: Dialect, wake: LogWake) -> Self {
         let (sender, receiver) = mpsc::channel(QUEUE);
-        tokio::spawn(run(writer, dialect, receiver));
+        tokio::spawn(run(writer, dialect, wake, receiver));
         PostQueue(sender)
     }
 
@@ -44,11 +45,18 @@ impl PostQueue {
     }
 }
 
-async fn run(writer: AnyPool, dialect: Dialect, mut receiver: mpsc::Receiver<(PostJob, Reply)>) {
+async fn run(
+    writer: AnyPool,
+    dialect: Dialect,
+    wake: LogWake,
+    mut receiver: mpsc::Receiver<(PostJob, Reply)>,
+) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let (jobs, replies): (Vec<_>, Vec<_>) = batch.drain(..).unzip();
-        match write_together(&writer, dialect, &jobs).await {
+        let written = write_together(&writer, dialect, &jobs).await;
+        wake.bump();
+        match written {
             Ok(results) => {
                 for (reply, result) in replies.into_iter().zip(results) {
                     let _ = reply.send(result);
@@ -62,6 +70,7 @@ async fn run(writer: AnyPool, dialect: Dialect, mut receiver: mpsc::Receiver<(Po
             Err(_) => {
                 for (job, reply) in jobs.iter().zip(replies) {
                     let result = write_together(&writer, dialect, std::slice::from_ref(job)).await;
+                    wake.bump();
                     let _ = reply.send(result.and_then(|mut one| one.pop().expect("one result per post")));
                 }
             }

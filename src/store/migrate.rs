@@ -58,6 +58,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0008_webhooks.sql"),
         include_str!("../../migrations/postgres/0008_webhooks.sql"),
     ),
+    (
+        9,
+        "deliveries",
+        include_str!("../../migrations/sqlite/0009_deliveries.sql"),
+        include_str!("../../migrations/postgres/0009_deliveries.sql"),
+    ),
 ];
 
 pub(super) fn migrator(dialect: Dialect) -> Migrator {

@@ -7,6 +7,7 @@ mod channels;
 mod checkpoint;
 mod contacts;
 mod conversations;
+mod deliveries;
 mod events;
 mod group_commit;
 mod idempotency;
@@ -20,6 +21,7 @@ mod states;
 mod tags;
 mod teams;
 mod tickets;
+mod wake;
 mod webhooks;
 mod workspaces;
 
@@ -36,6 +38,9 @@ pub use contacts::{ContactFilter, ContactRow, NewContact};
 pub use conversations::{
     Change, ChannelRef, ContactRef, ContactSpec, ControlRequest, ConversationCounts, ConversationFilter,
     ConversationRow, ConversationSort, Handoff, MessageSummary, NewConversation,
+};
+pub use deliveries::{
+    AfterAttempt, Attempt, AttemptRow, Claimed, DeliveryFilter, DeliveryRow, Retry, Target,
 };
 pub use events::{Actor, EventFilter, EventRow};
 pub use idempotency::{IdempotencyBegin, StoredResponse};
@@ -176,6 +181,9 @@ pub struct Store {
     dialect: Dialect,
     /// SQLite only: message posts share commits (PostgreSQL runs them side by side).
     posts: Option<group_commit::PostQueue>,
+    wake: wake::LogWake,
+    /// PostgreSQL: where to listen for other nodes' changes.
+    listen_url: Option<String>,
 }
 
 #[derive(Debug)]
@@ -242,7 +250,15 @@ impl Store {
                     .acquire_timeout(Duration::from_secs(5))
                     .connect(url)
                     .await?;
-                Ok(Self { write: pool.clone(), read: pool, dialect, posts: None })
+                let wake = wake::LogWake::default();
+                Ok(Self {
+                    write: pool.clone(),
+                    read: pool,
+                    dialect,
+                    posts: None,
+                    wake,
+                    listen_url: Some(url.into()),
+                })
             }
             Dialect::Sqlite => {
                 let url = sqlite_url(url);
@@ -250,14 +266,35 @@ impl Store {
                 let write = sqlite_pool(1, WRITER_PRAGMAS).connect_with(options.clone()).await?;
                 let read = sqlite_pool(8, "").connect_with(options).await?;
                 checkpoint::start(read.clone());
-                let posts = Some(group_commit::PostQueue::start(write.clone(), dialect));
-                Ok(Self { write, read, dialect, posts })
+                let wake = wake::LogWake::default();
+                let posts = Some(group_commit::PostQueue::start(write.clone(), dialect, wake.clone()));
+                Ok(Self { write, read, dialect, posts, wake, listen_url: None })
             }
         }
     }
 
     pub fn dialect(&self) -> Dialect {
         self.dialect
+    }
+
+    /// Commits, then wakes this node's readers of the log.
+    pub(crate) async fn commit(&self, tx: sqlx::Transaction<'_, sqlx::Any>) -> Result<(), sqlx::Error> {
+        tx.commit().await?;
+        self.wake.bump();
+        Ok(())
+    }
+
+    /// Changes whenever the log may have grown: after this node's commits, and on
+    /// PostgreSQL (once `listen_to_other_nodes` runs) after any node's.
+    pub fn log_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.wake.subscribe()
+    }
+
+    /// PostgreSQL: relays other nodes' commits to `log_changes` (no-op on SQLite).
+    pub fn listen_to_other_nodes(&self) {
+        if let Some(url) = &self.listen_url {
+            self.wake.listen(url.clone());
+        }
     }
 
     pub(crate) fn writer(&self) -> &AnyPool {
@@ -313,7 +350,7 @@ impl Store {
         .bind(id.to_owned())
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(done.rows_affected() > 0)
     }
 

@@ -96,7 +96,7 @@ impl Store {
         let data = event_data(&conversation, &note);
         events::append(&mut tx, ws, "note.created", Subject::conversation(&conversation), actor, data, now)
             .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(note)
     }
 
@@ -156,7 +156,7 @@ impl Store {
         let data = event_data(&conversation, &note);
         events::append(&mut tx, ws, "note.updated", Subject::conversation(&conversation), actor, data, now)
             .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(note)
     }
 
@@ -175,7 +175,7 @@ impl Store {
         let data = event_data(&conversation, &note);
         events::append(&mut tx, ws, "note.deleted", Subject::conversation(&conversation), actor, data, now)
             .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 }

@@ -128,7 +128,7 @@ impl Store {
             }
             sql.query()?.execute(&mut *tx).await?;
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 

@@ -86,7 +86,7 @@ impl Store {
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| conflict_as(e, "state_name"))?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(map(&row)?)
     }
 

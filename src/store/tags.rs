@@ -177,7 +177,7 @@ impl Store {
         .map_err(|e| conflict_as(e, "tag_name"))?;
         let row = row.as_ref().map(map).transpose()?.ok_or(StoreError::VersionMismatch)?;
         refresh_conversations(&mut tx, ws, id, false).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(row)
     }
 
@@ -200,7 +200,7 @@ impl Store {
             .bind(id.to_owned())
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(true)
     }
 
@@ -263,7 +263,7 @@ impl Store {
         conversations::write(&mut tx, ws, &conversation).await?;
         let changes = vec![("conversation.tags_changed", json!({"tags": [before, conversation.tags]}))];
         conversations::append_changes(&mut tx, ws, &conversation, actor, changes, now).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(conversation)
     }
 }

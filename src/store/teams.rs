@@ -100,7 +100,7 @@ impl Store {
         .map_err(|e| conflict_as(e, "team_name"))?;
         set_members(&mut tx, ws, id, member_ids).await?;
         let team = fetch(&mut tx, ws, id).await?.ok_or(StoreError::NotFound("team"))?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(team)
     }
 
@@ -158,7 +158,7 @@ impl Store {
         }
         set_members(&mut tx, ws, id, member_ids).await?;
         let team = fetch(&mut tx, ws, id).await?.ok_or(StoreError::NotFound("team"))?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(team)
     }
 

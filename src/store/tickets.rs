@@ -107,7 +107,7 @@ impl Store {
         let data = json!({"ticket": ticket_data(&ticket), "conversation": snapshot(&conversation)});
         events::append(&mut tx, ws, "ticket.created", Subject::conversation(&conversation), actor, data, now)
             .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(ticket)
     }
 
@@ -203,7 +203,7 @@ impl Store {
         let data = json!({"ticket": ticket_data(&ticket), "conversation": snapshot(&conversation), "changes": changes});
         events::append(&mut tx, ws, "ticket.updated", Subject::conversation(&conversation), actor, data, now)
             .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(ticket)
     }
 }

@@ -129,7 +129,8 @@ impl Store {
     ) -> Result<WebhookRow, StoreError> {
         let row = sqlx::query(concat!(
             "UPDATE webhook_endpoints SET url = $1, description = $2, events = $3, enabled = $4, \
-             disabled_reason = $5, secret = COALESCE($6, secret), updated_at = $7, version = version + 1 \
+             disabled_reason = $5, secret = COALESCE($6, secret), updated_at = $7, version = version + 1, \
+             failing_since = CASE WHEN $4 = 1 AND enabled = 0 THEN NULL ELSE failing_since END \
              WHERE workspace_id = $8 AND id = $9 AND version = $10 RETURNING ",
             webhook_columns!()
         ))
@@ -148,12 +149,20 @@ impl Store {
         row.as_ref().map(map).transpose()?.ok_or(StoreError::VersionMismatch)
     }
 
+    /// Deletes the endpoint with its deliveries and their attempts.
     pub async fn delete_webhook(&self, ws: &WorkspaceId, id: &str) -> Result<bool, StoreError> {
+        let mut tx = self.writer().begin().await?;
+        sqlx::query("DELETE FROM deliveries WHERE workspace_id = $1 AND target_id = $2")
+            .bind(ws.as_str().to_owned())
+            .bind(id.to_owned())
+            .execute(&mut *tx)
+            .await?;
         let done = sqlx::query("DELETE FROM webhook_endpoints WHERE workspace_id = $1 AND id = $2")
             .bind(ws.as_str().to_owned())
             .bind(id.to_owned())
-            .execute(self.writer())
+            .execute(&mut *tx)
             .await?;
+        self.commit(tx).await?;
         Ok(done.rows_affected() > 0)
     }
 }

@@ -43,7 +43,7 @@ impl Store {
         let workspace = insert_workspace(&mut tx, id, name, now).await?;
         let ws = WorkspaceId::trusted(id);
         let key = api_keys::insert(&mut tx, &ws, key, now).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok((workspace, key))
     }
 
@@ -68,12 +68,12 @@ impl Store {
         }
         let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM workspaces").fetch_one(&mut *tx).await?;
         if existing > 0 {
-            tx.commit().await?;
+            self.commit(tx).await?;
             return Ok(None);
         }
         let workspace = insert_workspace(&mut tx, id, "Default", now).await?;
         let key = api_keys::insert(&mut tx, &WorkspaceId::trusted(id), key, now).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(Some((workspace, key)))
     }
 

@@ -179,7 +179,7 @@ impl Store {
                 row = *conversation;
             }
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(row)
     }
 }

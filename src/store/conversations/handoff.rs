@@ -134,7 +134,7 @@ impl Store {
         if let Some(Posted::Created { conversation, .. }) = posted.into_iter().next().transpose()? {
             row = *conversation;
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(row)
     }
 }

@@ -403,7 +403,7 @@ impl Store {
         row.updated_at = now;
         write(&mut tx, ws, &row).await?;
         append_changes(&mut tx, ws, &row, actor, changes, now).await?;
-        tx.commit().await.map_err(StoreError::from)?;
+        self.commit(tx).await.map_err(StoreError::from)?;
         Ok(row)
     }
 }
@@ -477,7 +477,7 @@ impl Store {
             row.version += 1;
             row.updated_at = now;
             write(&mut tx, ws, &row).await?;
-            tx.commit().await?;
+            self.commit(tx).await?;
         }
         Ok(row)
     }

@@ -178,7 +178,7 @@ impl Store {
         }
         let mut tx = self.writer().begin().await?;
         let posted = post::post_batch(&mut tx, self.dialect(), std::slice::from_ref(&job)).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         posted.into_iter().next().expect("one result per post")
     }
 
@@ -280,7 +280,7 @@ impl Store {
             now,
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(message)
     }
 }

@@ -1,0 +1,184 @@
+//! The delivery worker: sends what the event log queued for webhook endpoints and channel
+//! `outbound_url`s, signed, with retries, and records every attempt.
+//!
+//! Every node runs one. Each claims due deliveries under a lease (see
+//! `store::deliveries`), so each delivery is sent by one node at a time, and one that dies
+//! mid-delivery leaves it to the others when the lease runs out.
+
+pub mod client;
+pub mod policy;
+pub mod sign;
+pub mod targets;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+
+pub use policy::Policy;
+
+use crate::clock::SharedClock;
+use crate::domain::conversation::MessageStatus;
+use crate::ids;
+use crate::model::event::EventOut;
+use crate::store::{Actor, AfterAttempt, Attempt, Claimed, Store, StoreError, Target, WorkspaceId};
+
+/// Deliveries in flight at once per node.
+const CONCURRENCY: usize = 32;
+/// With nothing woken, the worker still looks for due retries and other nodes' expired
+/// leases this often.
+const POLL: Duration = Duration::from_secs(1);
+
+pub struct Deliverer {
+    store: Store,
+    clock: SharedClock,
+    policy: Policy,
+    client: client::Client,
+}
+
+impl Deliverer {
+    pub fn new(store: Store, clock: SharedClock, policy: Policy) -> Self {
+        let client = client::Client::new(policy.timeout, policy.allow_private);
+        Deliverer { store, clock, policy, client }
+    }
+
+    /// One round, for tests and tools: claims what is due now, sends it all, records each
+    /// attempt. Returns how many were sent.
+    pub async fn deliver_due(&self) -> Result<usize, StoreError> {
+        let claimed = self.claim(CONCURRENCY).await?;
+        let count = claimed.len();
+        futures_util::future::join_all(claimed.into_iter().map(|c| self.deliver(c))).await;
+        Ok(count)
+    }
+
+    /// Runs until dropped: claims as many as there are free slots, whenever a commit may
+    /// have queued something (here or, on PostgreSQL, on any node) and every second.
+    pub async fn run(self: Arc<Self>) {
+        let slots = Arc::new(Semaphore::new(CONCURRENCY));
+        let mut changes = self.store.log_changes();
+        loop {
+            let free = slots.available_permits();
+            if free > 0 {
+                match self.claim(free).await {
+                    Ok(claimed) => {
+                        let full = claimed.len() == free;
+                        for one in claimed {
+                            let Ok(slot) = slots.clone().acquire_owned().await else { return };
+                            let me = self.clone();
+                            tokio::spawn(async move {
+                                me.deliver(one).await;
+                                drop(slot);
+                            });
+                        }
+                        if full {
+                            continue;
+                        }
+                    }
+                    Err(error) => tracing::warn!(?error, "could not claim deliveries"),
+                }
+            }
+            // Recording an attempt commits, which wakes this loop for the next in line.
+            tokio::select! {
+                _ = changes.changed() => {}
+                _ = tokio::time::sleep(POLL) => {}
+            }
+        }
+    }
+
+    async fn claim(&self, limit: usize) -> Result<Vec<Claimed>, StoreError> {
+        let now = self.clock.now_ms();
+        let lease = i64::try_from(self.policy.lease().as_millis()).unwrap_or(i64::MAX);
+        self.store.claim_deliveries(now, now + lease, i64::try_from(limit).unwrap_or(1)).await
+    }
+
+    async fn deliver(&self, claimed: Claimed) {
+        let (attempt, after) = match self.prepare(&claimed).await {
+            Ok(Ok((url, secret, body))) => {
+                // The receiver compares it with its own clock to refuse replays: wall time.
+                let timestamp = time::OffsetDateTime::now_utc().unix_timestamp();
+                let signature = sign::signature(&secret, &claimed.event_id, timestamp, &body);
+                let sent = self.client.post(&url, &claimed.event_id, timestamp, &signature, body).await;
+                let number = claimed.attempt_count + 1;
+                let now = self.clock.now_ms();
+                let after =
+                    self.policy.after(number, sent.attempt.status_code, sent.retry_after, now, jitter_unit());
+                (sent.attempt, after)
+            }
+            Ok(Err(reason)) => (
+                Attempt { error: Some(reason), ..Attempt::default() },
+                AfterAttempt::Failed { disable: None },
+            ),
+            Err(error) => {
+                // The lease runs out and the delivery is tried again.
+                tracing::warn!(?error, delivery = %claimed.id, "could not prepare a delivery");
+                return;
+            }
+        };
+        let now = self.clock.now_ms();
+        let disable_after = i64::try_from(self.policy.disable_after.as_millis()).unwrap_or(i64::MAX);
+        if let Err(error) = self.store.record_attempt(&claimed, &attempt, &after, disable_after, now).await {
+            tracing::warn!(?error, delivery = %claimed.id, "could not record a delivery attempt");
+            return;
+        }
+        if claimed.target == Target::Channel
+            && matches!(after, AfterAttempt::Failed { .. })
+            && let Err(error) = self.mark_reply_failed(&claimed, &attempt, now).await
+        {
+            tracing::warn!(?error, delivery = %claimed.id, "could not mark an undelivered reply failed");
+        }
+        tracing::debug!(delivery = %claimed.id, status = ?attempt.status_code, ?after, "delivery attempted");
+    }
+
+    /// The URL, secret and body to send, or why there is nothing to send any more.
+    async fn prepare(
+        &self,
+        claimed: &Claimed,
+    ) -> Result<Result<(String, String, Vec<u8>), String>, StoreError> {
+        let Some((url, secret)) = self.store.delivery_target(claimed).await? else {
+            return Ok(Err(match claimed.target {
+                Target::Webhook => "the webhook endpoint no longer exists".into(),
+                Target::Channel => "the channel no longer exists or has no outbound_url".into(),
+            }));
+        };
+        let body = match &claimed.payload {
+            Some(payload) => payload.clone().into_bytes(),
+            None => match self.store.delivery_event(claimed).await? {
+                Some(event) => serde_json::to_vec(&EventOut::from(event)).unwrap_or_default(),
+                None => return Ok(Err("the event was erased before it could be delivered".into())),
+            },
+        };
+        Ok(Ok((url, secret, body)))
+    }
+
+    /// A reply the channel never took is `failed`, with the reason, for the inbox to show.
+    async fn mark_reply_failed(
+        &self,
+        claimed: &Claimed,
+        attempt: &Attempt,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let (Some(conversation), Some(message)) = (&claimed.conversation_id, &claimed.message_id) else {
+            return Ok(());
+        };
+        let reason = format!(
+            "the channel's outbound_url did not take it: {}",
+            attempt.error.as_deref().unwrap_or("no response")
+        );
+        let ws = WorkspaceId::trusted(&claimed.workspace_id);
+        let changed = self
+            .store
+            .update_message(&ws, conversation, message, &Actor::system(), now, |m| {
+                m.set_status(MessageStatus::Failed, Some(reason))
+            })
+            .await;
+        match changed {
+            Ok(_) | Err(StoreError::Refused(_)) | Err(StoreError::NotFound(_)) => Ok(()),
+            Err(error) => Err(error),
+        }
+    }
+}
+
+/// A uniform number in [0, 1) to place a retry's jitter.
+fn jitter_unit() -> f64 {
+    (u64::from_le_bytes(ids::random_bytes::<8>()) >> 11) as f64 / (1u64 << 53) as f64
+}
