@@ -3,8 +3,9 @@
 //! Each client follows the log from its own position (the event after `Last-Event-ID`, or
 //! the newest at connection), reading the next events only as it takes them, so a slow
 //! client holds back nobody but itself. Stream-only signals (typing, read) are relayed as
-//! they happen, without an `id:` (they cannot be resumed). With nothing new the log is
-//! polled twice a second, which also carries changes made through other nodes.
+//! they happen, without an `id:` (they cannot be resumed). A client reads the log again when
+//! a commit wakes it — on PostgreSQL, a commit through any node (`store::wake`) — and at
+//! least once a second.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -15,7 +16,7 @@ use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 use serde_json::json;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -31,7 +32,9 @@ use crate::live::Signal;
 use crate::model::event::EventOut;
 use crate::store::{EventFilter, PageRequest, Store, WorkspaceId};
 
-const POLL: Duration = Duration::from_millis(500);
+/// Commits wake followers at once (on PostgreSQL, any node's); this is the floor if a
+/// wake-up is ever lost.
+const FALLBACK_POLL: Duration = Duration::from_secs(1);
 const HEARTBEAT: Duration = Duration::from_secs(15);
 /// Events read from the log at a time.
 const BATCH: u32 = 100;
@@ -73,6 +76,8 @@ struct Follower {
     after: Option<(i64, String)>,
     pending: VecDeque<Event>,
     signals: broadcast::Receiver<Signal>,
+    /// Changes when the log may have grown.
+    changes: watch::Receiver<u64>,
 }
 
 impl Follower {
@@ -88,6 +93,8 @@ impl Follower {
                 include_total: false,
                 descending: false,
             };
+            // Marked seen before reading, so a commit during the read wakes the next wait.
+            self.changes.borrow_and_update();
             let rows = if self.reads_log {
                 self.store.list_events(&self.workspace, &self.filter, &page).await.map(|p| p.items)
             } else {
@@ -114,7 +121,12 @@ impl Follower {
                         return event;
                     }
                 }
-                _ = tokio::time::sleep(POLL) => {}
+                changed = self.changes.changed() => {
+                    if changed.is_err() {
+                        tokio::time::sleep(FALLBACK_POLL).await;
+                    }
+                }
+                _ = tokio::time::sleep(FALLBACK_POLL) => {}
             }
         }
     }
@@ -172,6 +184,7 @@ async fn stream(
         after,
         pending: VecDeque::new(),
         signals: state.live.subscribe(),
+        changes: state.store.log_changes(),
     };
     let events = futures_util::stream::unfold(follower, |mut follower| async move {
         let event = follower.next().await;

@@ -16,21 +16,30 @@ async fn channels_crud() {
     assert!(channel["agent_id"].is_null());
     assert!(channel["id"].as_str().unwrap().starts_with("ch_"));
     let path = format!("/v1/channels/{}", channel["id"].as_str().unwrap());
-
-    assert_eq!(app.get(&path).await.body, channel);
+    // The outbound signing secret is shown on create (and rotation) only.
+    let secret = channel["outbound_secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("whsec_"));
+    let mut without_secret = channel.clone();
+    without_secret.as_object_mut().unwrap().remove("outbound_secret");
+    assert_eq!(app.get(&path).await.body, without_secret);
+    let rotated = app.post(&format!("{path}/rotate-secret"), json!({})).await;
+    assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.body);
+    let new_secret = rotated.body["outbound_secret"].as_str().unwrap();
+    assert!(new_secret.starts_with("whsec_") && new_secret != secret);
+    assert_eq!(rotated.body["version"], 2);
     let patched = app
         .send(
             Method::PATCH,
             &path,
             Some(&app.server_key),
             Some(&json!({"name": "WhatsApp", "outbound_url": null})),
-            &[("if-match", "\"1\"")],
+            &[("if-match", "\"2\"")],
         )
         .await;
     assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
     assert_eq!(patched.body["name"], "WhatsApp");
     assert!(patched.body["outbound_url"].is_null());
-    assert_eq!(patched.body["version"], 2);
+    assert_eq!(patched.body["version"], 3);
     app.send(
         Method::PATCH,
         &path,

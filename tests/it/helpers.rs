@@ -57,6 +57,8 @@ pub struct TestApp {
     pub db: TestDb,
     /// The app's stream-only signals (typing, read).
     pub live: baton::live::Live,
+    /// The delivery worker, driven by the test: `deliver()` runs one round.
+    pub deliverer: baton::delivery::Deliverer,
 }
 
 pub struct TestResponse {
@@ -110,6 +112,8 @@ impl TestApp {
             .await
             .expect("bootstrap")
             .expect("fresh database");
+        let deliverer =
+            baton::delivery::Deliverer::new(store.clone(), clock.clone(), settings.delivery.clone());
         let state = AppState::new(store.clone(), clock.clone(), settings);
         let live = state.live.clone();
         TestApp {
@@ -121,7 +125,13 @@ impl TestApp {
             server_key: key.secret,
             db,
             live,
+            deliverer,
         }
+    }
+
+    /// One round of the delivery worker: sends what is due now; returns how many.
+    pub async fn deliver(&self) -> usize {
+        self.deliverer.deliver_due().await.expect("deliver")
     }
 
     /// Sends a request with `key` (if any) and optional JSON body and extra headers.
