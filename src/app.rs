@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
 use crate::clock::SharedClock;
 use crate::delivery::Deliverer;
@@ -42,10 +43,15 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub live: crate::live::Live,
     pub sign_in: Arc<crate::http::throttle::SignInThrottle>,
+    /// Turns true when the server starts shutting down: long-lived responses (event
+    /// streams) end then, so in-flight requests can finish.
+    pub stopping: watch::Receiver<bool>,
+    stop: Arc<watch::Sender<bool>>,
 }
 
 impl AppState {
     pub fn new(store: Store, clock: SharedClock, settings: Settings) -> Self {
+        let (stop, stopping) = watch::channel(false);
         Self {
             store,
             clock,
@@ -53,6 +59,8 @@ impl AppState {
             metrics: Arc::default(),
             live: Default::default(),
             sign_in: Arc::default(),
+            stopping,
+            stop: Arc::new(stop),
         }
     }
 }
@@ -67,6 +75,11 @@ pub async fn serve(
     state.store.listen_to_other_nodes();
     let deliverer = Deliverer::new(state.store.clone(), state.clock.clone(), state.settings.delivery.clone());
     let deliveries = tokio::spawn(Arc::new(deliverer).run());
+    let stop = state.stop.clone();
+    let shutdown = async move {
+        shutdown.await;
+        stop.send_replace(true);
+    };
     let result =
         axum::serve(listener, crate::http::router(state.clone())).with_graceful_shutdown(shutdown).await;
     upkeep.abort();

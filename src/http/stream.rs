@@ -78,13 +78,18 @@ struct Follower {
     signals: broadcast::Receiver<Signal>,
     /// Changes when the log may have grown.
     changes: watch::Receiver<u64>,
+    /// True once the server shuts down: the stream ends (clients reconnect elsewhere).
+    stopping: watch::Receiver<bool>,
 }
 
 impl Follower {
-    async fn next(&mut self) -> Event {
+    async fn next(&mut self) -> Option<Event> {
         loop {
+            if *self.stopping.borrow() {
+                return None;
+            }
             if let Some(event) = self.pending.pop_front() {
-                return event;
+                return Some(event);
             }
             let page = PageRequest {
                 limit: BATCH,
@@ -118,7 +123,7 @@ impl Follower {
                     if let Ok(signal) = signal
                         && let Some(event) = self.relay(signal)
                     {
-                        return event;
+                        return Some(event);
                     }
                 }
                 changed = self.changes.changed() => {
@@ -127,6 +132,7 @@ impl Follower {
                     }
                 }
                 _ = tokio::time::sleep(FALLBACK_POLL) => {}
+                _ = self.stopping.changed() => {}
             }
         }
     }
@@ -185,9 +191,10 @@ async fn stream(
         pending: VecDeque::new(),
         signals: state.live.subscribe(),
         changes: state.store.log_changes(),
+        stopping: state.stopping.clone(),
     };
     let events = futures_util::stream::unfold(follower, |mut follower| async move {
-        let event = follower.next().await;
+        let event = follower.next().await?;
         Some((Ok(event), follower))
     });
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(HEARTBEAT)))

@@ -136,7 +136,7 @@ impl Store {
         settings: &Value,
         now: i64,
     ) -> Result<AgentRow, StoreError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(concat!(
             "INSERT INTO agents (workspace_id, ",
             agent_columns!(),
@@ -232,7 +232,7 @@ impl Store {
         publish: bool,
         now: i64,
     ) -> Result<AgentVersionRow, StoreError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_write().await?;
         // Taking the row first serialises concurrent versions of one agent.
         let taken = sqlx::query("UPDATE agents SET updated_at = $1 WHERE workspace_id = $2 AND id = $3")
             .bind(now)

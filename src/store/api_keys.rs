@@ -83,7 +83,7 @@ impl Store {
         key: &NewApiKey,
         now: i64,
     ) -> Result<ApiKeyRow, StoreError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = insert(&mut tx, ws, key, now).await?;
         self.commit(tx).await?;
         Ok(row)

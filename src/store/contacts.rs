@@ -143,7 +143,7 @@ impl Store {
         actor: &Actor,
         now: i64,
     ) -> Result<ContactRow, StoreError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = insert(&mut tx, ws, id, fields, now).await?;
         append(&mut tx, ws, "contact.created", &row, actor, now).await?;
         self.commit(tx).await?;
@@ -207,7 +207,7 @@ impl Store {
         actor: &Actor,
         now: i64,
     ) -> Result<ContactRow, StoreError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(concat!(
             "UPDATE contacts SET external_id = $1, name = $2, email = $3, phone = $4, avatar_url = \
              $5, custom_attributes = $6, updated_at = $7, version = version + 1 WHERE workspace_id = \
@@ -242,7 +242,7 @@ impl Store {
         actor: &Actor,
         now: i64,
     ) -> Result<Option<ContactRow>, StoreError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(concat!(
             "UPDATE contacts SET blocked = $1, updated_at = $2, version = version + 1 WHERE \
              workspace_id = $3 AND id = $4 AND blocked <> $1 RETURNING ",
@@ -278,7 +278,7 @@ impl Store {
         actor: &Actor,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_write().await?;
         erase_events(&mut tx, ws, id, false).await?;
         let done = sqlx::query("DELETE FROM contacts WHERE workspace_id = $1 AND id = $2")
             .bind(ws.as_str().to_owned())
@@ -301,7 +301,7 @@ impl Store {
         ws: &WorkspaceId,
         id: &str,
     ) -> Result<Option<u64>, StoreError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_write().await?;
         let exists: Option<String> =
             sqlx::query_scalar("SELECT id FROM contacts WHERE workspace_id = $1 AND id = $2")
                 .bind(ws.as_str().to_owned())

@@ -85,7 +85,8 @@ async fn write_together(
     dialect: Dialect,
     jobs: &[PostJob],
 ) -> Result<Vec<Result<Posted, StoreError>>, StoreError> {
-    let mut tx = writer.begin().await?;
+    // SQLite only: take the write lock up front, as `Store::begin_write` does.
+    let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
     let results = post_batch(&mut tx, dialect, jobs).await?;
     tx.commit().await?;
     Ok(results)

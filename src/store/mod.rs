@@ -277,6 +277,16 @@ impl Store {
         self.dialect
     }
 
+    /// A write transaction. On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`):
+    /// a deferred one that reads first could not upgrade once another process (another
+    /// node on the same file) has committed, and would fail instead of waiting its turn.
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.dialect {
+            Dialect::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await,
+            Dialect::Postgres => self.write.begin().await,
+        }
+    }
+
     /// Commits, then wakes this node's readers of the log.
     pub(crate) async fn commit(&self, tx: sqlx::Transaction<'_, sqlx::Any>) -> Result<(), sqlx::Error> {
         tx.commit().await?;
@@ -331,7 +341,7 @@ impl Store {
         referrers: &[(&'static str, &'static str)],
         now: i64,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_write().await?;
         for (referrer, column) in referrers {
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "UPDATE {referrer} SET {column} = NULL, updated_at = $1, version = version + 1 \

@@ -75,7 +75,7 @@ impl Store {
         actor: &Actor,
         now: i64,
     ) -> Result<NoteRow, StoreError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_write().await?;
         let conversation = load_for_update(&mut tx, self.dialect(), ws, conversation_id).await?;
         let row = sqlx::query(concat!(
             "INSERT INTO notes (workspace_id, ",
@@ -134,7 +134,7 @@ impl Store {
         now: i64,
         change: impl FnOnce(&mut NewNote) -> bool,
     ) -> Result<NoteRow, StoreError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_write().await?;
         let conversation = load_for_update(&mut tx, self.dialect(), ws, conversation_id).await?;
         let mut note = find(&mut tx, conversation_id, id).await?;
         if expected_version.is_some_and(|v| v != note.version) {
@@ -168,7 +168,7 @@ impl Store {
         actor: &Actor,
         now: i64,
     ) -> Result<(), StoreError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_write().await?;
         let conversation = load_for_update(&mut tx, self.dialect(), ws, conversation_id).await?;
         let note = find(&mut tx, conversation_id, id).await?;
         sqlx::query("DELETE FROM notes WHERE id = $1").bind(id.to_owned()).execute(&mut *tx).await?;

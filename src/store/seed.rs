@@ -47,7 +47,7 @@ impl Store {
         contacts: &[SeedContact],
         conversations: &[SeedConversation],
     ) -> Result<(), StoreError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_write().await?;
         let w = ws.as_str();
         for chunk in contacts.chunks(CHUNK) {
             let mut sql = Sql::new(

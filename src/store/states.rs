@@ -55,7 +55,7 @@ impl Store {
         state: &NewState,
         now: i64,
     ) -> Result<StateRow, StoreError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_write().await?;
         let position = match state.position {
             Some(position) => position,
             None => {

@@ -158,7 +158,7 @@ impl Store {
         expected_version: i64,
         now: i64,
     ) -> Result<TagRow, StoreError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "UPDATE tags SET name = $1, name_key = $2, color = $3, description = $4, updated_at = $5, \
              version = version + 1 WHERE workspace_id = $6 AND id = $7 AND version = $8 \
@@ -183,7 +183,7 @@ impl Store {
 
     /// Deletes a tag from the palette and from every conversation.
     pub async fn delete_tag(&self, ws: &WorkspaceId, id: &str) -> Result<bool, StoreError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_write().await?;
         let exists: Option<String> =
             sqlx::query_scalar("SELECT id FROM tags WHERE workspace_id = $1 AND id = $2")
                 .bind(ws.as_str().to_owned())
@@ -214,7 +214,7 @@ impl Store {
         actor: &Actor,
         now: i64,
     ) -> Result<ConversationRow, StoreError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut conversation = load_for_update(&mut tx, self.dialect(), ws, conversation_id).await?;
         let mut tag_ids: Vec<String> = Vec::new();
         for entry in wanted {

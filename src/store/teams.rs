@@ -85,7 +85,7 @@ impl Store {
         member_ids: &[String],
         now: i64,
     ) -> Result<TeamRow, StoreError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO teams (id, workspace_id, name, name_key, created_at, updated_at, version) \
              VALUES ($1, $2, $3, $4, $5, $5, 1)",
@@ -139,7 +139,7 @@ impl Store {
         expected_version: i64,
         now: i64,
     ) -> Result<TeamRow, StoreError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_write().await?;
         let updated = sqlx::query(
             "UPDATE teams SET name = $1, name_key = $2, updated_at = $3, version = version + 1 \
              WHERE workspace_id = $4 AND id = $5 AND version = $6",

@@ -77,7 +77,7 @@ impl Store {
         actor: &Actor,
         now: i64,
     ) -> Result<TicketRow, StoreError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut conversation = load_for_update(&mut tx, self.dialect(), ws, conversation_id).await?;
         let number = next_number(&mut tx, ws, "ticket").await?;
         let row = sqlx::query(concat!(
@@ -182,7 +182,7 @@ impl Store {
         if changes.is_empty() {
             return Ok(current.clone());
         }
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(concat!(
             "UPDATE tickets SET subject = $1, status = $2, priority = $3, assignee_id = $4, updated_at = $5, \
              version = version + 1 WHERE workspace_id = $6 AND id = $7 AND version = $8 RETURNING ",

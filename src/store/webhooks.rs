@@ -151,7 +151,7 @@ impl Store {
 
     /// Deletes the endpoint with its deliveries and their attempts.
     pub async fn delete_webhook(&self, ws: &WorkspaceId, id: &str) -> Result<bool, StoreError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM deliveries WHERE workspace_id = $1 AND target_id = $2")
             .bind(ws.as_str().to_owned())
             .bind(id.to_owned())

@@ -39,7 +39,7 @@ impl Store {
         key: &NewApiKey,
         now: i64,
     ) -> Result<(WorkspaceRow, ApiKeyRow), StoreError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_write().await?;
         let workspace = insert_workspace(&mut tx, id, name, now).await?;
         let ws = WorkspaceId::trusted(id);
         let key = api_keys::insert(&mut tx, &ws, key, now).await?;
@@ -56,7 +56,7 @@ impl Store {
         key: &NewApiKey,
         now: i64,
     ) -> Result<Option<(WorkspaceRow, ApiKeyRow)>, StoreError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_write().await?;
         let claimed = sqlx::query(
             "INSERT INTO settings (key, value) VALUES ('bootstrapped', '1') ON CONFLICT DO NOTHING",
         )

@@ -1,16 +1,12 @@
 //! The real binary: first start prints a key once; CLI subcommands create keys that work;
 //! SIGTERM stops the server cleanly.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::thread::JoinHandle;
-use std::time::Duration;
+use std::process::Command;
 
 use crate::helpers::TestDb;
-
-const BIN: &str = env!("CARGO_BIN_EXE_baton");
+use crate::process::{BIN, Server, key_in};
 
 fn get(addr: SocketAddr, path: &str, key: &str) -> u16 {
     let mut stream = TcpStream::connect(addr).unwrap();
@@ -20,71 +16,6 @@ fn get(addr: SocketAddr, path: &str, key: &str) -> u16 {
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     response[9..12].parse().unwrap()
-}
-
-fn key_in(text: &str, prefix: &str) -> Option<String> {
-    let start = text.find(prefix)?;
-    Some(text[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect())
-}
-
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    lines: mpsc::Receiver<String>,
-    reader: JoinHandle<()>,
-}
-
-impl Server {
-    /// Starts on a port the system picks, and learns it from the server's own log line, so
-    /// no other test can take the port in between.
-    fn start(database_url: &str) -> Server {
-        let mut child = Command::new(BIN)
-            .args(["serve", "--addr", "127.0.0.1:0", "--log-format", "json", "--database-url", database_url])
-            .env_remove("BATON_ADMIN_KEY")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (send, lines) = mpsc::channel();
-        let reader = std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = send.send(line);
-            }
-        });
-        let (found, listening) = mpsc::channel();
-        let stderr = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let log: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
-                if let Some(addr) = log["addr"].as_str().and_then(|a| a.parse::<SocketAddr>().ok()) {
-                    let _ = found.send(addr);
-                }
-            }
-        });
-        let addr =
-            listening.recv_timeout(Duration::from_secs(30)).expect("the server did not start listening");
-        Server { child, addr, lines, reader }
-    }
-
-    /// Waits for the first-start banner and returns the key it prints.
-    fn bootstrap_key(&self) -> String {
-        loop {
-            let line = self.lines.recv_timeout(Duration::from_secs(30)).expect("no bootstrap banner");
-            if let Some(key) = key_in(&line, "bt_sk_") {
-                return key;
-            }
-        }
-    }
-
-    /// SIGTERM, then everything the server printed that was not read yet.
-    fn stop(mut self) -> String {
-        Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
-        let status = self.child.wait().unwrap();
-        assert!(status.success(), "graceful shutdown exits 0, got {status}");
-        self.reader.join().unwrap();
-        self.lines.try_iter().collect::<Vec<_>>().join("\n")
-    }
 }
 
 fn run(args: &[&str], database_url: &str) -> String {

@@ -108,7 +108,7 @@ impl Store {
         actor: &Actor,
         now: i64,
     ) -> Result<ConversationRow, StoreError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_write().await?;
         let contact_id = resolve_contact(&mut tx, ws, &input.contact, actor, now).await?;
         if let Some(channel_id) = &input.channel_id {
             let found: Option<String> =

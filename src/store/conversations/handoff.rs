@@ -91,7 +91,7 @@ impl Store {
         actor: &Actor,
         now: i64,
     ) -> Result<ConversationRow, StoreError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut row = load_for_update(&mut tx, self.dialect(), ws, id).await?;
         if row.status == Status::Closed {
             return Err(StoreError::Refused(Refusal::Closed));

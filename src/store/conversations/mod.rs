@@ -390,7 +390,7 @@ impl Store {
     where
         E: From<StoreError>,
     {
-        let mut tx = self.writer().begin().await.map_err(StoreError::from)?;
+        let mut tx = self.begin_write().await.map_err(StoreError::from)?;
         let mut row = load_for_update(&mut tx, self.dialect(), ws, id).await?;
         if expected_version.is_some_and(|v| v != row.version) {
             return Err(StoreError::VersionMismatch.into());
@@ -456,7 +456,7 @@ impl Store {
         message_id: &str,
         now: i64,
     ) -> Result<ConversationRow, StoreError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut row = load_for_update(&mut tx, self.dialect(), ws, id).await?;
         let seq: Option<i64> =
             sqlx::query_scalar("SELECT seq FROM messages WHERE conversation_id = $1 AND id = $2")

@@ -138,7 +138,7 @@ impl Store {
         disable_after_ms: i64,
         now: i64,
     ) -> Result<(), StoreError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_write().await?;
         let number = claimed.attempt_count + 1;
         sqlx::query(
             "INSERT INTO delivery_attempts (delivery_id, number, attempted_at, status_code, latency_ms, error, \

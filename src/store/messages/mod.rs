@@ -176,7 +176,7 @@ impl Store {
         if let Some(queue) = self.post_queue() {
             return queue.post(job).await;
         }
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_write().await?;
         let posted = post::post_batch(&mut tx, self.dialect(), std::slice::from_ref(&job)).await?;
         self.commit(tx).await?;
         posted.into_iter().next().expect("one result per post")
@@ -245,7 +245,7 @@ impl Store {
         now: i64,
         change: impl FnOnce(&mut MessageRow) -> Result<Option<&'static str>, Refusal>,
     ) -> Result<MessageRow, StoreError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut conversation = load_for_update(&mut tx, self.dialect(), ws, conversation_id).await?;
         let mut message = find(&mut tx, conversation_id, id).await?.ok_or(StoreError::NotFound("message"))?;
         let Some(kind) = change(&mut message).map_err(StoreError::Refused)? else {
