@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Builds release, generates the dataset once (kept in $BATON_BENCH_DIR), starts a real
 # `baton serve` on loopback, and measures it over HTTP.
-# Usage: bench/run.sh [sqlite|postgres] [conversations] [seconds per phase]
+# Usage: bench/run.sh [sqlite|postgres] [conversations] [seconds per phase] [driver flags…]
+# e.g. bench/run.sh sqlite 100000 10 --phases http,stream,webhooks
 set -euo pipefail
 cd "$(dirname "$0")/.."
 KIND="${1:-sqlite}"
 N="${2:-1000000}"
 SECONDS_PER_PHASE="${3:-10}"
+shift $(( $# < 3 ? $# : 3 ))
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/baton-target}"
 WORK="${BATON_BENCH_DIR:-$HOME/.cache/baton-bench}"
 PORT="${BATON_BENCH_PORT:-18090}"
@@ -29,11 +31,12 @@ if [ ! -f "$ENV_FILE" ]; then
 fi
 set -a; . "$ENV_FILE"; set +a
 
-"$CARGO_TARGET_DIR/release/baton" serve --addr "127.0.0.1:$PORT" --database-url "$URL" >/dev/null 2>"$WORK/server.log" &
+# Private targets allowed: the webhook phase delivers to a receiver on loopback.
+"$CARGO_TARGET_DIR/release/baton" serve --addr "127.0.0.1:$PORT" --database-url "$URL" --webhook-allow-private >/dev/null 2>"$WORK/server.log" &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null' EXIT
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
 
 echo "## $KIND, $N conversations ($(nproc) cores, $(date -u +%Y-%m-%d))"
 echo
-bench run --url "http://127.0.0.1:$PORT" --database-url "$URL" --seconds "$SECONDS_PER_PHASE"
+bench run --url "http://127.0.0.1:$PORT" --database-url "$URL" --seconds "$SECONDS_PER_PHASE" "$@"

@@ -44,4 +44,18 @@ impl Http {
         let body = response.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
         Ok(Reply { status, elapsed: started.elapsed(), body })
     }
+
+    /// Starts a GET whose body is read as it arrives (an event stream).
+    pub async fn open(&self, path: &str) -> Result<hyper::body::Incoming, String> {
+        let request = Request::builder()
+            .uri(format!("{}{path}", self.base))
+            .header("authorization", format!("Bearer {}", self.key))
+            .body(Full::new(Bytes::new()))
+            .map_err(|e| e.to_string())?;
+        let response = self.client.request(request).await.map_err(|e| e.to_string())?;
+        if response.status() != 200 {
+            return Err(format!("the stream answered {}", response.status()));
+        }
+        Ok(response.into_body())
+    }
 }

@@ -39,21 +39,28 @@ pub struct Options {
     query_seconds: u64,
     #[arg(long, value_delimiter = ',', default_value = "1,16,64")]
     clients: Vec<usize>,
+    /// Phases to run: any of http, ingest, queries, stream, webhooks (`http` is always run:
+    /// it is the baseline of the others).
+    #[arg(long, value_delimiter = ',', default_value = "http,ingest,queries,stream,webhooks")]
+    phases: Vec<String>,
+    /// Clients connected to the event stream in the fan-out phase.
+    #[arg(long, default_value_t = 100)]
+    streams: usize,
 }
 
 /// Latencies of one phase.
-struct Sample {
-    count: u64,
-    errors: u64,
-    seconds: f64,
-    micros: Vec<u64>,
+pub(crate) struct Sample {
+    pub count: u64,
+    pub errors: u64,
+    pub seconds: f64,
+    pub micros: Vec<u64>,
 }
 
 impl Sample {
-    fn rate(&self) -> f64 {
+    pub fn rate(&self) -> f64 {
         self.count as f64 / self.seconds
     }
-    fn quantile_ms(&self, q: f64) -> f64 {
+    pub fn quantile_ms(&self, q: f64) -> f64 {
         if self.micros.is_empty() {
             return f64::NAN;
         }
@@ -65,7 +72,7 @@ impl Sample {
 }
 
 /// Runs `clients` loops of `work` for `seconds`; `work` returns whether it succeeded.
-async fn load<F, Fut>(clients: usize, seconds: u64, work: F) -> Sample
+pub(crate) async fn load<F, Fut>(clients: usize, seconds: u64, work: F) -> Sample
 where
     F: Fn(usize, u64) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = Result<Duration, String>> + Send,
@@ -129,111 +136,122 @@ pub async fn run(options: Options) -> Result<(), String> {
         healthz.push(sample);
     }
 
-    println!(
-        "\n### Ingest: POST …/messages vs a raw INSERT of the same rows\n\n\
-         | clients | messages/s | p50 ms | p99 ms | stored/acknowledged | raw inserts/s | throughput ratio | p99 vs healthz |\n\
-         |---|---|---|---|---|---|---|---|"
-    );
-    let run_id = ids::new_id("run").to_lowercase();
-    for (i, &clients) in options.clients.iter().enumerate() {
-        let source = format!("bench-{run_id}-{clients}");
-        let (client_http, client_pool, body_source) = (http.clone(), pool.clone(), source.clone());
-        let posted = load(clients, options.seconds, move |client, n| {
-            let (http, pool, source) = (client_http.clone(), client_pool.clone(), body_source.clone());
-            async move {
-                let mut rng = Rng::new((client as u64 + 1) * 1_000_003 + n);
-                let conversation = rng.pick(&pool);
-                let body = serde_json::json!({"sender_type": "contact", "content": text::contact_line(&mut rng), "source": source});
-                let path = format!("/v1/conversations/{conversation}/messages");
-                ok(http.send(Method::POST, &path, Some(body.to_string())).await, 201)
-            }
-        })
-        .await;
-        let stored = store.count_messages_with_source(&ws, &source).await.map_err(|e| format!("{e:?}"))?;
-        let raw = raw_inserts(&store, &ws, &pool, clients, options.seconds).await;
+    let wants = |phase: &str| options.phases.iter().any(|p| p == phase);
+    if wants("ingest") {
         println!(
-            "| {clients} | {:.0} | {:.2} | {:.2} | {stored}/{} | {:.0} | {:.2} | {:.1}× |",
-            posted.rate(),
-            posted.quantile_ms(0.5),
-            posted.quantile_ms(0.99),
-            posted.count,
-            raw.rate(),
-            posted.rate() / raw.rate(),
-            posted.quantile_ms(0.99) / healthz[i].quantile_ms(0.99),
+            "\n### Ingest: POST …/messages vs a raw INSERT of the same rows\n\n\
+             | clients | messages/s | p50 ms | p99 ms | stored/acknowledged | raw inserts/s | throughput ratio | p99 vs healthz |\n\
+             |---|---|---|---|---|---|---|---|"
         );
-        if posted.errors > 0 || stored as u64 != posted.count {
+        let run_id = ids::new_id("run").to_lowercase();
+        for (i, &clients) in options.clients.iter().enumerate() {
+            let source = format!("bench-{run_id}-{clients}");
+            let (client_http, client_pool, body_source) = (http.clone(), pool.clone(), source.clone());
+            let posted = load(clients, options.seconds, move |client, n| {
+                let (http, pool, source) = (client_http.clone(), client_pool.clone(), body_source.clone());
+                async move {
+                    let mut rng = Rng::new((client as u64 + 1) * 1_000_003 + n);
+                    let conversation = rng.pick(&pool);
+                    let body = serde_json::json!({"sender_type": "contact", "content": text::contact_line(&mut rng), "source": source});
+                    let path = format!("/v1/conversations/{conversation}/messages");
+                    ok(http.send(Method::POST, &path, Some(body.to_string())).await, 201)
+                }
+            })
+            .await;
+            let stored =
+                store.count_messages_with_source(&ws, &source).await.map_err(|e| format!("{e:?}"))?;
+            let raw = raw_inserts(&store, &ws, &pool, clients, options.seconds).await;
             println!(
-                "|  | {} errors; {} acknowledged but not stored |  |  |  |  |  |  |",
-                posted.errors,
-                posted.count as i64 - stored
+                "| {clients} | {:.0} | {:.2} | {:.2} | {stored}/{} | {:.0} | {:.2} | {:.1}× |",
+                posted.rate(),
+                posted.quantile_ms(0.5),
+                posted.quantile_ms(0.99),
+                posted.count,
+                raw.rate(),
+                posted.rate() / raw.rate(),
+                posted.quantile_ms(0.99) / healthz[i].quantile_ms(0.99),
             );
+            if posted.errors > 0 || stored as u64 != posted.count {
+                println!(
+                    "|  | {} errors; {} acknowledged but not stored |  |  |  |  |  |  |",
+                    posted.errors,
+                    posted.count as i64 - stored
+                );
+            }
         }
     }
-
-    let month_ago = baton::clock::Timestamp(SystemClock.now_ms() - 30 * 24 * 60 * 60 * 1000).to_rfc3339();
-    let queries: Vec<(String, String)> = [
-        ("default (last_message_at desc)", String::new()),
-        ("status=open", "status=open".into()),
-        ("status=open,pending", "status=open,pending".into()),
-        ("mode=human", "mode=human".into()),
-        ("priority=urgent", "priority=urgent".into()),
-        ("channel_type=email", "channel_type=email".into()),
-        ("assignee_id=none", "assignee_id=none".into()),
-        ("contact_email", format!("contact_email={}", options.email.replace('@', "%40"))),
-        ("created_after (30 days)", format!("created_after={month_ago}")),
-        ("sort=created_at", "sort=created_at".into()),
-        ("sort=updated_at&order=asc", "sort=updated_at&order=asc".into()),
-        ("sort=priority", "sort=priority".into()),
-        ("status=open&sort=created_at", "status=open&sort=created_at".into()),
-        ("q=blender (one word)", "q=blender".into()),
-        ("q=refund (one word)", "q=refund".into()),
-        ("q=broken blender (two words)", "q=broken%20blender".into()),
-        ("counts", "COUNTS".into()),
-    ]
-    .into_iter()
-    .map(|(name, query)| (name.to_owned(), query))
-    .collect();
-    let base = &healthz[0];
-    println!(
-        "\n### List and search, one client, up to {} requests or {} s each (first page, limit 20)\n\n\
-         | query | requests | p50 ms | p99 ms | p50 vs healthz | p99 vs healthz |\n|---|---|---|---|---|---|",
-        options.queries, options.query_seconds
-    );
-    for (name, query) in queries {
-        let path = if query == "COUNTS" {
-            "/v1/conversations/counts".to_owned()
-        } else {
-            format!("/v1/conversations?{query}")
-        };
-        let mut micros = Vec::new();
-        let mut errors = 0;
-        let deadline = Instant::now() + Duration::from_secs(options.query_seconds);
-        for _ in 0..options.queries {
-            if Instant::now() > deadline {
-                break;
-            }
-            match ok(http.send(Method::GET, &path, None).await, 200) {
-                Ok(elapsed) => micros.push(elapsed.as_micros() as u64),
-                Err(_) => errors += 1,
-            }
-        }
-        let sample = Sample { count: micros.len() as u64, errors, seconds: 1.0, micros };
-        let (p50, p99) = (sample.quantile_ms(0.5), sample.quantile_ms(0.99));
-        let (b50, b99) = (base.quantile_ms(0.5), base.quantile_ms(0.99));
+    if wants("queries") {
+        let month_ago = baton::clock::Timestamp(SystemClock.now_ms() - 30 * 24 * 60 * 60 * 1000).to_rfc3339();
+        let queries: Vec<(String, String)> = [
+            ("default (last_message_at desc)", String::new()),
+            ("status=open", "status=open".into()),
+            ("status=open,pending", "status=open,pending".into()),
+            ("mode=human", "mode=human".into()),
+            ("priority=urgent", "priority=urgent".into()),
+            ("channel_type=email", "channel_type=email".into()),
+            ("assignee_id=none", "assignee_id=none".into()),
+            ("contact_email", format!("contact_email={}", options.email.replace('@', "%40"))),
+            ("created_after (30 days)", format!("created_after={month_ago}")),
+            ("sort=created_at", "sort=created_at".into()),
+            ("sort=updated_at&order=asc", "sort=updated_at&order=asc".into()),
+            ("sort=priority", "sort=priority".into()),
+            ("status=open&sort=created_at", "status=open&sort=created_at".into()),
+            ("q=blender (one word)", "q=blender".into()),
+            ("q=refund (one word)", "q=refund".into()),
+            ("q=broken blender (two words)", "q=broken%20blender".into()),
+            ("counts", "COUNTS".into()),
+        ]
+        .into_iter()
+        .map(|(name, query)| (name.to_owned(), query))
+        .collect();
+        let base = &healthz[0];
         println!(
-            "| {name} | {} | {p50:.2} | {p99:.2} | {:.1}× | {:.1}× |",
-            sample.count,
-            p50 / b50,
-            p99 / b99
+            "\n### List and search, one client, up to {} requests or {} s each (first page, limit 20)\n\n\
+             | query | requests | p50 ms | p99 ms | p50 vs healthz | p99 vs healthz |\n|---|---|---|---|---|---|",
+            options.queries, options.query_seconds
         );
-        if sample.errors > 0 {
-            println!("| ({name}: {} errors) |  |  |  |  |  |", sample.errors);
+        for (name, query) in queries {
+            let path = if query == "COUNTS" {
+                "/v1/conversations/counts".to_owned()
+            } else {
+                format!("/v1/conversations?{query}")
+            };
+            let mut micros = Vec::new();
+            let mut errors = 0;
+            let deadline = Instant::now() + Duration::from_secs(options.query_seconds);
+            for _ in 0..options.queries {
+                if Instant::now() > deadline {
+                    break;
+                }
+                match ok(http.send(Method::GET, &path, None).await, 200) {
+                    Ok(elapsed) => micros.push(elapsed.as_micros() as u64),
+                    Err(_) => errors += 1,
+                }
+            }
+            let sample = Sample { count: micros.len() as u64, errors, seconds: 1.0, micros };
+            let (p50, p99) = (sample.quantile_ms(0.5), sample.quantile_ms(0.99));
+            let (b50, b99) = (base.quantile_ms(0.5), base.quantile_ms(0.99));
+            println!(
+                "| {name} | {} | {p50:.2} | {p99:.2} | {:.1}× | {:.1}× |",
+                sample.count,
+                p50 / b50,
+                p99 / b99
+            );
+            if sample.errors > 0 {
+                println!("| ({name}: {} errors) |  |  |  |  |  |", sample.errors);
+            }
         }
+    }
+    if wants("stream") {
+        crate::live::stream_fanout(&http, &pool, options.streams, 4, options.seconds).await?;
+    }
+    if wants("webhooks") {
+        crate::live::webhooks(&http, &pool, 16, options.seconds).await?;
     }
     Ok(())
 }
 
-fn ok(reply: Result<crate::client::Reply, String>, expected: u16) -> Result<Duration, String> {
+pub(crate) fn ok(reply: Result<crate::client::Reply, String>, expected: u16) -> Result<Duration, String> {
     let reply = reply?;
     if reply.status == expected {
         Ok(reply.elapsed)

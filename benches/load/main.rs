@@ -5,6 +5,7 @@
 mod client;
 mod driver;
 mod generate;
+mod live;
 mod text;
 
 use clap::{Parser, Subcommand};
