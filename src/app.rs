@@ -43,6 +43,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub live: crate::live::Live,
     pub sign_in: Arc<crate::http::throttle::SignInThrottle>,
+    /// The event log's newest entries per workspace, shared by this node's streams.
+    pub tails: Arc<crate::http::log_tail::LogTails>,
     /// Turns true when the server starts shutting down: long-lived responses (event
     /// streams) end then, so in-flight requests can finish.
     pub stopping: watch::Receiver<bool>,
@@ -59,6 +61,7 @@ impl AppState {
             metrics: Arc::default(),
             live: Default::default(),
             sign_in: Arc::default(),
+            tails: Arc::default(),
             stopping,
             stop: Arc::new(stop),
         }

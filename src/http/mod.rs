@@ -13,6 +13,7 @@ pub mod extract;
 mod guard;
 pub mod idempotency;
 mod list;
+pub mod log_tail;
 mod me;
 mod members;
 mod messages;

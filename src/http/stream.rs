@@ -9,6 +9,7 @@
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
@@ -25,12 +26,12 @@ use super::caller::Workspace;
 use super::docs::E;
 use super::events::EVENT_TYPES;
 use super::extract::{FromQuery, Query, QueryMap, bad_param};
+use super::log_tail::{Entry, LogTails};
 use crate::app::AppState;
 use crate::clock::Timestamp;
 use crate::error::{ApiError, ApiResult};
 use crate::live::Signal;
-use crate::model::event::EventOut;
-use crate::store::{EventFilter, PageRequest, Store, WorkspaceId};
+use crate::store::{EventFilter, PageRequest, Store, StoreError, WorkspaceId};
 
 /// Commits wake followers at once (on PostgreSQL, any node's); this is the floor if a
 /// wake-up is ever lost.
@@ -68,7 +69,8 @@ impl FromQuery for StreamQuery {
 struct Follower {
     store: Store,
     workspace: WorkspaceId,
-    filter: EventFilter,
+    tails: Arc<LogTails>,
+    conversation_id: Option<String>,
     /// False when only stream-only signals are wanted: the log is then not read at all.
     reads_log: bool,
     /// Wanted types (empty: all), signals included.
@@ -91,32 +93,14 @@ impl Follower {
             if let Some(event) = self.pending.pop_front() {
                 return Some(event);
             }
-            let page = PageRequest {
-                limit: BATCH,
-                after: self.after.clone(),
-                offset: None,
-                include_total: false,
-                descending: false,
-            };
             // Marked seen before reading, so a commit during the read wakes the next wait.
-            self.changes.borrow_and_update();
-            let rows = if self.reads_log {
-                self.store.list_events(&self.workspace, &self.filter, &page).await.map(|p| p.items)
-            } else {
-                Ok(vec![])
-            };
-            match rows {
-                Ok(rows) if !rows.is_empty() => {
-                    for row in rows {
-                        self.after = Some((row.position, row.id.clone()));
-                        let out = EventOut::from(row);
-                        let data = serde_json::to_string(&out).unwrap_or_default();
-                        self.pending.push_back(Event::default().id(&out.id).event(&out.r#type).data(data));
-                    }
-                    continue;
+            let wakes = *self.changes.borrow_and_update();
+            if self.reads_log {
+                match self.read_log(wakes).await {
+                    Ok(true) => continue,
+                    Ok(false) => {}
+                    Err(error) => tracing::warn!(?error, "the event stream could not read the log; retrying"),
                 }
-                Ok(_) => {}
-                Err(error) => tracing::warn!(?error, "the event stream could not read the log; retrying"),
             }
             tokio::select! {
                 signal = self.signals.recv() => {
@@ -137,11 +121,42 @@ impl Follower {
         }
     }
 
+    /// Queues what is new in the log for this client: from the node's shared tail, or read
+    /// here while too far behind for it. True when it moved.
+    async fn read_log(&mut self, wakes: u64) -> Result<bool, StoreError> {
+        let after = self.after.clone().unwrap_or_default();
+        let entries = match self.tails.after(&self.store, &self.workspace, &after, wakes).await? {
+            Some(entries) => entries,
+            None => {
+                let page = PageRequest {
+                    limit: BATCH,
+                    after: Some(after),
+                    offset: None,
+                    include_total: false,
+                    descending: false,
+                };
+                let rows =
+                    self.store.list_events(&self.workspace, &EventFilter::default(), &page).await?.items;
+                rows.into_iter().map(|row| Arc::new(Entry::from_row(row))).collect()
+            }
+        };
+        let moved = !entries.is_empty();
+        for entry in entries {
+            self.after = Some((entry.position, entry.id.clone()));
+            let wanted = (self.kinds.is_empty() || self.kinds.contains(&entry.kind))
+                && self.conversation_id.as_ref().is_none_or(|c| entry.conversation_id.as_ref() == Some(c));
+            if wanted {
+                self.pending.push_back(Event::default().id(&entry.id).event(&entry.kind).data(&entry.json));
+            }
+        }
+        Ok(moved)
+    }
+
     /// A typing or read signal as an event, if this client wants it.
     fn relay(&self, signal: Signal) -> Option<Event> {
         let wanted = signal.workspace == self.workspace
             && (self.kinds.is_empty() || self.kinds.iter().any(|k| k == signal.kind))
-            && self.filter.conversation_id.as_ref().is_none_or(|c| *c == signal.conversation_id);
+            && self.conversation_id.as_ref().is_none_or(|c| *c == signal.conversation_id);
         if !wanted {
             return None;
         }
@@ -178,13 +193,12 @@ async fn stream(
         None => state.store.last_event(&ws).await?,
     };
     let kinds = query.r#type.unwrap_or_default();
-    let log_kinds = kinds.iter().filter(|k| EVENT_TYPES.contains(&k.as_str())).cloned().collect::<Vec<_>>();
-    let reads_log = kinds.is_empty() || !log_kinds.is_empty();
-    let filter = EventFilter { kinds: log_kinds, conversation_id: query.conversation_id };
+    let reads_log = kinds.is_empty() || kinds.iter().any(|k| EVENT_TYPES.contains(&k.as_str()));
     let follower = Follower {
         store: state.store.clone(),
         workspace: ws,
-        filter,
+        tails: state.tails.clone(),
+        conversation_id: query.conversation_id,
         reads_log,
         kinds,
         after,
