@@ -13,7 +13,7 @@ pub mod targets;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, mpsc};
 
 pub use policy::Policy;
 
@@ -21,7 +21,7 @@ use crate::clock::SharedClock;
 use crate::domain::conversation::MessageStatus;
 use crate::ids;
 use crate::model::event::EventOut;
-use crate::store::{Actor, AfterAttempt, Attempt, Claimed, Store, StoreError, Target, WorkspaceId};
+use crate::store::{Actor, AfterAttempt, Attempt, Claimed, Outcome, Store, StoreError, Target, WorkspaceId};
 
 /// Deliveries in flight at once per node.
 const CONCURRENCY: usize = 32;
@@ -47,14 +47,24 @@ impl Deliverer {
     pub async fn deliver_due(&self) -> Result<usize, StoreError> {
         let claimed = self.claim(CONCURRENCY).await?;
         let count = claimed.len();
-        futures_util::future::join_all(claimed.into_iter().map(|c| self.deliver(c))).await;
+        let sent = futures_util::future::join_all(claimed.into_iter().map(|c| self.attempt(c))).await;
+        self.record(sent.into_iter().flatten().collect()).await;
         Ok(count)
     }
 
     /// Runs until dropped: claims as many as there are free slots, whenever a commit may
     /// have queued something (here or, on PostgreSQL, on any node) and every second.
+    /// Attempts are recorded together, many per transaction.
     pub async fn run(self: Arc<Self>) {
         let slots = Arc::new(Semaphore::new(CONCURRENCY));
+        let (done, mut finished) = mpsc::channel::<Outcome>(CONCURRENCY * 4);
+        let recorder = self.clone();
+        tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(CONCURRENCY);
+            while finished.recv_many(&mut batch, CONCURRENCY).await > 0 {
+                recorder.record(std::mem::take(&mut batch)).await;
+            }
+        });
         let mut changes = self.store.log_changes();
         loop {
             let free = slots.available_permits();
@@ -64,9 +74,11 @@ impl Deliverer {
                         let full = claimed.len() == free;
                         for one in claimed {
                             let Ok(slot) = slots.clone().acquire_owned().await else { return };
-                            let me = self.clone();
+                            let (me, done) = (self.clone(), done.clone());
                             tokio::spawn(async move {
-                                me.deliver(one).await;
+                                if let Some(outcome) = me.attempt(one).await {
+                                    let _ = done.send(outcome).await;
+                                }
                                 drop(slot);
                             });
                         }
@@ -77,7 +89,7 @@ impl Deliverer {
                     Err(error) => tracing::warn!(?error, "could not claim deliveries"),
                 }
             }
-            // Recording an attempt commits, which wakes this loop for the next in line.
+            // Recording attempts commits, which wakes this loop for the next in line.
             tokio::select! {
                 _ = changes.changed() => {}
                 _ = tokio::time::sleep(POLL) => {}
@@ -91,7 +103,9 @@ impl Deliverer {
         self.store.claim_deliveries(now, now + lease, i64::try_from(limit).unwrap_or(1)).await
     }
 
-    async fn deliver(&self, claimed: Claimed) {
+    /// Sends one delivery (`None`: it could not be prepared; its lease runs out and it is
+    /// tried again).
+    async fn attempt(&self, claimed: Claimed) -> Option<Outcome> {
         let (attempt, after) = match self.prepare(&claimed).await {
             Ok(Ok((url, secret, body))) => {
                 // The receiver compares it with its own clock to refuse replays: wall time.
@@ -109,24 +123,34 @@ impl Deliverer {
                 AfterAttempt::Failed { disable: None },
             ),
             Err(error) => {
-                // The lease runs out and the delivery is tried again.
                 tracing::warn!(?error, delivery = %claimed.id, "could not prepare a delivery");
-                return;
+                return None;
             }
         };
-        let now = self.clock.now_ms();
-        let disable_after = i64::try_from(self.policy.disable_after.as_millis()).unwrap_or(i64::MAX);
-        if let Err(error) = self.store.record_attempt(&claimed, &attempt, &after, disable_after, now).await {
-            tracing::warn!(?error, delivery = %claimed.id, "could not record a delivery attempt");
+        tracing::debug!(delivery = %claimed.id, status = ?attempt.status_code, ?after, "delivery attempted");
+        Some(Outcome { claimed, attempt, after, at: self.clock.now_ms() })
+    }
+
+    /// Records attempts in one transaction; replies a channel never took become `failed`.
+    async fn record(&self, outcomes: Vec<Outcome>) {
+        if outcomes.is_empty() {
             return;
         }
-        if claimed.target == Target::Channel
-            && matches!(after, AfterAttempt::Failed { .. })
-            && let Err(error) = self.mark_reply_failed(&claimed, &attempt, now).await
-        {
-            tracing::warn!(?error, delivery = %claimed.id, "could not mark an undelivered reply failed");
+        let disable_after = i64::try_from(self.policy.disable_after.as_millis()).unwrap_or(i64::MAX);
+        if let Err(error) = self.store.record_attempts(&outcomes, disable_after).await {
+            // Their leases run out and they are sent again.
+            tracing::warn!(?error, count = outcomes.len(), "could not record delivery attempts");
+            return;
         }
-        tracing::debug!(delivery = %claimed.id, status = ?attempt.status_code, ?after, "delivery attempted");
+        for outcome in &outcomes {
+            if outcome.claimed.target == Target::Channel
+                && matches!(outcome.after, AfterAttempt::Failed { .. })
+                && let Err(error) =
+                    self.mark_reply_failed(&outcome.claimed, &outcome.attempt, outcome.at).await
+            {
+                tracing::warn!(?error, delivery = %outcome.claimed.id, "could not mark an undelivered reply failed");
+            }
+        }
     }
 
     /// The URL, secret and body to send, or why there is nothing to send any more.

@@ -40,7 +40,7 @@ pub use conversations::{
     ConversationRow, ConversationSort, Handoff, MessageSummary, NewConversation,
 };
 pub use deliveries::{
-    AfterAttempt, Attempt, AttemptRow, Claimed, DeliveryFilter, DeliveryRow, Retry, Target,
+    AfterAttempt, Attempt, AttemptRow, Claimed, DeliveryFilter, DeliveryRow, Outcome, Retry, Target,
 };
 pub use events::{Actor, EventFilter, EventRow};
 pub use idempotency::{IdempotencyBegin, StoredResponse};

@@ -6,7 +6,7 @@
 //! delivery of a conversation to a target is claimable, so a target gets a conversation's
 //! events in order and a stuck one holds back only that conversation.
 
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 use super::super::{Dialect, Store, StoreError, WorkspaceId};
 use crate::store::EventRow;
@@ -40,6 +40,15 @@ pub struct Attempt {
     pub latency_ms: i64,
     pub error: Option<String>,
     pub response_body: Option<String>,
+}
+
+/// An attempt made, to record.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub claimed: Claimed,
+    pub attempt: Attempt,
+    pub after: AfterAttempt,
+    pub at: i64,
 }
 
 /// What happens after an attempt.
@@ -128,87 +137,98 @@ impl Store {
         self.get_event(&ws, &claimed.event_id).await
     }
 
-    /// Records an attempt and what follows it, ending the lease. A failure starts (or
-    /// continues) the endpoint's run of failures; one lasting `disable_after_ms` disables it.
-    pub async fn record_attempt(
+    /// Records attempts and what follows each, ending their leases, in one transaction (one
+    /// commit for many deliveries). A failure starts (or continues) the endpoint's run of
+    /// failures; one lasting `disable_after_ms` disables it.
+    pub async fn record_attempts(
         &self,
-        claimed: &Claimed,
-        attempt: &Attempt,
-        after: &AfterAttempt,
+        outcomes: &[Outcome],
         disable_after_ms: i64,
-        now: i64,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        let number = claimed.attempt_count + 1;
-        sqlx::query(
-            "INSERT INTO delivery_attempts (delivery_id, number, attempted_at, status_code, latency_ms, error, \
-             response_body) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(claimed.id.clone())
-        .bind(number)
-        .bind(now)
-        .bind(attempt.status_code.map(i64::from))
-        .bind(attempt.latency_ms)
-        .bind(attempt.error.clone())
-        .bind(attempt.response_body.clone())
-        .execute(&mut *tx)
-        .await?;
-        let (status, next) = match after {
-            AfterAttempt::Succeeded => ("succeeded", None),
-            AfterAttempt::RetryAt(at) => ("pending", Some(*at)),
-            AfterAttempt::Failed { .. } => ("failed", None),
-        };
-        sqlx::query(
-            "UPDATE deliveries SET status = $1, next_attempt_at = $2, lease_until = NULL, attempt_count = $3, \
-             last_status_code = $4, last_error = $5, updated_at = $6 WHERE id = $7",
-        )
-        .bind(status.to_owned())
-        .bind(next)
-        .bind(number)
-        .bind(attempt.status_code.map(i64::from))
-        .bind(attempt.error.clone())
-        .bind(now)
-        .bind(claimed.id.clone())
-        .execute(&mut *tx)
-        .await?;
-        if claimed.target == Target::Webhook {
-            let disable = match after {
-                AfterAttempt::Succeeded => {
-                    sqlx::query("UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1")
-                        .bind(claimed.target_id.clone())
-                        .execute(&mut *tx)
-                        .await?;
-                    None
-                }
-                AfterAttempt::Failed { disable: Some(reason) } => Some(reason.clone()),
-                _ => {
-                    let since: Option<i64> = sqlx::query_scalar(
-                        "UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, $1) \
-                         WHERE id = $2 RETURNING failing_since",
-                    )
-                    .bind(now)
-                    .bind(claimed.target_id.clone())
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .flatten();
-                    since
-                        .filter(|since| now - since >= disable_after_ms)
-                        .map(|since| format!("every delivery failed for {} hours", (now - since) / 3_600_000))
-                }
-            };
-            if let Some(reason) = disable {
-                sqlx::query(
-                    "UPDATE webhook_endpoints SET enabled = 0, disabled_reason = $1, updated_at = $2, \
-                     version = version + 1 WHERE id = $3 AND enabled = 1",
-                )
-                .bind(reason)
-                .bind(now)
-                .bind(claimed.target_id.clone())
-                .execute(&mut *tx)
-                .await?;
-            }
+        for outcome in outcomes {
+            record(&mut tx, outcome, disable_after_ms).await?;
         }
         self.commit(tx).await?;
         Ok(())
     }
+}
+
+async fn record(
+    conn: &mut AnyConnection,
+    outcome: &Outcome,
+    disable_after_ms: i64,
+) -> Result<(), StoreError> {
+    let Outcome { claimed, attempt, after, at: now } = outcome;
+    let now = *now;
+    let number = claimed.attempt_count + 1;
+    sqlx::query(
+        "INSERT INTO delivery_attempts (delivery_id, number, attempted_at, status_code, latency_ms, error, \
+             response_body) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(claimed.id.clone())
+    .bind(number)
+    .bind(now)
+    .bind(attempt.status_code.map(i64::from))
+    .bind(attempt.latency_ms)
+    .bind(attempt.error.clone())
+    .bind(attempt.response_body.clone())
+    .execute(&mut *conn)
+    .await?;
+    let (status, next) = match after {
+        AfterAttempt::Succeeded => ("succeeded", None),
+        AfterAttempt::RetryAt(at) => ("pending", Some(*at)),
+        AfterAttempt::Failed { .. } => ("failed", None),
+    };
+    sqlx::query(
+        "UPDATE deliveries SET status = $1, next_attempt_at = $2, lease_until = NULL, attempt_count = $3, \
+             last_status_code = $4, last_error = $5, updated_at = $6 WHERE id = $7",
+    )
+    .bind(status.to_owned())
+    .bind(next)
+    .bind(number)
+    .bind(attempt.status_code.map(i64::from))
+    .bind(attempt.error.clone())
+    .bind(now)
+    .bind(claimed.id.clone())
+    .execute(&mut *conn)
+    .await?;
+    if claimed.target == Target::Webhook {
+        let disable = match after {
+            AfterAttempt::Succeeded => {
+                sqlx::query("UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1")
+                    .bind(claimed.target_id.clone())
+                    .execute(&mut *conn)
+                    .await?;
+                None
+            }
+            AfterAttempt::Failed { disable: Some(reason) } => Some(reason.clone()),
+            _ => {
+                let since: Option<i64> = sqlx::query_scalar(
+                    "UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, $1) \
+                         WHERE id = $2 RETURNING failing_since",
+                )
+                .bind(now)
+                .bind(claimed.target_id.clone())
+                .fetch_optional(&mut *conn)
+                .await?
+                .flatten();
+                since
+                    .filter(|since| now - since >= disable_after_ms)
+                    .map(|since| format!("every delivery failed for {} hours", (now - since) / 3_600_000))
+            }
+        };
+        if let Some(reason) = disable {
+            sqlx::query(
+                "UPDATE webhook_endpoints SET enabled = 0, disabled_reason = $1, updated_at = $2, \
+                     version = version + 1 WHERE id = $3 AND enabled = 1",
+            )
+            .bind(reason)
+            .bind(now)
+            .bind(claimed.target_id.clone())
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    Ok(())
 }

@@ -7,7 +7,7 @@ mod derive;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-pub use claim::{AfterAttempt, Attempt, Claimed, Target};
+pub use claim::{AfterAttempt, Attempt, Claimed, Outcome, Target};
 pub(crate) use derive::derive;
 
 use super::sql::{ListQuery, Page, PageRequest, Sql};
