@@ -196,7 +196,7 @@ async fn record(
     if claimed.target == Target::Webhook {
         let disable = match after {
             AfterAttempt::Succeeded => {
-                sqlx::query("UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1")
+                sqlx::query("UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL")
                     .bind(claimed.target_id.clone())
                     .execute(&mut *conn)
                     .await?;
