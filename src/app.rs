@@ -76,6 +76,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let upkeep = tokio::spawn(upkeep(state.clone()));
     state.store.listen_to_other_nodes();
+    state.live.relay_from_other_nodes(&state.store);
     let deliverer = Deliverer::new(state.store.clone(), state.clock.clone(), state.settings.delivery.clone());
     let deliveries = tokio::spawn(Arc::new(deliverer).run());
     let stop = state.stop.clone();

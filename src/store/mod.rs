@@ -300,6 +300,24 @@ impl Store {
         self.wake.subscribe()
     }
 
+    /// PostgreSQL: hands a stream-only signal to every node (their `remote_signals`); on
+    /// SQLite there is one node and nothing to do.
+    pub async fn share_signal(&self, payload: &str) -> Result<(), StoreError> {
+        if self.dialect == Dialect::Postgres {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(wake::SIGNALS)
+                .bind(payload.to_owned())
+                .execute(&self.write)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Signals other nodes shared, once `listen_to_other_nodes` runs.
+    pub fn remote_signals(&self) -> tokio::sync::broadcast::Receiver<String> {
+        self.wake.remote_signals()
+    }
+
     /// PostgreSQL: relays other nodes' commits to `log_changes` (no-op on SQLite).
     pub fn listen_to_other_nodes(&self) {
         if let Some(url) = &self.listen_url {

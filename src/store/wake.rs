@@ -10,17 +10,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::PgListener;
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 
 /// The `LISTEN`/`NOTIFY` channel; the payload is the workspace id.
 pub(crate) const CHANNEL: &str = "baton_log";
+/// Stream-only signals (typing, read) shared between nodes; the payload is the signal.
+pub(crate) const SIGNALS: &str = "baton_signals";
 
 #[derive(Clone)]
-pub struct LogWake(Arc<watch::Sender<u64>>);
+pub struct LogWake(Arc<watch::Sender<u64>>, broadcast::Sender<String>);
 
 impl Default for LogWake {
     fn default() -> Self {
-        LogWake(Arc::new(watch::channel(0).0))
+        LogWake(Arc::new(watch::channel(0).0), broadcast::channel(1_024).0)
     }
 }
 
@@ -32,6 +34,11 @@ impl LogWake {
     /// A receiver that sees a change after every commit (coalesced: a slow reader sees one).
     pub fn subscribe(&self) -> watch::Receiver<u64> {
         self.0.subscribe()
+    }
+
+    /// Signals other nodes shared (see `Store::share_signal`), as they sent them.
+    pub fn remote_signals(&self) -> broadcast::Receiver<String> {
+        self.1.subscribe()
     }
 
     /// PostgreSQL: relays notifications from every node for as long as the runtime runs.
@@ -51,10 +58,14 @@ impl LogWake {
 
 async fn relay(url: &str, wake: &LogWake) -> Result<std::convert::Infallible, sqlx::Error> {
     let mut listener = PgListener::connect(url).await?;
-    listener.listen(CHANNEL).await?;
+    listener.listen_all([CHANNEL, SIGNALS]).await?;
     loop {
         // `None`: the connection dropped and will be re-established by the next call.
-        let _ = listener.try_recv().await?;
-        wake.bump();
+        match listener.try_recv().await? {
+            Some(note) if note.channel() == SIGNALS => {
+                let _ = wake.1.send(note.payload().to_owned());
+            }
+            _ => wake.bump(),
+        }
     }
 }

@@ -104,6 +104,29 @@ async fn a_change_through_one_node_streams_from_the_other_and_is_delivered_once(
     if db.url.starts_with("postgres") {
         // LISTEN/NOTIFY carries it (milliseconds); without it the once-a-second poll would.
         assert!(latency < Duration::from_secs(1), "A → B took {latency:?}");
+
+        // Typing is never stored; NOTIFY carries it to the other node's streams too.
+        let mut typing = api
+            .http
+            .get(format!("{}/v1/events/stream?type=conversation.typing", b.url()))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap();
+        let path = format!("/v1/conversations/{id}/typing");
+        let response = api
+            .http
+            .post(format!("{}{path}", a.url()))
+            .bearer_auth(&key)
+            .header("content-type", "application/json")
+            .body(json!({"sender_type": "contact", "typing": true}).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 204);
+        let chunk = tokio::time::timeout(Duration::from_secs(10), typing.chunk()).await;
+        let text = String::from_utf8_lossy(&chunk.expect("no typing on B").unwrap().unwrap()).into_owned();
+        assert!(text.contains("event: conversation.typing") && text.contains(id), "{text}");
     }
 
     // Thirty messages through both nodes; both nodes' workers deliver; each goes out once.

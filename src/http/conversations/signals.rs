@@ -48,21 +48,22 @@ pub struct ReadIn {
     pub up_to_message_id: String,
 }
 
-fn publish(
+async fn publish(
     state: &AppState,
     caller: &Workspace,
     row: &ConversationRow,
     kind: &'static str,
     data: serde_json::Value,
 ) {
-    state.live.publish(Signal {
+    let signal = Signal {
         workspace: caller.workspace.clone(),
         kind,
         conversation_id: row.id.clone(),
         actor: caller.actor(),
         data,
         at: state.clock.now_ms(),
-    });
+    };
+    state.live.publish(&state.store, signal).await;
 }
 
 /// Someone is typing (or stopped): relayed to live listeners, never stored.
@@ -84,7 +85,7 @@ async fn typing(
         .ok_or(StoreError::NotFound("conversation"))?;
     let member_id = caller.member.as_ref().map(|m| m.id.clone());
     let data = json!({"sender_type": input.sender_type, "typing": input.typing, "member_id": member_id});
-    publish(&state, &caller, &row, "conversation.typing", data);
+    publish(&state, &caller, &row, "conversation.typing", data).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -117,7 +118,7 @@ async fn read(
     };
     let data = json!({"reader": input.reader, "up_to_message_id": input.up_to_message_id,
         "member_id": caller.member.as_ref().map(|m| m.id.clone())});
-    publish(&state, &caller, &row, "conversation.read", data);
+    publish(&state, &caller, &row, "conversation.read", data).await;
     Ok(Tagged(StatusCode::OK, out(&row)))
 }
 
