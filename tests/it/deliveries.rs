@@ -295,6 +295,11 @@ async fn deliveries_can_be_retried_by_hand_and_endpoints_pinged() {
     assert_eq!(app.deliver().await, 1);
     let hits = receiver.hits();
     assert_eq!(hits[1].header("webhook-id"), hits[0].header("webhook-id"));
+    let resent = &deliveries(&app, &webhook).await[0];
+    assert_eq!((resent["status"].as_str(), resent["attempt_count"].as_i64()), (Some("succeeded"), Some(1)));
+    let numbers: Vec<i64> =
+        resent["attempts"].as_array().unwrap().iter().map(|a| a["number"].as_i64().unwrap()).collect();
+    assert_eq!(numbers, [1, 2], "attempts are numbered across runs");
     app.post(&format!("/v1/webhooks/{webhook}/deliveries/dlv_nothing/retry"), json!({}))
         .await
         .problem(404, "delivery_not_found");

@@ -145,6 +145,19 @@ impl Store {
         outcomes: &[Outcome],
         disable_after_ms: i64,
     ) -> Result<(), StoreError> {
+        match self.record_together(outcomes, disable_after_ms).await {
+            Err(_) if outcomes.len() > 1 => {
+                // One bad row must not lose the others: record them one by one.
+                for outcome in outcomes {
+                    self.record_together(std::slice::from_ref(outcome), disable_after_ms).await?;
+                }
+                Ok(())
+            }
+            done => done,
+        }
+    }
+
+    async fn record_together(&self, outcomes: &[Outcome], disable_after_ms: i64) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
         for outcome in outcomes {
             record(&mut tx, outcome, disable_after_ms).await?;
@@ -161,13 +174,15 @@ async fn record(
 ) -> Result<(), StoreError> {
     let Outcome { claimed, attempt, after, at: now } = outcome;
     let now = *now;
+    // `attempt_count` counts this run of the schedule (a manual retry starts another);
+    // attempts are numbered across all runs.
     let number = claimed.attempt_count + 1;
     sqlx::query(
         "INSERT INTO delivery_attempts (delivery_id, number, attempted_at, status_code, latency_ms, error, \
-             response_body) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+         response_body) SELECT $1, COALESCE(MAX(number), 0) + 1, $2, $3, $4, $5, $6 \
+         FROM delivery_attempts WHERE delivery_id = $1",
     )
     .bind(claimed.id.clone())
-    .bind(number)
     .bind(now)
     .bind(attempt.status_code.map(i64::from))
     .bind(attempt.latency_ms)
@@ -196,7 +211,9 @@ async fn record(
     if claimed.target == Target::Webhook {
         let disable = match after {
             AfterAttempt::Succeeded => {
-                sqlx::query("UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL")
+                sqlx::query(
+                    "UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL",
+                )
                     .bind(claimed.target_id.clone())
                     .execute(&mut *conn)
                     .await?;
