@@ -5,6 +5,8 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use url::{Host, Url};
 
+use crate::domain::validate::Checker;
+
 fn private_v4(ip: Ipv4Addr) -> bool {
     let [a, b, ..] = ip.octets();
     ip.is_loopback()
@@ -41,6 +43,19 @@ pub fn private_target(url: &Url) -> bool {
         }
         None => true,
     }
+}
+
+/// Checks an outbound target (webhook `url`, channel `outbound_url`): an http(s) URL, and
+/// not a private one unless the server allows private targets. Returns it trimmed.
+pub fn checked_target(check: &mut Checker, field: &str, url: &str, allow_private: bool) -> String {
+    let url = check.url(field, url);
+    if !allow_private && Url::parse(&url).is_ok_and(|parsed| private_target(&parsed)) {
+        check.fail(
+            field,
+            "must not be on loopback or a private network (the server does not allow private targets)",
+        );
+    }
+    url
 }
 
 #[cfg(test)]

@@ -3,7 +3,6 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use url::Url;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -17,7 +16,7 @@ use super::list::{ListOut, PageQuery};
 use crate::app::AppState;
 use crate::clock::Timestamp;
 use crate::delivery::sign::new_secret;
-use crate::delivery::targets::private_target;
+use crate::delivery::targets::checked_target;
 use crate::domain::validate::Checker;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::ids;
@@ -147,17 +146,10 @@ async fn checked(state: &AppState, ws: &WorkspaceId, fields: NewChannel) -> ApiR
         kind: fields.kind,
         name: check.text("name", &fields.name, 200),
         agent_id: fields.agent_id,
-        outbound_url: fields.outbound_url.map(|u| check.url("outbound_url", &u)),
+        outbound_url: fields
+            .outbound_url
+            .map(|u| checked_target(&mut check, "outbound_url", &u, state.settings.webhook_allow_private)),
     };
-    if let Some(url) = out.outbound_url.as_deref().and_then(|u| Url::parse(u).ok())
-        && !state.settings.webhook_allow_private
-        && private_target(&url)
-    {
-        check.fail(
-            "outbound_url",
-            "must not be on loopback or a private network (the server does not allow private targets)",
-        );
-    }
     if let Some(agent_id) = &out.agent_id
         && store.get_agent(ws, agent_id).await?.is_none()
     {

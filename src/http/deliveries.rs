@@ -115,13 +115,7 @@ impl FromQuery for DeliveryQuery {
 }
 
 async fn endpoint_exists(state: &AppState, ws: &WorkspaceId, id: &str) -> ApiResult<()> {
-    match state.store.get_webhook(ws, id).await? {
-        Some(_) => Ok(()),
-        None => Err(ApiError::new(
-            ErrorCode::WebhookNotFound,
-            format!("No webhook endpoint {id} in this workspace"),
-        )),
-    }
+    state.store.get_webhook(ws, id).await?.map(|_| ()).ok_or_else(|| super::webhooks::not_found(id))
 }
 
 /// The endpoint's deliveries, newest first, each with every attempt.

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::model::event::EventOut;
-use crate::store::{EventFilter, PageRequest, Store, StoreError, WorkspaceId};
+use crate::store::{Store, StoreError, WorkspaceId};
 
 /// Events kept per workspace.
 const KEPT: usize = 2_000;
@@ -88,14 +88,7 @@ impl Tail {
     async fn read_new(&mut self, store: &Store, ws: &WorkspaceId) -> Result<(), StoreError> {
         loop {
             let last = self.entries.back().map_or_else(|| self.base.clone(), |e| (e.position, e.id.clone()));
-            let page = PageRequest {
-                limit: PAGE,
-                after: Some(last),
-                offset: None,
-                include_total: false,
-                descending: false,
-            };
-            let rows = store.list_events(ws, &EventFilter::default(), &page).await?.items;
+            let rows = store.events_after(ws, last, PAGE).await?;
             let full = rows.len() == PAGE as usize;
             self.entries.extend(rows.into_iter().map(|row| Arc::new(Entry::from_row(row))));
             while self.entries.len() > KEPT {

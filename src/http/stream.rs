@@ -31,7 +31,7 @@ use crate::app::AppState;
 use crate::clock::Timestamp;
 use crate::error::{ApiError, ApiResult};
 use crate::live::Signal;
-use crate::store::{EventFilter, PageRequest, Store, StoreError, WorkspaceId};
+use crate::store::{Store, StoreError, WorkspaceId};
 
 /// Commits wake followers at once (on PostgreSQL, any node's); this is the floor if a
 /// wake-up is ever lost.
@@ -128,15 +128,7 @@ impl Follower {
         let entries = match self.tails.after(&self.store, &self.workspace, &after, wakes).await? {
             Some(entries) => entries,
             None => {
-                let page = PageRequest {
-                    limit: BATCH,
-                    after: Some(after),
-                    offset: None,
-                    include_total: false,
-                    descending: false,
-                };
-                let rows =
-                    self.store.list_events(&self.workspace, &EventFilter::default(), &page).await?.items;
+                let rows = self.store.events_after(&self.workspace, after, BATCH).await?;
                 rows.into_iter().map(|row| Arc::new(Entry::from_row(row))).collect()
             }
         };

@@ -4,7 +4,6 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use url::Url;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -17,7 +16,7 @@ use super::list::{ListOut, PageQuery};
 use crate::app::AppState;
 use crate::clock::Timestamp;
 use crate::delivery::sign::new_secret;
-use crate::delivery::targets::private_target;
+use crate::delivery::targets::checked_target;
 use crate::domain::validate::Checker;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::ids;
@@ -95,16 +94,7 @@ impl Versioned for WebhookOut {
 /// description, known event types without repeats.
 fn checked(state: &AppState, fields: WebhookFields) -> ApiResult<WebhookFields> {
     let mut check = Checker::new();
-    let url = check.url("url", &fields.url);
-    if let Ok(parsed) = Url::parse(&url)
-        && !state.settings.webhook_allow_private
-        && private_target(&parsed)
-    {
-        check.fail(
-            "url",
-            "must not be on loopback or a private network (the server does not allow private targets)",
-        );
-    }
+    let url = checked_target(&mut check, "url", &fields.url, state.settings.webhook_allow_private);
     let description = check.optional_text("description", fields.description, 500);
     let mut events = fields.events;
     events.sort();
@@ -116,7 +106,7 @@ fn checked(state: &AppState, fields: WebhookFields) -> ApiResult<WebhookFields> 
     Ok(WebhookFields { url, description, events, ..fields })
 }
 
-fn not_found(id: &str) -> ApiError {
+pub(super) fn not_found(id: &str) -> ApiError {
     ApiError::new(ErrorCode::WebhookNotFound, format!("No webhook endpoint {id} in this workspace"))
 }
 

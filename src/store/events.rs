@@ -217,6 +217,19 @@ impl Store {
         Ok(row.as_ref().map(map).transpose()?)
     }
 
+    /// Up to `limit` events written after `after` (position, id), in order: how live
+    /// readers follow the log.
+    pub async fn events_after(
+        &self,
+        ws: &WorkspaceId,
+        after: (i64, String),
+        limit: u32,
+    ) -> Result<Vec<EventRow>, StoreError> {
+        let page =
+            PageRequest { limit, after: Some(after), offset: None, include_total: false, descending: false };
+        Ok(self.list_events(ws, &EventFilter::default(), &page).await?.items)
+    }
+
     /// Events in the order they were written.
     pub async fn list_events(
         &self,

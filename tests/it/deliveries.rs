@@ -59,14 +59,19 @@ async fn deliveries(app: &TestApp, webhook: &str) -> Vec<Value> {
     listed.body["data"].as_array().unwrap().clone()
 }
 
-fn verify(secret: &str, hit: &crate::receiver::Hit) {
+/// The three Standard Webhooks headers of a received request.
+fn signature_headers(hit: &crate::receiver::Hit) -> HeaderMap {
     let mut headers = HeaderMap::new();
     for name in ["webhook-id", "webhook-timestamp", "webhook-signature"] {
         headers.insert(name, hit.header(name).parse().unwrap());
     }
+    headers
+}
+
+fn verify(secret: &str, hit: &crate::receiver::Hit) {
     standardwebhooks::Webhook::new(secret)
         .unwrap()
-        .verify(&hit.body, &headers)
+        .verify(&hit.body, &signature_headers(hit))
         .unwrap_or_else(|e| panic!("the signature does not verify: {e:?}"));
 }
 
@@ -100,12 +105,10 @@ async fn events_are_delivered_signed_in_order_and_logged() {
     }
     // A wrong secret does not verify: the check above can fail.
     let other = baton::delivery::sign::new_secret();
-    let mut headers = HeaderMap::new();
     let hit = &receiver.hits()[0];
-    for name in ["webhook-id", "webhook-timestamp", "webhook-signature"] {
-        headers.insert(name, hit.header(name).parse().unwrap());
-    }
-    assert!(standardwebhooks::Webhook::new(&other).unwrap().verify(&hit.body, &headers).is_err());
+    assert!(
+        standardwebhooks::Webhook::new(&other).unwrap().verify(&hit.body, &signature_headers(hit)).is_err()
+    );
 
     let log = deliveries(&app, &webhook).await;
     assert_eq!(log.len(), 2);
