@@ -31,6 +31,7 @@ pub enum ErrorCode {
     TicketNotFound,
     TicketExists,
     AgentNotFound,
+    ArticleNotFound,
     WebhookNotFound,
     DeliveryNotFound,
     DeliveryInFlight,
@@ -94,6 +95,7 @@ impl ErrorCode {
             TeamNotFound => (StatusCode::NOT_FOUND, "team_not_found", "Team not found"),
             TicketNotFound => (StatusCode::NOT_FOUND, "ticket_not_found", "Ticket not found"),
             AgentNotFound => (StatusCode::NOT_FOUND, "agent_not_found", "Agent not found"),
+            ArticleNotFound => (StatusCode::NOT_FOUND, "article_not_found", "Knowledge article not found"),
             WebhookNotFound => (StatusCode::NOT_FOUND, "webhook_not_found", "Webhook endpoint not found"),
             DeliveryNotFound => (StatusCode::NOT_FOUND, "delivery_not_found", "Delivery not found"),
             DeliveryInFlight => {

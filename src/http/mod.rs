@@ -12,6 +12,7 @@ mod events;
 pub mod extract;
 mod guard;
 pub mod idempotency;
+mod knowledge;
 mod list;
 pub mod log_tail;
 mod me;
@@ -62,6 +63,7 @@ use crate::error::{FieldError, Problem};
         (name = "teams", description = "Groups of members"),
         (name = "auth", description = "Members sign in and out"),
         (name = "agents", description = "The AI agents that answer, and their versions"),
+        (name = "knowledge", description = "Help-centre articles the AI answers from, and searching them"),
         (name = "contacts", description = "The customers who write in"),
         (name = "channels", description = "Where conversations come from"),
         (name = "conversations", description = "Threads between a contact and the AI or human agents"),
@@ -104,6 +106,7 @@ fn v1() -> OpenApiRouter<AppState> {
         .merge(teams::router())
         .merge(sessions::router())
         .merge(agents::router())
+        .merge(knowledge::router())
         .merge(contacts::router())
         .merge(channels::router())
         .merge(conversations::router())

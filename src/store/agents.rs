@@ -216,9 +216,11 @@ impl Store {
         row.as_ref().map(map).transpose()?.ok_or(StoreError::VersionMismatch)
     }
 
-    /// Deletes an agent; channels and conversations it answered are left without one.
+    /// Deletes an agent; channels and conversations it answered are left without one, and its
+    /// knowledge articles become the workspace's shared ones.
     pub async fn delete_agent(&self, ws: &WorkspaceId, id: &str, now: i64) -> Result<bool, StoreError> {
-        let referrers = [("channels", "agent_id"), ("conversations", "agent_id")];
+        let referrers =
+            [("channels", "agent_id"), ("conversations", "agent_id"), ("knowledge_articles", "agent_id")];
         self.delete_detaching(ws, "agents", id, &referrers, now).await
     }
 

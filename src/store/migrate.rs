@@ -64,6 +64,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0009_deliveries.sql"),
         include_str!("../../migrations/postgres/0009_deliveries.sql"),
     ),
+    (
+        10,
+        "ai",
+        include_str!("../../migrations/sqlite/0010_ai.sql"),
+        include_str!("../../migrations/postgres/0010_ai.sql"),
+    ),
 ];
 
 pub(super) fn migrator(dialect: Dialect) -> Migrator {

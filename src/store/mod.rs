@@ -11,6 +11,7 @@ mod deliveries;
 mod events;
 mod group_commit;
 mod idempotency;
+mod knowledge;
 mod members;
 mod messages;
 mod migrate;
@@ -44,6 +45,7 @@ pub use deliveries::{
 };
 pub use events::{Actor, EventFilter, EventRow};
 pub use idempotency::{IdempotencyBegin, StoredResponse};
+pub use knowledge::{ArticleRow, FoundPassage, NewArticle};
 pub use members::{MemberRow, NewMember, TokenLookup};
 pub use messages::{MessageFilter, MessageRow, NewMessage, Posted};
 pub use notes::{NewNote, NoteRow};

@@ -13,6 +13,7 @@ mod events;
 mod handoff;
 mod helpers;
 mod idempotency;
+mod knowledge;
 mod members;
 mod messages;
 mod nodes;

@@ -1,0 +1,53 @@
+-- The AI's knowledge and its answers.
+
+-- Help-centre articles; `agent_id` null means every agent of the workspace may use it.
+CREATE TABLE knowledge_articles (
+    id            TEXT PRIMARY KEY,
+    workspace_id  TEXT NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    agent_id      TEXT REFERENCES agents (id) ON DELETE SET NULL,
+    title         TEXT NOT NULL,
+    body          TEXT NOT NULL,
+    url           TEXT,
+    created_at    BIGINT NOT NULL,
+    updated_at    BIGINT NOT NULL,
+    version       BIGINT NOT NULL DEFAULT 1
+);
+CREATE INDEX knowledge_articles_list ON knowledge_articles (workspace_id, created_at, id);
+
+-- Articles cut into passages, the unit retrieval returns. Rewritten when the article is.
+CREATE TABLE knowledge_passages (
+    rid           BIGSERIAL PRIMARY KEY,
+    workspace_id  TEXT NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    article_id    TEXT NOT NULL REFERENCES knowledge_articles (id) ON DELETE CASCADE,
+    position      BIGINT NOT NULL,
+    title         TEXT NOT NULL,
+    text          TEXT NOT NULL
+);
+CREATE INDEX knowledge_passages_article ON knowledge_passages (article_id, position);
+
+-- English stemming so "refunds" finds "refund"; the ranking re-reads the text itself.
+ALTER TABLE knowledge_passages ADD COLUMN search tsvector
+    GENERATED ALWAYS AS (to_tsvector('english', title || ' ' || text)) STORED;
+CREATE INDEX knowledge_passages_search ON knowledge_passages USING GIN (search);
+
+-- One AI response job per contact message posted while the AI answers. A later message of
+-- the same conversation covers the earlier ones still queued (`covered_by`): a burst gets
+-- one answer.
+CREATE TABLE ai_responses (
+    rid               BIGSERIAL PRIMARY KEY,
+    workspace_id      TEXT NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    conversation_id   TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+    message_id        TEXT NOT NULL UNIQUE,
+    status            TEXT NOT NULL CHECK (status IN ('queued', 'running', 'completed', 'failed', 'skipped')),
+    covered_by        TEXT,
+    attempts          BIGINT NOT NULL DEFAULT 0,
+    run_after         BIGINT NOT NULL,
+    lease_until       BIGINT,
+    reply_message_id  TEXT,
+    handed_off        BIGINT NOT NULL DEFAULT 0 CHECK (handed_off IN (0, 1)),
+    error             TEXT,
+    created_at        BIGINT NOT NULL,
+    updated_at        BIGINT NOT NULL
+);
+CREATE INDEX ai_responses_due ON ai_responses (run_after) WHERE status IN ('queued', 'running');
+CREATE INDEX ai_responses_conversation ON ai_responses (conversation_id, rid);

@@ -1,0 +1,303 @@
+//! Knowledge articles and their passages: what the AI answers from.
+//!
+//! An article is cut into passages when written (`domain::retrieval::passages`); the passages
+//! carry the full-text index (FTS5 with porter stemming, or an English `tsvector`). Search
+//! finds every passage sharing a word with the question; the ranking is `domain::retrieval`.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::sql::{ListQuery, Page, PageRequest, Sql, bind_row};
+use super::{Dialect, Store, StoreError, WorkspaceId};
+use crate::domain::retrieval::{self, Candidate};
+use crate::domain::text::words;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewArticle {
+    pub agent_id: Option<String>,
+    pub title: String,
+    pub body: String,
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ArticleRow {
+    pub id: String,
+    pub fields: NewArticle,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub version: i64,
+}
+
+/// A passage found for a question, with its confidence (0–1).
+#[derive(Debug, Clone)]
+pub struct FoundPassage {
+    pub article_id: String,
+    pub title: String,
+    pub url: Option<String>,
+    pub text: String,
+    pub position: i64,
+    pub score: f64,
+}
+
+/// Passages looked at most per question: every passage sharing a word with it, up to this.
+const CANDIDATES: i64 = 200;
+
+macro_rules! article_columns {
+    () => {
+        "id, agent_id, title, body, url, created_at, updated_at, version"
+    };
+}
+
+fn map(row: &AnyRow) -> Result<ArticleRow, sqlx::Error> {
+    Ok(ArticleRow {
+        id: row.try_get("id")?,
+        fields: NewArticle {
+            agent_id: row.try_get("agent_id")?,
+            title: row.try_get("title")?,
+            body: row.try_get("body")?,
+            url: row.try_get("url")?,
+        },
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+        version: row.try_get("version")?,
+    })
+}
+
+impl Store {
+    pub async fn create_article(
+        &self,
+        ws: &WorkspaceId,
+        id: &str,
+        article: &NewArticle,
+        now: i64,
+    ) -> Result<ArticleRow, StoreError> {
+        let mut tx = self.begin_write().await?;
+        check_agent(&mut tx, ws, article.agent_id.as_deref()).await?;
+        let row = sqlx::query(concat!(
+            "INSERT INTO knowledge_articles (workspace_id, ",
+            article_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $7, 1) RETURNING ",
+            article_columns!()
+        ))
+        .bind(ws.as_str().to_owned())
+        .bind(id.to_owned())
+        .bind(article.agent_id.clone())
+        .bind(article.title.clone())
+        .bind(article.body.clone())
+        .bind(article.url.clone())
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        write_passages(&mut tx, ws, id, article).await?;
+        self.commit(tx).await?;
+        Ok(map(&row)?)
+    }
+
+    pub async fn get_article(&self, ws: &WorkspaceId, id: &str) -> Result<Option<ArticleRow>, StoreError> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            article_columns!(),
+            " FROM knowledge_articles WHERE workspace_id = $1 AND id = $2"
+        ))
+        .bind(ws.as_str().to_owned())
+        .bind(id.to_owned())
+        .fetch_optional(self.reader())
+        .await?;
+        Ok(row.as_ref().map(map).transpose()?)
+    }
+
+    /// Articles oldest first; `agent_id` keeps those of one agent (and none of the shared).
+    pub async fn list_articles(
+        &self,
+        ws: &WorkspaceId,
+        agent_id: Option<&str>,
+        page: &PageRequest,
+    ) -> Result<Page<ArticleRow>, StoreError> {
+        let filters = |sql: &mut Sql| {
+            sql.push(" WHERE workspace_id = ").bind(ws.as_str().to_owned());
+            if let Some(agent) = agent_id {
+                sql.push(" AND agent_id = ").bind(agent.to_owned());
+            }
+        };
+        ListQuery {
+            store: self,
+            select: concat!("SELECT ", article_columns!(), " FROM knowledge_articles"),
+            sort_column: "created_at",
+            id_column: "id",
+            filters: &filters,
+            map,
+            key: |a| (a.created_at, a.id.clone()),
+        }
+        .fetch(page)
+        .await
+    }
+
+    /// Rewrites an article (and its passages, when its words changed).
+    pub async fn update_article(
+        &self,
+        ws: &WorkspaceId,
+        id: &str,
+        article: &NewArticle,
+        expected_version: i64,
+        now: i64,
+    ) -> Result<ArticleRow, StoreError> {
+        let mut tx = self.begin_write().await?;
+        check_agent(&mut tx, ws, article.agent_id.as_deref()).await?;
+        let before: Option<(String, String)> =
+            sqlx::query_as("SELECT title, body FROM knowledge_articles WHERE workspace_id = $1 AND id = $2")
+                .bind(ws.as_str().to_owned())
+                .bind(id.to_owned())
+                .fetch_optional(&mut *tx)
+                .await?;
+        let row = sqlx::query(concat!(
+            "UPDATE knowledge_articles SET agent_id = $1, title = $2, body = $3, url = $4, updated_at = $5, \
+             version = version + 1 WHERE workspace_id = $6 AND id = $7 AND version = $8 RETURNING ",
+            article_columns!()
+        ))
+        .bind(article.agent_id.clone())
+        .bind(article.title.clone())
+        .bind(article.body.clone())
+        .bind(article.url.clone())
+        .bind(now)
+        .bind(ws.as_str().to_owned())
+        .bind(id.to_owned())
+        .bind(expected_version)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let row = row.as_ref().map(map).transpose()?.ok_or(StoreError::VersionMismatch)?;
+        if before != Some((article.title.clone(), article.body.clone())) {
+            sqlx::query("DELETE FROM knowledge_passages WHERE workspace_id = $1 AND article_id = $2")
+                .bind(ws.as_str().to_owned())
+                .bind(id.to_owned())
+                .execute(&mut *tx)
+                .await?;
+            write_passages(&mut tx, ws, id, article).await?;
+        }
+        self.commit(tx).await?;
+        Ok(row)
+    }
+
+    /// Deletes an article and its passages. Whether it existed.
+    pub async fn delete_article(&self, ws: &WorkspaceId, id: &str) -> Result<bool, StoreError> {
+        self.delete_detaching(ws, "knowledge_articles", id, &[], 0).await
+    }
+
+    /// The passages answering `question` best, ranked, with their confidence. With `agent_id`,
+    /// the agent's articles and the workspace's shared ones; without, every article.
+    pub async fn search_knowledge(
+        &self,
+        ws: &WorkspaceId,
+        agent_id: Option<&str>,
+        question: &str,
+        limit: usize,
+    ) -> Result<Vec<FoundPassage>, StoreError> {
+        let terms = crate::domain::text::query_words(question);
+        if terms.is_empty() {
+            return Ok(Vec::new());
+        }
+        let scope = |sql: &mut Sql| {
+            sql.push(" AND a.workspace_id = ").bind(ws.as_str().to_owned());
+            if let Some(agent) = agent_id {
+                sql.push(" AND (a.agent_id = ").bind(agent.to_owned()).push(" OR a.agent_id IS NULL)");
+            }
+        };
+        let mut sql = Sql::new(
+            "SELECT p.article_id, p.title, p.text, p.position, a.url FROM knowledge_passages p \
+             JOIN knowledge_articles a ON a.id = p.article_id",
+        );
+        match self.dialect() {
+            Dialect::Sqlite => {
+                sql.push(" JOIN knowledge_fts f ON f.rowid = p.rid WHERE knowledge_fts MATCH ")
+                    .bind(fts5_any(&terms));
+                scope(&mut sql);
+                sql.push(" ORDER BY f.rank");
+            }
+            Dialect::Postgres => {
+                sql.push(" WHERE p.search @@ to_tsquery('english', ").bind(terms.join(" | ")).push(")");
+                scope(&mut sql);
+                sql.push(" ORDER BY ts_rank(p.search, to_tsquery('english', ").bind(terms.join(" | "));
+                sql.push(")) DESC");
+            }
+        }
+        sql.push(", p.rid LIMIT ").bind(CANDIDATES);
+        let rows = sql.query()?.fetch_all(self.reader()).await?;
+        let mut count = Sql::new(
+            "SELECT COUNT(*) FROM knowledge_passages p JOIN knowledge_articles a ON a.id = p.article_id WHERE 1 = 1",
+        );
+        scope(&mut count);
+        let total: i64 = count.query()?.fetch_one(self.reader()).await?.try_get(0)?;
+
+        let candidates: Vec<Candidate> = rows
+            .iter()
+            .map(|r| Ok(Candidate { title: r.try_get("title")?, text: r.try_get("text")? }))
+            .collect::<Result<_, sqlx::Error>>()?;
+        let ranked = retrieval::rank(question, &candidates, total as usize);
+        let mut found = Vec::new();
+        for place in ranked.into_iter().take(limit) {
+            let row = &rows[place.index];
+            let candidate = &candidates[place.index];
+            found.push(FoundPassage {
+                article_id: row.try_get("article_id")?,
+                title: candidate.title.clone(),
+                url: row.try_get("url")?,
+                text: candidate.text.clone(),
+                position: row.try_get("position")?,
+                score: place.score,
+            });
+        }
+        Ok(found)
+    }
+}
+
+/// Any of `terms` (plain words, so nothing in them is FTS5 syntax), each quoted anyway.
+fn fts5_any(terms: &[String]) -> String {
+    terms.iter().map(|t| format!("\"{}\"", t.replace('"', ""))).collect::<Vec<_>>().join(" OR ")
+}
+
+async fn check_agent(
+    conn: &mut sqlx::AnyConnection,
+    ws: &WorkspaceId,
+    agent_id: Option<&str>,
+) -> Result<(), StoreError> {
+    let Some(agent) = agent_id else { return Ok(()) };
+    let found: Option<String> =
+        sqlx::query_scalar("SELECT id FROM agents WHERE workspace_id = $1 AND id = $2")
+            .bind(ws.as_str().to_owned())
+            .bind(agent.to_owned())
+            .fetch_optional(&mut *conn)
+            .await?;
+    found.map(|_| ()).ok_or(StoreError::InvalidReference("agent_id"))
+}
+
+async fn write_passages(
+    conn: &mut sqlx::AnyConnection,
+    ws: &WorkspaceId,
+    article_id: &str,
+    article: &NewArticle,
+) -> Result<(), StoreError> {
+    let passages = retrieval::passages(&article.body);
+    // An article whose body has no words still has its title to be found by.
+    let passages = if passages.is_empty() || words(&article.body).is_empty() {
+        vec![article.title.clone()]
+    } else {
+        passages
+    };
+    let mut sql =
+        Sql::new("INSERT INTO knowledge_passages (workspace_id, article_id, position, title, text) VALUES ");
+    for (position, text) in passages.into_iter().enumerate() {
+        if position > 0 {
+            sql.push(", ");
+        }
+        bind_row!(
+            &mut sql,
+            ws.as_str().to_owned(),
+            article_id.to_owned(),
+            position as i64,
+            article.title.clone(),
+            text
+        );
+    }
+    sql.query()?.execute(conn).await?;
+    Ok(())
+}
