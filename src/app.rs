@@ -7,6 +7,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::ai::AiRunner;
 use crate::clock::SharedClock;
 use crate::delivery::Deliverer;
 use crate::http::metrics::Metrics;
@@ -79,6 +80,7 @@ pub async fn serve(
     state.live.relay_from_other_nodes(&state.store);
     let deliverer = Deliverer::new(state.store.clone(), state.clock.clone(), state.settings.delivery.clone());
     let deliveries = tokio::spawn(Arc::new(deliverer).run());
+    let answers = tokio::spawn(Arc::new(AiRunner::new(state.store.clone(), state.clock.clone())).run());
     let stop = state.stop.clone();
     let shutdown = async move {
         shutdown.await;
@@ -88,6 +90,7 @@ pub async fn serve(
         axum::serve(listener, crate::http::router(state.clone())).with_graceful_shutdown(shutdown).await;
     upkeep.abort();
     deliveries.abort();
+    answers.abort();
     state.store.close().await;
     result
 }

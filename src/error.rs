@@ -32,6 +32,7 @@ pub enum ErrorCode {
     TicketExists,
     AgentNotFound,
     ArticleNotFound,
+    AiResponseNotFound,
     WebhookNotFound,
     DeliveryNotFound,
     DeliveryInFlight,
@@ -96,6 +97,9 @@ impl ErrorCode {
             TicketNotFound => (StatusCode::NOT_FOUND, "ticket_not_found", "Ticket not found"),
             AgentNotFound => (StatusCode::NOT_FOUND, "agent_not_found", "Agent not found"),
             ArticleNotFound => (StatusCode::NOT_FOUND, "article_not_found", "Knowledge article not found"),
+            AiResponseNotFound => {
+                (StatusCode::NOT_FOUND, "ai_response_not_found", "No AI response for this message")
+            }
             WebhookNotFound => (StatusCode::NOT_FOUND, "webhook_not_found", "Webhook endpoint not found"),
             DeliveryNotFound => (StatusCode::NOT_FOUND, "delivery_not_found", "Delivery not found"),
             DeliveryInFlight => {

@@ -1,5 +1,6 @@
 //! Baton: the self-hostable backend for AI-assisted customer support.
 
+pub mod ai;
 pub mod app;
 pub mod auth;
 pub mod cli;

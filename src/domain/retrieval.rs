@@ -85,7 +85,9 @@ pub fn rank(question: &str, candidates: &[Candidate], total: usize) -> Vec<Ranke
     let idf: Vec<f64> = terms
         .iter()
         .map(|t| {
-            let df = docs.iter().filter(|d| d.has(t)).count() as f64;
+            // A word no passage has counts as a rare one, not as the rarest possible: a product
+            // name the help centre never mentions should not sink an otherwise clear match.
+            let df = docs.iter().filter(|d| d.has(t)).count().max(1) as f64;
             (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
         })
         .collect();

@@ -197,8 +197,8 @@ pub fn query_words(text: &str) -> Vec<String> {
             if first != word {
                 continue;
             }
-            // The second word may come a word later: "send it back".
-            let second_at = (i + 1..words.len().min(i + 3)).find(|&j| words[j] == second);
+            // Up to two words may come between: "send it back", "send my kettle back".
+            let second_at = (i + 1..words.len().min(i + 4)).find(|&j| words[j] == second);
             if second.is_empty() || second_at.is_some() {
                 expansions.split(' ').for_each(&mut push);
             }

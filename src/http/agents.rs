@@ -16,49 +16,8 @@ use crate::clock::Timestamp;
 use crate::domain::validate::Checker;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::ids;
+use crate::model::agent::{AgentSettings, HandoffRules, Provider};
 use crate::store::{AgentFields, AgentRow, AgentVersionRow, StoreError};
-
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, ToSchema, PartialEq)]
-#[serde(rename_all = "snake_case")]
-pub enum Provider {
-    /// Baton's own offline responder.
-    #[default]
-    Builtin,
-    /// An OpenAI-compatible chat completions API.
-    Openai,
-}
-
-/// When the AI hands the conversation to a human.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct HandoffRules {
-    /// A contact message containing one of these asks for a human.
-    #[serde(default)]
-    pub keywords: Vec<String>,
-    pub max_ai_turns: Option<i64>,
-    pub min_confidence: Option<f64>,
-    pub negative_sentiment_below: Option<i64>,
-    /// What the contact is told when handed off.
-    pub message: Option<String>,
-}
-
-/// A version's settings, as written; never changed afterwards.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct AgentSettings {
-    #[serde(default)]
-    pub instructions: String,
-    pub greeting: Option<String>,
-    #[serde(default)]
-    pub provider: Provider,
-    pub model: Option<String>,
-    pub base_url: Option<String>,
-    /// The environment variable holding the provider's API key (never the key itself).
-    pub api_key_env: Option<String>,
-    pub temperature: Option<f64>,
-    #[serde(default)]
-    pub handoff: HandoffRules,
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -13,6 +13,7 @@ use super::conversations::acting_member;
 use super::docs::{E, IdempotencyKey};
 use super::extract::{FromQuery, Json, PathId, PathIds, Query, QueryMap, bad_param};
 use super::list::{ListOut, PageQuery};
+use super::responses::{self, AiResponseOut};
 use crate::app::AppState;
 use crate::domain::conversation::{MessageStatus, MessageType, SenderType};
 use crate::domain::validate::Checker;
@@ -20,6 +21,22 @@ use crate::error::ApiResult;
 use crate::ids;
 use crate::model::message::{Attachment, Feedback, MessageOut, Rating};
 use crate::store::{MessageFilter, MessageRow, NewMessage, Posted, StoreError};
+
+/// What posting returns: the message, or with `await_response` the message and its AI response.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+#[expect(clippy::large_enum_variant, reason = "made once per response, then serialized")]
+pub enum PostedOut {
+    Message(MessageOut),
+    Awaited(AwaitedOut),
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AwaitedOut {
+    pub message: MessageOut,
+    /// `null` when no response was queued (not a contact message, or nobody AI answers).
+    pub response: Option<AiResponseOut>,
+}
 
 /// Who may post through this endpoint (`system` messages are Baton's own).
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
@@ -48,6 +65,9 @@ pub struct MessageIn {
     /// Where the message came from (`widget`, `whatsapp`, …).
     pub source: Option<String>,
     pub metadata: Option<Map<String, Value>>,
+    /// For a contact message the AI will answer: wait (up to 25 s) and return
+    /// `{message, response}` with the AI's response.
+    pub await_response: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -98,6 +118,9 @@ pub fn new_message(
         check.fail(&field("content"), "must not be empty (or send attachments)");
     } else if content.chars().count() > 20_000 {
         check.fail(&field("content"), "must be at most 20000 characters");
+    }
+    if input.await_response.is_some() && !prefix.is_empty() {
+        check.fail(&field("await_response"), "is only for posting to a conversation's messages");
     }
     let metadata = input.metadata.unwrap_or_default();
     check.object_size(&field("metadata"), &metadata, 50, 16 * 1024);
@@ -167,11 +190,13 @@ async fn list(
     Ok(axum::Json(ListOut::from_page(rows, |m| MessageOut::from(&m))))
 }
 
-/// Post a message. A repeated `client_message_id` returns the stored message with 200.
+/// Post a message. A repeated `client_message_id` returns the stored message with 200. A
+/// contact message while the AI answers queues its response; with `await_response` the reply
+/// is `{message, response}` once the response is done (or after 25 s, still `queued`/`running`).
 #[utoipa::path(post, path = "/v1/conversations/{id}/messages", tag = "messages", request_body = MessageIn,
     params(("id" = String, Path, description = "The conversation's id"), IdempotencyKey),
-    responses((status = 201, description = "Posted", body = MessageOut),
-        (status = 200, description = "Already posted with this client_message_id", body = MessageOut),
+    responses((status = 201, description = "Posted", body = PostedOut),
+        (status = 200, description = "Already posted with this client_message_id", body = PostedOut),
         E<400>, E<401>, E<403>, E<404>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn post(
@@ -179,11 +204,12 @@ async fn post(
     State(state): State<AppState>,
     PathId(id): PathId,
     Json(input): Json<MessageIn>,
-) -> ApiResult<(StatusCode, axum::Json<MessageOut>)> {
+) -> ApiResult<(StatusCode, axum::Json<PostedOut>)> {
     let mut check = Checker::new();
     if input.sender_type.is_none() {
         check.fail("sender_type", "is required");
     }
+    let await_response = input.await_response.unwrap_or(false);
     let mut message = new_message(&mut check, "", input, SenderType::Contact);
     check.finish()?;
     if message.sender_type == SenderType::Human {
@@ -195,10 +221,16 @@ async fn post(
         .store
         .post_message(&caller.workspace, &id, &ids::new_id("msg"), &message, &caller.actor(), now)
         .await?;
-    Ok(match posted {
-        Posted::Created { message, .. } => (StatusCode::CREATED, axum::Json(MessageOut::from(&message))),
-        Posted::Existing(message) => (StatusCode::OK, axum::Json(MessageOut::from(&message))),
-    })
+    let (status, message) = match posted {
+        Posted::Created { message, .. } => (StatusCode::CREATED, message),
+        Posted::Existing(message) => (StatusCode::OK, message),
+    };
+    if !await_response {
+        return Ok((status, axum::Json(PostedOut::Message(MessageOut::from(&message)))));
+    }
+    let response = responses::wait_for(&state, &caller.workspace, &id, &message.id).await?;
+    let message = MessageOut::from(&message);
+    Ok((status, axum::Json(PostedOut::Awaited(AwaitedOut { message, response }))))
 }
 
 #[utoipa::path(get, path = "/v1/conversations/{id}/messages/{message_id}", tag = "messages",

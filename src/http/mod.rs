@@ -23,6 +23,7 @@ mod notes;
 mod objects_only;
 mod ops;
 pub mod request_id;
+mod responses;
 mod sessions;
 mod states;
 mod stream;
@@ -107,6 +108,7 @@ fn v1() -> OpenApiRouter<AppState> {
         .merge(sessions::router())
         .merge(agents::router())
         .merge(knowledge::router())
+        .merge(responses::router())
         .merge(contacts::router())
         .merge(channels::router())
         .merge(conversations::router())

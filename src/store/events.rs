@@ -25,6 +25,10 @@ impl Actor {
     pub fn system() -> Self {
         Actor { kind: "system", id: None }
     }
+    /// The AI agent answering.
+    pub fn agent(id: &str) -> Self {
+        Actor { kind: "agent", id: Some(id.to_owned()) }
+    }
 }
 
 /// What an event is about: its conversation and the contact whose data it carries.

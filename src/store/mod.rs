@@ -2,6 +2,7 @@
 //! [`WorkspaceId`] first, so a query without tenant scoping does not compile.
 
 pub(crate) mod agents;
+mod ai_responses;
 mod api_keys;
 mod channels;
 mod checkpoint;
@@ -33,6 +34,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
 pub use agents::{AgentFields, AgentRow, AgentVersionRow};
+pub use ai_responses::{Answer, AnswerContext, ClaimedAnswer, Recorded, ResponseRow};
 pub use api_keys::{ApiKeyRow, KeyLookup, NewApiKey};
 pub use channels::{ChannelFilter, ChannelRow, NewChannel};
 pub use contacts::{ContactFilter, ContactRow, NewContact};

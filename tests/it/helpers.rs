@@ -59,6 +59,8 @@ pub struct TestApp {
     pub live: baton::live::Live,
     /// The delivery worker, driven by the test: `deliver()` runs one round.
     pub deliverer: baton::delivery::Deliverer,
+    /// The AI worker, driven by the test: `answer()` runs one round.
+    pub ai: baton::ai::AiRunner,
 }
 
 pub struct TestResponse {
@@ -114,6 +116,7 @@ impl TestApp {
             .expect("fresh database");
         let deliverer =
             baton::delivery::Deliverer::new(store.clone(), clock.clone(), settings.delivery.clone());
+        let ai = baton::ai::AiRunner::new(store.clone(), clock.clone());
         let state = AppState::new(store.clone(), clock.clone(), settings);
         let live = state.live.clone();
         TestApp {
@@ -126,7 +129,13 @@ impl TestApp {
             db,
             live,
             deliverer,
+            ai,
         }
+    }
+
+    /// One round of the AI worker: answers what is queued; returns how many jobs it took.
+    pub async fn answer(&self) -> usize {
+        self.ai.answer_due().await.expect("answer")
     }
 
     /// One round of the delivery worker: sends what is due now; returns how many.

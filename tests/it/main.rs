@@ -2,6 +2,7 @@
 //! when `BATON_TEST_POSTGRES_URL` is set).
 
 mod agents;
+mod ai;
 mod api_keys;
 mod channels;
 mod cli;

@@ -5,6 +5,7 @@
 //! exactly one wins.
 
 use serde_json::json;
+use sqlx::AnyConnection;
 
 use super::{ConversationRow, Handoff, load_for_update, snapshot};
 use crate::domain::conversation::{MessageType, Mode, Refusal, SenderType, Status};
@@ -92,49 +93,62 @@ impl Store {
         now: i64,
     ) -> Result<ConversationRow, StoreError> {
         let mut tx = self.begin_write().await?;
-        let mut row = load_for_update(&mut tx, self.dialect(), ws, id).await?;
-        if row.status == Status::Closed {
-            return Err(StoreError::Refused(Refusal::Closed));
-        }
-        // The AI can take it back only where an agent answers the conversation.
-        let ai_available = row.agent_id.is_some();
-        let command = match &request {
-            ControlRequest::RequestHuman { .. } => Command::RequestHuman,
-            ControlRequest::StartHuman { member, force } => {
-                Command::StartHuman { member: member.as_deref(), force: *force }
-            }
-            ControlRequest::StopHuman => Command::StopHuman { ai_available },
-        };
-        let current_member = row.handoff.member_id.clone();
-        let control = Control { mode: row.mode, member: current_member.as_deref() };
-        let Some(transition) = handoff::decide(control, command).map_err(StoreError::Refused)? else {
-            return Ok(row);
-        };
-        let member = handoff::member_after(control, command, transition).map(str::to_owned);
-        let requested = match request {
-            ControlRequest::RequestHuman { by, reason } => Some((by, reason)),
-            _ => None,
-        };
-        let before = row.mode;
-        let text = apply_transition(&mut row, transition, member, requested, now);
-        // The system message's post writes the row, handoff columns included.
-        let data = json!({"conversation": snapshot(&row), "changes": {"mode": [before, row.mode]}});
-        events::append(&mut tx, ws, transition.event, Subject::conversation(&row), actor, data, now).await?;
-
-        let job = PostJob {
-            ws: ws.clone(),
-            conversation_id: row.id.clone(),
-            id: ids::new_id("msg"),
-            input: system_message(text),
-            actor: actor.clone(),
-            now,
-        };
-        let loaded = [((ws.clone(), row.id.clone()), row.clone())].into();
-        let posted = post_loaded(&mut tx, loaded, std::slice::from_ref(&job)).await?;
-        if let Some(Posted::Created { conversation, .. }) = posted.into_iter().next().transpose()? {
-            row = *conversation;
-        }
+        let row = load_for_update(&mut tx, self.dialect(), ws, id).await?;
+        let row = change_control_in(&mut tx, ws, row, request, actor, now).await?;
         self.commit(tx).await?;
         Ok(row)
     }
+}
+
+/// [`Store::change_control`] inside the caller's transaction, on the row it loaded for update.
+pub(crate) async fn change_control_in(
+    tx: &mut AnyConnection,
+    ws: &WorkspaceId,
+    mut row: ConversationRow,
+    request: ControlRequest,
+    actor: &Actor,
+    now: i64,
+) -> Result<ConversationRow, StoreError> {
+    if row.status == Status::Closed {
+        return Err(StoreError::Refused(Refusal::Closed));
+    }
+    // The AI can take it back only where an agent answers the conversation.
+    let ai_available = row.agent_id.is_some();
+    let command = match &request {
+        ControlRequest::RequestHuman { .. } => Command::RequestHuman,
+        ControlRequest::StartHuman { member, force } => {
+            Command::StartHuman { member: member.as_deref(), force: *force }
+        }
+        ControlRequest::StopHuman => Command::StopHuman { ai_available },
+    };
+    let current_member = row.handoff.member_id.clone();
+    let control = Control { mode: row.mode, member: current_member.as_deref() };
+    let Some(transition) = handoff::decide(control, command).map_err(StoreError::Refused)? else {
+        return Ok(row);
+    };
+    let member = handoff::member_after(control, command, transition).map(str::to_owned);
+    let requested = match request {
+        ControlRequest::RequestHuman { by, reason } => Some((by, reason)),
+        _ => None,
+    };
+    let before = row.mode;
+    let text = apply_transition(&mut row, transition, member, requested, now);
+    // The system message's post writes the row, handoff columns included.
+    let data = json!({"conversation": snapshot(&row), "changes": {"mode": [before, row.mode]}});
+    events::append(&mut *tx, ws, transition.event, Subject::conversation(&row), actor, data, now).await?;
+
+    let job = PostJob {
+        ws: ws.clone(),
+        conversation_id: row.id.clone(),
+        id: ids::new_id("msg"),
+        input: system_message(text),
+        actor: actor.clone(),
+        now,
+    };
+    let loaded = [((ws.clone(), row.id.clone()), row.clone())].into();
+    let posted = post_loaded(tx, loaded, std::slice::from_ref(&job)).await?;
+    if let Some(Posted::Created { conversation, .. }) = posted.into_iter().next().transpose()? {
+        row = *conversation;
+    }
+    Ok(row)
 }

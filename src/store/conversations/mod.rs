@@ -40,7 +40,7 @@ mod snooze;
 pub(crate) use create::next_number;
 pub use create::{ContactSpec, NewConversation};
 pub use handoff::ControlRequest;
-pub(crate) use handoff::{apply_transition, system_message};
+pub(crate) use handoff::{apply_transition, change_control_in, system_message};
 pub use list::{ConversationCounts, ConversationFilter, ConversationSort};
 
 #[derive(Debug, Clone, PartialEq)]

@@ -11,7 +11,9 @@ use sqlx::AnyConnection;
 use super::{MessageRow, NewMessage, Posted, map, message_event};
 use crate::domain::conversation::{self as rules, MessageStatus, Mode, SenderType};
 use crate::domain::handoff::{self, Command, Control};
+use crate::domain::sentiment;
 use crate::ids;
+use crate::store::ai_responses::{self, QueuedAnswer};
 use crate::store::conversations::{self, ConversationRow, MessageSummary, apply_transition, system_message};
 use crate::store::events::{self, Actor, NewEvent};
 use crate::store::sql::{Sql, bind_row};
@@ -56,6 +58,7 @@ pub(crate) async fn post_loaded(
         let touched: Vec<_> = batch.touched.iter().filter_map(|key| loaded.get(key)).collect();
         update_conversations(conn, &touched).await?;
         events::append_all(conn, &batch.events).await?;
+        ai_responses::queue(conn, &batch.answers).await?;
     }
     Ok(results)
 }
@@ -126,6 +129,8 @@ struct Batch {
     events: Vec<NewEvent>,
     touched: Vec<(WorkspaceId, String)>,
     touched_set: HashSet<(WorkspaceId, String)>,
+    /// Contact messages the AI is to answer.
+    answers: Vec<QueuedAnswer>,
 }
 
 impl Batch {
@@ -215,6 +220,17 @@ impl Batch {
         }
         known.record(message);
         self.messages.push((job.ws.clone(), message.clone()));
+        if message.sender_type == SenderType::Contact
+            && conversation.mode == Mode::Ai
+            && conversation.agent_version_id.is_some()
+        {
+            self.answers.push(QueuedAnswer {
+                ws: job.ws.clone(),
+                conversation_id: conversation.id.clone(),
+                message_id: message.id.clone(),
+                now: job.now,
+            });
+        }
     }
 }
 
@@ -253,7 +269,10 @@ fn apply(conversation: &mut ConversationRow, message: &MessageRow, status: rules
     conversation.last_message_at = now;
     conversation.message_count = message.seq;
     match message.sender_type {
-        SenderType::Contact => conversation.unread_count += 1,
+        SenderType::Contact => {
+            conversation.unread_count += 1;
+            conversation.sentiment_score = Some(sentiment::score(&message.content));
+        }
         SenderType::Human | SenderType::Agent => {
             conversation.first_response_at.get_or_insert(now);
         }
@@ -313,7 +332,7 @@ async fn update_conversations(conn: &mut AnyConnection, rows: &[&ConversationRow
          last_message_sender_type, last_message_at, prev_message_id, prev_message_preview, \
          prev_message_sender_type, prev_message_at, message_count, unread_count, first_response_at, \
          updated_at, version, mode, assignee_id, handoff_requested_at, handoff_requested_by, handoff_reason, \
-         handoff_started_at, handoff_member_id, human_started_at) AS (VALUES ",
+         handoff_started_at, handoff_member_id, human_started_at, sentiment_score) AS (VALUES ",
     );
     for (i, row) in rows.iter().enumerate() {
         if i > 0 {
@@ -348,6 +367,7 @@ async fn update_conversations(conn: &mut AnyConnection, rows: &[&ConversationRow
             handoff.started_at,
             handoff.member_id.clone(),
             row.human_started_at,
+            row.sentiment_score,
         );
     }
     sql.push(
@@ -361,7 +381,7 @@ async fn update_conversations(conn: &mut AnyConnection, rows: &[&ConversationRow
          mode = v.mode, assignee_id = v.assignee_id, handoff_requested_at = v.handoff_requested_at, \
          handoff_requested_by = v.handoff_requested_by, handoff_reason = v.handoff_reason, \
          handoff_started_at = v.handoff_started_at, handoff_member_id = v.handoff_member_id, \
-         human_started_at = v.human_started_at \
+         human_started_at = v.human_started_at, sentiment_score = v.sentiment_score \
          FROM v WHERE conversations.id = v.id",
     );
     sql.query()?.execute(conn).await?;

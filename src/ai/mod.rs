@@ -1,0 +1,101 @@
+//! The AI that answers contacts: the `Responder` interface, its providers, and the worker that
+//! runs response jobs (`runner`).
+
+pub mod builtin;
+pub mod runner;
+
+use futures_util::future::BoxFuture;
+
+use crate::domain::conversation::SenderType;
+use crate::domain::handoff_rules;
+use crate::model::agent::AgentSettings;
+use crate::store::{Answer, FoundPassage, MessageRow};
+
+pub use runner::AiRunner;
+
+/// What the contact is told when handed to a human, unless the version says otherwise.
+pub const DEFAULT_HANDOFF_MESSAGE: &str =
+    "I'm passing you to a member of our team. They will reply here as soon as they can.";
+
+/// Metadata key on AI messages: the answer was one the AI was not confident of.
+pub const UNSURE: &str = "unsure";
+
+/// Everything a responder answers from.
+#[derive(Debug, Clone)]
+pub struct Turn<'a> {
+    pub settings: &'a AgentSettings,
+    /// The latest messages, oldest first.
+    pub thread: &'a [MessageRow],
+    /// Knowledge passages retrieved for `pending`, best first.
+    pub passages: &'a [FoundPassage],
+    /// The contact's messages since the last answer, joined: what to answer.
+    pub pending: String,
+    /// The contact's last message, and the one before it.
+    pub last: &'a str,
+    pub previous: Option<&'a str>,
+    /// Answers the AI gave since it last took the conversation.
+    pub ai_turns: i64,
+    /// The AI's latest answers it was unsure of, in a row.
+    pub unsure_in_a_row: i64,
+}
+
+impl<'a> Turn<'a> {
+    pub fn new(
+        settings: &'a AgentSettings,
+        thread: &'a [MessageRow],
+        passages: &'a [FoundPassage],
+        ai_turns: i64,
+    ) -> Self {
+        let answered_up_to = thread.iter().rposition(|m| m.sender_type != SenderType::Contact);
+        let pending: Vec<&str> = thread[answered_up_to.map_or(0, |i| i + 1)..]
+            .iter()
+            .filter(|m| !m.deleted)
+            .map(|m| m.content.as_str())
+            .collect();
+        let mut contact = thread.iter().rev().filter(|m| m.sender_type == SenderType::Contact && !m.deleted);
+        let last = contact.next().map_or("", |m| m.content.as_str());
+        let previous = contact.next().map(|m| m.content.as_str());
+        let unsure_in_a_row = thread
+            .iter()
+            .rev()
+            .filter(|m| m.sender_type != SenderType::Contact)
+            .take_while(|m| {
+                m.sender_type == SenderType::Agent && m.metadata.get(UNSURE) == Some(&true.into())
+            })
+            .count() as i64;
+        Turn {
+            settings,
+            thread,
+            passages,
+            pending: pending.join("\n"),
+            last,
+            previous,
+            ai_turns,
+            unsure_in_a_row,
+        }
+    }
+
+    /// The rules' view of this turn.
+    pub fn rules_turn(&self) -> handoff_rules::Turn<'_> {
+        handoff_rules::Turn {
+            message: &self.pending,
+            previous: self.previous.filter(|_| !self.last.is_empty()),
+            ai_turns: self.ai_turns,
+            unsure_in_a_row: self.unsure_in_a_row,
+        }
+    }
+
+    /// Whether the AI has not answered in this conversation yet.
+    pub fn is_first(&self) -> bool {
+        self.ai_turns == 0 && !self.thread.iter().any(|m| m.sender_type == SenderType::Agent)
+    }
+
+    pub fn handoff_message(&self) -> String {
+        self.settings.handoff.message.clone().unwrap_or_else(|| DEFAULT_HANDOFF_MESSAGE.to_owned())
+    }
+}
+
+/// A provider of answers. `Err` is a failure to answer (the conversation goes to a human).
+pub trait Responder: Send + Sync {
+    fn respond<'a>(&'a self, turn: &'a Turn<'a>) -> BoxFuture<'a, Result<Answer, String>>;
+}

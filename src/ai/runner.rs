@@ -1,0 +1,151 @@
+//! The AI worker: claims response jobs, answers them outside any transaction, and records each
+//! answer in a transaction of its own (which discards it if a human took over meanwhile).
+//!
+//! Every node runs one; jobs are leased like deliveries, so a node that dies mid-answer leaves
+//! its job to another when the lease runs out.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+
+use super::builtin::Builtin;
+use super::{Responder, Turn};
+use crate::clock::SharedClock;
+use crate::model::agent::{AgentSettings, Provider};
+use crate::store::{ClaimedAnswer, FoundPassage, Recorded, Store, StoreError};
+
+/// Answers being worked on at once per node.
+const CONCURRENCY: usize = 8;
+/// A job is tried this many times (each a claim whose node may have died) before it fails.
+const MAX_ATTEMPTS: i64 = 3;
+/// How long a node holds a job; past it, another node answers.
+const LEASE: Duration = Duration::from_secs(120);
+/// Knowledge passages a responder is given.
+const PASSAGES: usize = 3;
+/// With nothing woken, the worker still looks for expired leases this often.
+const POLL: Duration = Duration::from_secs(1);
+
+pub struct AiRunner {
+    store: Store,
+    clock: SharedClock,
+    builtin: Builtin,
+    /// Answers every provider's jobs when set: for tests that need a slow or failing AI.
+    instead: Option<Arc<dyn Responder>>,
+}
+
+impl AiRunner {
+    pub fn new(store: Store, clock: SharedClock) -> Self {
+        AiRunner { store, clock, builtin: Builtin, instead: None }
+    }
+
+    /// A runner whose every answer comes from `responder`.
+    pub fn with_responder(store: Store, clock: SharedClock, responder: Arc<dyn Responder>) -> Self {
+        AiRunner { instead: Some(responder), ..AiRunner::new(store, clock) }
+    }
+
+    /// One round, for tests and tools: claims what is due now and answers it all. Returns
+    /// how many jobs it claimed.
+    pub async fn answer_due(&self) -> Result<usize, StoreError> {
+        let claimed = self.claim(CONCURRENCY).await?;
+        let count = claimed.len();
+        futures_util::future::join_all(claimed.into_iter().map(|job| self.answer(job))).await;
+        Ok(count)
+    }
+
+    /// Runs until dropped, woken by every commit (a contact message may have queued a job).
+    pub async fn run(self: Arc<Self>) {
+        let slots = Arc::new(Semaphore::new(CONCURRENCY));
+        let mut changes = self.store.log_changes();
+        loop {
+            let free = slots.available_permits();
+            if free > 0 {
+                match self.claim(free).await {
+                    Ok(claimed) => {
+                        for job in claimed {
+                            let Ok(slot) = slots.clone().acquire_owned().await else { return };
+                            let me = self.clone();
+                            tokio::spawn(async move {
+                                me.answer(job).await;
+                                drop(slot);
+                            });
+                        }
+                    }
+                    Err(error) => tracing::warn!(?error, "could not claim AI responses"),
+                }
+            }
+            tokio::select! {
+                _ = changes.changed() => {}
+                _ = tokio::time::sleep(POLL) => {}
+            }
+        }
+    }
+
+    async fn claim(&self, limit: usize) -> Result<Vec<ClaimedAnswer>, StoreError> {
+        let now = self.clock.now_ms();
+        let lease = i64::try_from(LEASE.as_millis()).unwrap_or(i64::MAX);
+        self.store.claim_answers(now, now + lease, i64::try_from(limit).unwrap_or(1)).await
+    }
+
+    /// Answers one job; a failure to record leaves it to the lease.
+    async fn answer(&self, job: ClaimedAnswer) {
+        match self.try_answer(&job).await {
+            Ok(recorded) => {
+                tracing::debug!(conversation.id = %job.conversation_id, ?recorded, "AI response recorded")
+            }
+            Err(error) => {
+                tracing::warn!(?error, conversation.id = %job.conversation_id, "could not answer; the job will be retried")
+            }
+        }
+    }
+
+    async fn try_answer(&self, job: &ClaimedAnswer) -> Result<Recorded, StoreError> {
+        let Some(context) = self.store.answer_context(job).await? else {
+            let why = "the conversation or its agent version no longer exists";
+            self.store.skip_answer(job, why, self.clock.now_ms()).await?;
+            return Ok(Recorded::Skipped(why.into()));
+        };
+        let result = if job.attempts > MAX_ATTEMPTS {
+            Err(format!("no answer after {MAX_ATTEMPTS} attempts"))
+        } else {
+            match serde_json::from_value::<AgentSettings>(context.settings.clone()) {
+                Ok(settings) => {
+                    let unread = Turn::new(&settings, &context.thread, &[], context.ai_turns);
+                    let passages = self.retrieve(job, &context.agent_id, &unread).await?;
+                    let turn = Turn::new(&settings, &context.thread, &passages, context.ai_turns);
+                    self.responder(&settings).respond(&turn).await
+                }
+                Err(error) => Err(format!("the agent version's settings could not be read: {error}")),
+            }
+        };
+        self.store.record_answer(job, &context.agent_id, result, self.clock.now_ms()).await
+    }
+
+    /// Passages for the contact's last message; where they answer it poorly and the contact
+    /// wrote several messages, the best for all of them together.
+    async fn retrieve(
+        &self,
+        job: &ClaimedAnswer,
+        agent_id: &str,
+        turn: &Turn<'_>,
+    ) -> Result<Vec<FoundPassage>, StoreError> {
+        let (ws, agent) = (&job.workspace_id, Some(agent_id));
+        let last = self.store.search_knowledge(ws, agent, turn.last, PASSAGES).await?;
+        let confident = turn.settings.handoff.rules().min_confidence;
+        if turn.pending == turn.last || last.first().is_some_and(|p| p.score >= confident) {
+            return Ok(last);
+        }
+        let all = self.store.search_knowledge(ws, agent, &turn.pending, PASSAGES).await?;
+        let best = |found: &[FoundPassage]| found.first().map_or(0.0, |p| p.score);
+        Ok(if best(&all) > best(&last) { all } else { last })
+    }
+
+    fn responder(&self, settings: &AgentSettings) -> &dyn Responder {
+        if let Some(responder) = &self.instead {
+            return responder.as_ref();
+        }
+        match settings.provider {
+            Provider::Builtin | Provider::Openai => &self.builtin,
+        }
+    }
+}

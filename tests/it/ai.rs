@@ -1,0 +1,328 @@
+//! The AI answering: the builtin responder on real knowledge, its handoff rules, bursts, a
+//! human taking over mid-answer, failures, and waiting for a response.
+
+use std::sync::Arc;
+
+use axum::http::{Method, StatusCode};
+use baton::ai::{AiRunner, Responder, Turn};
+use baton::store::Answer;
+use futures_util::future::BoxFuture;
+use serde_json::{Value, json};
+use tokio::sync::Notify;
+
+use crate::helpers::TestApp;
+
+/// An agent with a greeting and a few articles; returns its id.
+async fn agent_with_knowledge(app: &TestApp, handoff: Value) -> String {
+    let agent = app
+        .post(
+            "/v1/agents",
+            json!({"name": "Ava", "version": {"greeting": "Hi, I'm Ava.", "handoff": handoff}}),
+        )
+        .await;
+    assert_eq!(agent.status, StatusCode::CREATED, "{}", agent.body);
+    let id = agent.body["id"].as_str().unwrap().to_owned();
+    for (title, body, url) in [
+        (
+            "Returning an item",
+            "You can return most items within 30 days of delivery for a full refund.",
+            "https://help.example.com/returns",
+        ),
+        (
+            "Shipping times",
+            "Standard delivery takes 3 to 5 working days and costs 4.95.",
+            "https://help.example.com/shipping",
+        ),
+        ("Warranty", "Every appliance comes with a two-year warranty.", "https://help.example.com/warranty"),
+    ] {
+        let created = app
+            .post("/v1/knowledge/articles", json!({"agent_id": id, "title": title, "body": body, "url": url}))
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    }
+    id
+}
+
+/// A new conversation with its first contact message: `(conversation id, message id)`.
+async fn conversation(app: &TestApp, email: &str, content: &str) -> (String, String) {
+    let created = app
+        .post("/v1/conversations", json!({"contact": {"email": email}, "message": {"content": content}}))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.body["mode"], "ai");
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let message = created.body["last_message"]["id"].as_str().unwrap().to_owned();
+    (id, message)
+}
+
+async fn say(app: &TestApp, conversation: &str, content: &str) -> String {
+    let posted = app
+        .post(
+            &format!("/v1/conversations/{conversation}/messages"),
+            json!({"sender_type": "contact", "content": content}),
+        )
+        .await;
+    assert_eq!(posted.status, StatusCode::CREATED, "{}", posted.body);
+    posted.body["id"].as_str().unwrap().to_owned()
+}
+
+async fn thread(app: &TestApp, conversation: &str) -> Vec<Value> {
+    app.get(&format!("/v1/conversations/{conversation}/messages?limit=100")).await.body["data"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+async fn agent_replies(app: &TestApp, conversation: &str) -> Vec<String> {
+    thread(app, conversation)
+        .await
+        .iter()
+        .filter(|m| m["sender_type"] == "agent")
+        .map(|m| m["content"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn response(app: &TestApp, conversation: &str, message: &str) -> Value {
+    let got = app.get(&format!("/v1/conversations/{conversation}/messages/{message}/response")).await;
+    assert_eq!(got.status, StatusCode::OK, "{}", got.body);
+    got.body
+}
+
+#[tokio::test]
+async fn the_builtin_agent_answers_from_its_articles_greets_and_cites() {
+    let app = TestApp::new().await;
+    let agent = agent_with_knowledge(&app, json!({})).await;
+    let (id, asked) = conversation(&app, "june@example.com", "How do I send my kettle back?").await;
+    let queued = response(&app, &id, &asked).await;
+    assert_eq!((queued["object"].as_str(), queued["status"].as_str()), (Some("ai_response"), Some("queued")));
+
+    assert_eq!(app.answer().await, 1);
+    let replies = agent_replies(&app, &id).await;
+    assert_eq!(replies.len(), 1);
+    assert!(
+        replies[0].starts_with("Hi, I'm Ava.\n\nYou can return most items within 30 days"),
+        "{}",
+        replies[0]
+    );
+    assert!(replies[0].ends_with("Source: Returning an item (https://help.example.com/returns)"));
+
+    let done = response(&app, &id, &asked).await;
+    assert_eq!((done["status"].as_str(), done["handed_off"].as_bool()), (Some("completed"), Some(false)));
+    let reply = &done["message"];
+    assert_eq!(
+        (reply["sender_type"].as_str(), reply["sender_id"].as_str()),
+        (Some("agent"), Some(agent.as_str()))
+    );
+    assert_eq!(reply["in_reply_to"].as_str(), Some(asked.as_str()));
+    assert_eq!(reply["metadata"]["sources"][0]["title"], "Returning an item");
+    assert!(reply["metadata"]["confidence"].as_f64().unwrap() >= 0.35, "confident enough to answer");
+
+    // The next question is answered without a greeting; the event log names the agent.
+    say(&app, &id, "How long does shipping take?").await;
+    assert_eq!(app.answer().await, 1);
+    let replies = agent_replies(&app, &id).await;
+    assert!(replies[1].starts_with("Standard delivery takes 3 to 5 working days"), "{}", replies[1]);
+    let events = app.get(&format!("/v1/conversations/{id}/events?limit=100")).await.body;
+    let by_agent =
+        events["data"].as_array().unwrap().iter().filter(|e| e["actor"]["type"] == "agent").count();
+    assert_eq!(by_agent, 2);
+    let conversation = app.get(&format!("/v1/conversations/{id}")).await.body;
+    assert_eq!(conversation["mode"], "ai");
+    assert_eq!(conversation["sentiment_score"], 50);
+    assert_eq!(app.answer().await, 0, "nothing left to answer");
+}
+
+/// Each rule hands off: the contact is told, the conversation waits for a human, and the
+/// response says so.
+#[tokio::test]
+async fn the_builtin_agent_hands_off_by_each_rule() {
+    let app = TestApp::new().await;
+    agent_with_knowledge(
+        &app,
+        json!({"keywords": ["chargeback"], "max_ai_turns": 2, "message": "A colleague will take it from here."}),
+    )
+    .await;
+    let cases: [(&str, &[&str]); 5] = [
+        ("person", &["Could I speak to someone from your team please?"]),
+        ("topic", &["My bank started a chargeback"]),
+        ("upset", &["This is awful, the parcel is late", "Absolutely useless, I'm furious"]),
+        ("unsure", &["Can my parrot eat cake?", "Do parrots like jazz?"]),
+        ("turns", &["How long does shipping take?", "What is the warranty?", "Can I return it?"]),
+    ];
+    for (n, (case, messages)) in cases.iter().enumerate() {
+        let (id, mut last) = conversation(&app, &format!("c{n}@example.com"), messages[0]).await;
+        app.answer().await;
+        for message in &messages[1..] {
+            last = say(&app, &id, message).await;
+            app.answer().await;
+        }
+        let conversation = app.get(&format!("/v1/conversations/{id}")).await.body;
+        assert_eq!(conversation["mode"], "handoff_requested", "{case}: {conversation}");
+        assert_eq!(conversation["handoff"]["requested_by"], "agent", "{case}");
+        assert!(conversation["handoff"]["reason"].as_str().is_some_and(|r| !r.is_empty()), "{case}");
+        let done = response(&app, &id, &last).await;
+        assert_eq!(
+            (done["status"].as_str(), done["handed_off"].as_bool()),
+            (Some("completed"), Some(true)),
+            "{case}"
+        );
+        assert_eq!(done["message"]["content"], "A colleague will take it from here.", "{case}");
+        // Once a human is awaited the AI stays silent.
+        say(&app, &id, "Hello?").await;
+        assert_eq!(app.answer().await, 0, "{case}");
+    }
+}
+
+#[tokio::test]
+async fn a_burst_of_messages_gets_one_answer() {
+    let app = TestApp::new().await;
+    agent_with_knowledge(&app, json!({})).await;
+    let (id, first) = conversation(&app, "june@example.com", "Hello").await;
+    let second = say(&app, &id, "I bought a kettle").await;
+    let third = say(&app, &id, "what is the warranty on it?").await;
+    assert_eq!(app.answer().await, 1);
+    let replies = agent_replies(&app, &id).await;
+    assert_eq!(replies.len(), 1, "{replies:?}");
+    assert!(replies[0].contains("two-year warranty"), "the answer reads the whole burst: {}", replies[0]);
+    let answers: Vec<Value> =
+        futures_util::future::join_all([&first, &second, &third].map(|m| response(&app, &id, m))).await;
+    assert!(answers.iter().all(|r| r["status"] == "completed" && r["message"] == answers[2]["message"]));
+}
+
+/// A responder that waits until released, to hold an answer mid-generation.
+struct Held {
+    entered: Notify,
+    release: Notify,
+    answer: Result<Answer, String>,
+}
+
+impl Responder for Held {
+    fn respond<'a>(&'a self, _turn: &'a Turn<'a>) -> BoxFuture<'a, Result<Answer, String>> {
+        Box::pin(async move {
+            self.entered.notify_one();
+            self.release.notified().await;
+            self.answer.clone()
+        })
+    }
+}
+
+fn held(answer: Result<Answer, String>) -> Arc<Held> {
+    Arc::new(Held { entered: Notify::new(), release: Notify::new(), answer })
+}
+
+#[tokio::test]
+async fn an_answer_is_discarded_when_a_human_took_over_while_it_was_written() {
+    let app = TestApp::new().await;
+    agent_with_knowledge(&app, json!({})).await;
+    let (id, asked) = conversation(&app, "june@example.com", "Where is my parcel?").await;
+    let slow = held(Ok(Answer { content: Some("It is on its way".into()), ..Answer::default() }));
+    let runner = AiRunner::with_responder(app.store.clone(), app.clock.clone(), slow.clone());
+
+    let answering = runner.answer_due();
+    let take_over = async {
+        slow.entered.notified().await;
+        let taken = app.post(&format!("/v1/conversations/{id}/start-human"), json!({})).await;
+        assert_eq!(taken.body["mode"], "human", "{}", taken.body);
+        slow.release.notify_one();
+    };
+    let (answered, ()) = tokio::join!(answering, take_over);
+    assert_eq!(answered.unwrap(), 1);
+    assert!(agent_replies(&app, &id).await.is_empty(), "nothing is posted after a human took over");
+    let skipped = response(&app, &id, &asked).await;
+    assert_eq!(skipped["status"], "skipped");
+    assert!(skipped["message"].is_null());
+}
+
+/// Many conversations answered while members take them over at the same moment: whatever the
+/// interleaving, no AI message follows a human's arrival in any thread.
+#[tokio::test]
+async fn answers_racing_takeovers_never_post_after_the_human_arrived() {
+    let app = TestApp::new().await;
+    agent_with_knowledge(&app, json!({})).await;
+    let mut ids = Vec::new();
+    for n in 0..12 {
+        ids.push(conversation(&app, &format!("r{n}@example.com"), "How long does shipping take?").await.0);
+    }
+    let app = &app;
+    let takeovers =
+        futures_util::future::join_all(ids.iter().step_by(2).map(|id| async move {
+            app.post(&format!("/v1/conversations/{id}/start-human"), json!({})).await
+        }));
+    let (_, answered) = tokio::join!(takeovers, async {
+        let mut total = 0;
+        loop {
+            let n = app.answer().await;
+            if n == 0 {
+                return total;
+            }
+            total += n;
+        }
+    });
+    assert!(answered >= 6, "the untouched half at least was answered: {answered}");
+    for id in &ids {
+        let messages = thread(&app, id).await;
+        if let Some(joined) =
+            messages.iter().position(|m| m["content"] == "A human agent joined the conversation")
+        {
+            assert!(messages[joined..].iter().all(|m| m["sender_type"] != "agent"), "{id}: {messages:?}");
+        } else {
+            assert_eq!(messages.iter().filter(|m| m["sender_type"] == "agent").count(), 1, "{id}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_failed_answer_hands_off_and_fires_ai_response_failed() {
+    let app = TestApp::new().await;
+    agent_with_knowledge(&app, json!({})).await;
+    let (id, asked) = conversation(&app, "june@example.com", "Where is my parcel?").await;
+    let broken = held(Err("the model server answered 500".into()));
+    broken.release.notify_one();
+    let runner = AiRunner::with_responder(app.store.clone(), app.clock.clone(), broken);
+    assert_eq!(runner.answer_due().await.unwrap(), 1);
+
+    let failed = response(&app, &id, &asked).await;
+    assert_eq!((failed["status"].as_str(), failed["handed_off"].as_bool()), (Some("failed"), Some(true)));
+    assert_eq!(failed["error"], "the model server answered 500");
+    assert_eq!(app.get(&format!("/v1/conversations/{id}")).await.body["mode"], "handoff_requested");
+    let events = app.get("/v1/events?type=ai_response.failed").await.body;
+    let event = &events["data"][0];
+    assert_eq!(
+        (event["data"]["message_id"].as_str(), event["actor"]["type"].as_str()),
+        (Some(asked.as_str()), Some("agent"))
+    );
+}
+
+#[tokio::test]
+async fn await_response_returns_the_answer_with_the_message() {
+    let app = TestApp::new().await;
+    agent_with_knowledge(&app, json!({})).await;
+    let (id, _) = conversation(&app, "june@example.com", "Hello").await;
+    app.answer().await;
+    let path = format!("/v1/conversations/{id}/messages");
+    let body = json!({"sender_type": "contact", "content": "What is the warranty?", "await_response": true});
+    let (posted, _) = tokio::join!(app.post(&path, body), async {
+        while app.answer().await == 0 {
+            tokio::task::yield_now().await;
+        }
+    });
+    assert_eq!(posted.status, StatusCode::CREATED, "{}", posted.body);
+    assert_eq!(posted.body["message"]["content"], "What is the warranty?");
+    assert_eq!(posted.body["response"]["status"], "completed");
+    assert!(posted.body["response"]["message"]["content"].as_str().unwrap().contains("two-year warranty"));
+
+    // Nothing to wait for: a human's note-like message queues no response.
+    let human =
+        app.post(&path, json!({"sender_type": "human", "content": "Hi", "await_response": true})).await;
+    assert!(human.body["response"].is_null(), "{}", human.body);
+    let first =
+        json!({"contact": {"email": "x@example.com"}, "message": {"content": "Hi", "await_response": true}});
+    assert_eq!(app.post("/v1/conversations", first).await.error_fields(), ["message.await_response"]);
+
+    let human_message = human.body["message"]["id"].as_str().unwrap();
+    app.get(&format!("{path}/{human_message}/response")).await.problem(404, "ai_response_not_found");
+    let (_, other_key) = app.other_workspace().await;
+    let theirs =
+        app.send(Method::GET, &format!("{path}/{human_message}/response"), Some(&other_key), None, &[]).await;
+    theirs.problem(404, "message_not_found");
+}
