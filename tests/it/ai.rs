@@ -260,7 +260,7 @@ async fn answers_racing_takeovers_never_post_after_the_human_arrived() {
     });
     assert!(answered >= 6, "the untouched half at least was answered: {answered}");
     for id in &ids {
-        let messages = thread(&app, id).await;
+        let messages = thread(app, id).await;
         if let Some(joined) =
             messages.iter().position(|m| m["content"] == "A human agent joined the conversation")
         {
