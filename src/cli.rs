@@ -40,6 +40,16 @@ pub enum Command {
     Openapi,
     /// Print a new random admin key to put in BATON_ADMIN_KEY.
     AdminKey,
+    /// Measure the builtin AI on the labelled evaluation set: handoff precision and recall,
+    /// retrieval hit@1.
+    Eval {
+        /// The folder with knowledge.json, handoff.jsonl and retrieval.jsonl.
+        #[arg(long, default_value = "eval")]
+        dir: std::path::PathBuf,
+        /// The labelled set: a folder inside `dir` (`holdout`), or `dir` itself (`.`).
+        #[arg(long, default_value = ".")]
+        set: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -104,6 +114,20 @@ async fn execute(cli: Cli) -> Result<(), String> {
         }
         Command::AdminKey => {
             println!("{}", auth::generate_admin_key());
+            Ok(())
+        }
+        Command::Eval { dir, set } => {
+            let report = crate::ai::eval::run(&dir, &set).await.map_err(|e| e.to_string())?;
+            for miss in &report.misses {
+                println!("miss  {miss}");
+            }
+            println!(
+                "handoff    {} labelled messages: precision {:.3}, recall {:.3}",
+                report.labelled(),
+                report.precision(),
+                report.recall()
+            );
+            println!("retrieval  {} questions: hit@1 {:.3}", report.questions, report.hit_at_1());
             Ok(())
         }
         Command::Migrate => {

@@ -13,7 +13,7 @@ use crate::store::Answer;
 pub const DONT_KNOW: &str = "I'm sorry, I don't know the answer to that. Could you put it another way? \
      If you would rather talk to a person, just say so.";
 const HOW_CAN_I_HELP: &str = "How can I help you today?";
-const YOU_ARE_WELCOME: &str = "You're welcome! Is there anything else I can help with?";
+const YOU_ARE_WELCOME: &str = "Glad to help! Is there anything else I can do for you?";
 
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Builtin;
@@ -37,7 +37,7 @@ pub fn answer(turn: &Turn) -> Answer {
         None => body.to_owned(),
     };
     // Thanks and hellos are small talk, not questions it failed to answer.
-    if !turn.is_first() && is_thanks(&turn.pending) {
+    if !turn.is_first() && (is_thanks(&turn.pending) || is_acknowledgement(&turn.pending)) {
         return Answer { content: Some(YOU_ARE_WELCOME.to_owned()), ..Answer::default() };
     }
     if text::query_terms(&turn.pending).is_empty() {
@@ -76,6 +76,38 @@ fn is_thanks(message: &str) -> bool {
     !message.contains('?')
         && words.iter().any(|w| matches!(w.as_str(), "thanks" | "thank" | "thx" | "cheers" | "ty"))
         && sentiment::score(message) > 50
+}
+
+/// "OK", "Fine, I'll try that", "Got it": the contact acknowledged the last answer.
+fn is_acknowledgement(message: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "ok",
+        "okay",
+        "fine",
+        "sure",
+        "alright",
+        "right",
+        "cool",
+        "got",
+        "it",
+        "ill",
+        "i",
+        "try",
+        "that",
+        "will",
+        "do",
+        "understood",
+        "noted",
+        "yes",
+        "yep",
+        "great",
+        "good",
+        "perfect",
+        "then",
+        "wait",
+    ];
+    let words = text::words(message);
+    !message.contains('?') && !words.is_empty() && words.iter().all(|w| WORDS.contains(&w.as_str()))
 }
 
 fn hand_off(turn: &Turn, reason: &Reason) -> Answer {
@@ -204,8 +236,10 @@ mod tests {
             answer_for(&settings, &[contact("Hello!")], &[], 0).content.as_deref(),
             Some("Hi, I'm Ava.")
         );
-        let thanks = answer_for(&settings, &[contact("Thanks, that answers my question!")], &[], 2);
-        assert_eq!(thanks.content.as_deref(), Some(YOU_ARE_WELCOME));
-        assert_eq!(thanks.handoff, None);
+        for text in ["Thanks, that answers my question!", "Fine, I'll try that", "OK"] {
+            let answer = answer_for(&settings, &[contact(text)], &[], 2);
+            assert_eq!(answer.content.as_deref(), Some(YOU_ARE_WELCOME), "{text}");
+            assert_eq!(answer.metadata.get(UNSURE), None, "{text}");
+        }
     }
 }

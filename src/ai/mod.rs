@@ -2,6 +2,7 @@
 //! runs response jobs (`runner`).
 
 pub mod builtin;
+pub mod eval;
 pub mod runner;
 
 use futures_util::future::BoxFuture;

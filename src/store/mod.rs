@@ -205,6 +205,21 @@ pub enum StoreError {
     Refused(crate::domain::conversation::Refusal),
 }
 
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreError::Database(error) => write!(f, "database: {error}"),
+            StoreError::Conflict(column) => write!(f, "another row has this {column}"),
+            StoreError::VersionMismatch => write!(f, "the row changed meanwhile"),
+            StoreError::NotFound(what) => write!(f, "no such {what}"),
+            StoreError::InvalidReference(field) => write!(f, "{field} names nothing in this workspace"),
+            StoreError::Refused(refusal) => write!(f, "refused: {refusal:?}"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
         StoreError::Database(error)

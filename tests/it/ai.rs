@@ -326,3 +326,18 @@ async fn await_response_returns_the_answer_with_the_message() {
         app.send(Method::GET, &format!("{path}/{human_message}/response"), Some(&other_key), None, &[]).await;
     theirs.problem(404, "message_not_found");
 }
+
+/// The labelled set in `eval/` (see docs/AI.md): the builtin responder must keep its figures.
+#[tokio::test]
+async fn the_builtin_responder_meets_its_targets_on_the_evaluation_set() {
+    let report = baton::ai::eval::run(std::path::Path::new("eval"), std::path::Path::new(".")).await.unwrap();
+    assert!(report.labelled() >= 100 && report.questions >= 50);
+    let figures = format!(
+        "precision {:.3}, recall {:.3}, hit@1 {:.3}; misses: {:#?}",
+        report.precision(),
+        report.recall(),
+        report.hit_at_1(),
+        report.misses
+    );
+    assert!(report.precision() >= 0.9 && report.recall() >= 0.9 && report.hit_at_1() >= 0.85, "{figures}");
+}
