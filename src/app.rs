@@ -22,6 +22,8 @@ pub struct Settings {
     pub webhook_allow_private: bool,
     /// Retries, timeouts and target rules of outbound deliveries.
     pub delivery: crate::delivery::Policy,
+    /// How the AI reaches model servers.
+    pub ai: crate::ai::AiSettings,
 }
 
 impl Default for Settings {
@@ -32,6 +34,7 @@ impl Default for Settings {
             body_limit: 1024 * 1024,
             webhook_allow_private: false,
             delivery: crate::delivery::Policy::default(),
+            ai: crate::ai::AiSettings::default(),
         }
     }
 }
@@ -80,7 +83,9 @@ pub async fn serve(
     state.live.relay_from_other_nodes(&state.store);
     let deliverer = Deliverer::new(state.store.clone(), state.clock.clone(), state.settings.delivery.clone());
     let deliveries = tokio::spawn(Arc::new(deliverer).run());
-    let answers = tokio::spawn(Arc::new(AiRunner::new(state.store.clone(), state.clock.clone())).run());
+    let answers = tokio::spawn(
+        Arc::new(AiRunner::new(state.store.clone(), state.clock.clone(), &state.settings.ai)).run(),
+    );
     let stop = state.stop.clone();
     let shutdown = async move {
         shutdown.await;

@@ -42,6 +42,18 @@ pub enum Command {
     AdminKey,
     /// Measure the builtin AI on the labelled evaluation set: handoff precision and recall,
     /// retrieval hit@1.
+    /// Check an OpenAI-compatible model server before pointing an agent at it: a streamed
+    /// answer, and the handoff tool call.
+    AiCheck {
+        /// E.g. `http://127.0.0.1:8081/v1` or `https://api.openai.com/v1`.
+        #[arg(long)]
+        base_url: String,
+        #[arg(long)]
+        model: String,
+        /// The environment variable holding the API key, if the server needs one.
+        #[arg(long)]
+        api_key_env: Option<String>,
+    },
     Eval {
         /// The folder with knowledge.json, handoff.jsonl and retrieval.jsonl.
         #[arg(long, default_value = "eval")]
@@ -115,6 +127,25 @@ async fn execute(cli: Cli) -> Result<(), String> {
         Command::AdminKey => {
             println!("{}", auth::generate_admin_key());
             Ok(())
+        }
+        Command::AiCheck { base_url, model, api_key_env } => {
+            let key = match api_key_env {
+                Some(name) => Some(std::env::var(&name).map_err(|_| format!("{name} is not set"))?),
+                None => None,
+            };
+            let timeout = Duration::from_secs(120);
+            let check = crate::ai::openai::check(&base_url, &model, key.as_deref(), timeout).await;
+            match &check.answered {
+                Ok(text) => println!("answers:        yes ({:?})", text.chars().take(60).collect::<String>()),
+                Err(why) => println!("answers:        NO: {why}"),
+            }
+            match &check.hands_off {
+                Ok(reason) => println!("handoff tool:   yes ({reason:?})"),
+                Err(why) => {
+                    println!("handoff tool:   NO: {why} (Baton falls back to replies starting \"HANDOFF:\")")
+                }
+            }
+            check.answered.map(|_| ())
         }
         Command::Eval { dir, set } => {
             let report = crate::ai::eval::run(&dir, &set).await.map_err(|e| e.to_string())?;
@@ -202,6 +233,7 @@ async fn run_server(global: &Global, serve: Serve) -> Result<(), String> {
             disable_after: serve.webhook_disable_after,
             allow_private: serve.webhook_allow_private,
         },
+        ai: crate::ai::AiSettings { timeout: serve.ai_timeout, allow_private: serve.ai_allow_private },
     };
     let listener = tokio::net::TcpListener::bind(serve.addr)
         .await

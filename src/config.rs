@@ -50,6 +50,13 @@ pub struct Serve {
     /// An endpoint whose deliveries fail for this long without a success is disabled.
     #[arg(long, env = "BATON_WEBHOOK_DISABLE_AFTER", default_value = "5d", value_parser = crate::delivery::policy::parse_duration)]
     pub webhook_disable_after: Duration,
+    /// How long one request to an agent's model server (`provider: openai`) may take; a
+    /// failed one is retried twice, then the conversation goes to a human.
+    #[arg(long, env = "BATON_AI_TIMEOUT", default_value = "60s", value_parser = crate::delivery::policy::parse_duration)]
+    pub ai_timeout: Duration,
+    /// Allow model servers on loopback and private networks (a model running next to Baton).
+    #[arg(long, env = "BATON_AI_ALLOW_PRIVATE")]
+    pub ai_allow_private: bool,
 }
 
 /// Retry waits; a type of its own so clap parses the whole list with one parser.

@@ -149,7 +149,7 @@ async fn evaluate(
         }
     }
 
-    let runner = AiRunner::new(store.clone(), clock.clone());
+    let runner = AiRunner::new(store.clone(), clock.clone(), &super::AiSettings::default());
     for (n, item) in labelled.iter().enumerate() {
         let mut messages = item.previous.iter().chain([&item.message]);
         let first = messages.next().expect("at least the message");

@@ -3,6 +3,7 @@
 
 pub mod builtin;
 pub mod eval;
+pub mod openai;
 pub mod runner;
 
 use futures_util::future::BoxFuture;
@@ -13,6 +14,21 @@ use crate::model::agent::AgentSettings;
 use crate::store::{Answer, FoundPassage, MessageRow};
 
 pub use runner::AiRunner;
+
+/// How the AI reaches model servers.
+#[derive(Debug, Clone)]
+pub struct AiSettings {
+    /// How long one request to a model server may take.
+    pub timeout: std::time::Duration,
+    /// Whether model servers on loopback or private networks may be used (a local model).
+    pub allow_private: bool,
+}
+
+impl Default for AiSettings {
+    fn default() -> Self {
+        AiSettings { timeout: std::time::Duration::from_secs(60), allow_private: false }
+    }
+}
 
 /// What the contact is told when handed to a human, unless the version says otherwise.
 pub const DEFAULT_HANDOFF_MESSAGE: &str =

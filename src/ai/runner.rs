@@ -10,7 +10,8 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 
 use super::builtin::Builtin;
-use super::{Responder, Turn};
+use super::openai::OpenAi;
+use super::{AiSettings, Responder, Turn};
 use crate::clock::SharedClock;
 use crate::model::agent::{AgentSettings, Provider};
 use crate::store::{ClaimedAnswer, FoundPassage, Recorded, Store, StoreError};
@@ -30,18 +31,20 @@ pub struct AiRunner {
     store: Store,
     clock: SharedClock,
     builtin: Builtin,
+    openai: OpenAi,
     /// Answers every provider's jobs when set: for tests that need a slow or failing AI.
     instead: Option<Arc<dyn Responder>>,
 }
 
 impl AiRunner {
-    pub fn new(store: Store, clock: SharedClock) -> Self {
-        AiRunner { store, clock, builtin: Builtin, instead: None }
+    pub fn new(store: Store, clock: SharedClock, settings: &AiSettings) -> Self {
+        let openai = OpenAi::new(settings.timeout, settings.allow_private);
+        AiRunner { store, clock, builtin: Builtin, openai, instead: None }
     }
 
     /// A runner whose every answer comes from `responder`.
     pub fn with_responder(store: Store, clock: SharedClock, responder: Arc<dyn Responder>) -> Self {
-        AiRunner { instead: Some(responder), ..AiRunner::new(store, clock) }
+        AiRunner { instead: Some(responder), ..AiRunner::new(store, clock, &AiSettings::default()) }
     }
 
     /// One round, for tests and tools: claims what is due now and answers it all. Returns
@@ -145,7 +148,8 @@ impl AiRunner {
             return responder.as_ref();
         }
         match settings.provider {
-            Provider::Builtin | Provider::Openai => &self.builtin,
+            Provider::Builtin => &self.builtin,
+            Provider::Openai => &self.openai,
         }
     }
 }

@@ -136,8 +136,8 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 
 /// Resolves names, then refuses private addresses unless allowed: a public name pointing at
 /// 10.0.0.1 (or rebinding to it) cannot reach the private network.
-struct PublicOnly {
-    allow_private: bool,
+pub(crate) struct PublicOnly {
+    pub allow_private: bool,
 }
 
 impl Resolve for PublicOnly {

@@ -181,6 +181,10 @@ fn check_settings(check: &mut Checker, prefix: &str, settings: &AgentSettings) {
     if let Some(url) = &settings.base_url {
         check.url(&field("base_url"), url);
     }
+    if settings.provider == Provider::Openai && settings.model.as_deref().is_none_or(|m| m.trim().is_empty())
+    {
+        check.fail(&field("model"), "is required with the openai provider");
+    }
     if let Some(name) = &settings.api_key_env {
         let valid = !name.is_empty()
             && name.len() <= 100

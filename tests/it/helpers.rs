@@ -116,7 +116,7 @@ impl TestApp {
             .expect("fresh database");
         let deliverer =
             baton::delivery::Deliverer::new(store.clone(), clock.clone(), settings.delivery.clone());
-        let ai = baton::ai::AiRunner::new(store.clone(), clock.clone());
+        let ai = baton::ai::AiRunner::new(store.clone(), clock.clone(), &settings.ai);
         let state = AppState::new(store.clone(), clock.clone(), settings);
         let live = state.live.clone();
         TestApp {

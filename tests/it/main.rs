@@ -18,6 +18,7 @@ mod knowledge;
 mod members;
 mod messages;
 mod nodes;
+mod openai;
 mod openapi;
 mod ops;
 mod process;
