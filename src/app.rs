@@ -104,7 +104,7 @@ pub async fn serve(
 const DELIVERY_LOG_KEPT_MS: i64 = 30 * 24 * 3_600_000;
 
 /// Background upkeep: snoozed conversations wake at their time (checked every second);
-/// idempotency records past their 24 hours, expired member tokens and deliveries finished
+/// idempotency records past their 24 hours, expired member and contact tokens, and deliveries finished
 /// over 30 days ago are purged hourly.
 async fn upkeep(state: AppState) {
     let mut every_second = tokio::time::interval(Duration::from_secs(1));
@@ -124,6 +124,9 @@ async fn upkeep(state: AppState) {
                 }
                 if let Err(error) = state.store.purge_member_tokens(state.clock.now_ms()).await {
                     tracing::warn!(?error, "could not purge expired member tokens");
+                }
+                if let Err(error) = state.store.purge_contact_tokens(state.clock.now_ms()).await {
+                    tracing::warn!(?error, "could not purge expired contact tokens");
                 }
                 if let Err(error) = state.store.purge_deliveries(state.clock.now_ms() - DELIVERY_LOG_KEPT_MS).await {
                     tracing::warn!(?error, "could not purge old deliveries");

@@ -14,6 +14,7 @@ pub const ADMIN_PREFIX: &str = "bt_admin_";
 pub const SERVER_PREFIX: &str = "bt_sk_";
 pub const CLIENT_PREFIX: &str = "bt_pk_";
 pub const MEMBER_PREFIX: &str = "bt_mt_";
+pub const CONTACT_PREFIX: &str = "bt_ct_";
 /// How long a sign-in lasts.
 pub const MEMBER_TOKEN_TTL_MS: i64 = 30 * 24 * 60 * 60 * 1000;
 
@@ -91,6 +92,11 @@ pub enum Caller {
         member_id: String,
         role: Role,
     },
+    /// A visitor of the widget, through the token their session issued.
+    Contact {
+        workspace: WorkspaceId,
+        contact_id: String,
+    },
 }
 
 impl Caller {
@@ -98,7 +104,9 @@ impl Caller {
     pub fn scope(&self) -> &str {
         match self {
             Caller::Admin => "admin",
-            Caller::Key { workspace, .. } | Caller::Member { workspace, .. } => workspace.as_str(),
+            Caller::Key { workspace, .. }
+            | Caller::Member { workspace, .. }
+            | Caller::Contact { workspace, .. } => workspace.as_str(),
         }
     }
 }
@@ -126,6 +134,28 @@ pub fn generate_member_token() -> (String, String) {
     let secret = random_secret(MEMBER_PREFIX);
     let hash = hash_secret(&secret);
     (secret, hash)
+}
+
+/// A new contact token `(secret, hash)` for a widget session: shown once, only the hash kept.
+pub fn generate_contact_token() -> (String, String) {
+    let secret = random_secret(CONTACT_PREFIX);
+    let hash = hash_secret(&secret);
+    (secret, hash)
+}
+
+/// A new identity-verification secret for a workspace's widget.
+pub fn generate_identity_secret() -> String {
+    random_secret("idv_")
+}
+
+/// Whether `user_hash` is the hex HMAC-SHA256 of `external_id` under `secret`, compared in
+/// constant time.
+pub fn verify_user_hash(secret: &str, external_id: &str, user_hash: &str) -> bool {
+    use hmac::{KeyInit, Mac};
+    let mut mac = hmac::Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    mac.update(external_id.as_bytes());
+    let expected: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    bool::from(expected.as_bytes().ct_eq(user_hash.trim().to_ascii_lowercase().as_bytes()))
 }
 
 /// A new admin key, for operators to put in `BATON_ADMIN_KEY`.
@@ -172,6 +202,15 @@ pub async fn authenticate(
     }
     if token.starts_with(MEMBER_PREFIX) {
         return authenticate_member(store, &presented, now).await;
+    }
+    if token.starts_with(CONTACT_PREFIX) {
+        let invalid = || ApiError::new(ErrorCode::InvalidApiKey, "The contact token is not valid or expired");
+        let found =
+            store.find_contact_token(&presented).await.map_err(ApiError::from)?.ok_or_else(invalid)?;
+        if !bool::from(found.secret_hash.as_bytes().ct_eq(presented.as_bytes())) || found.expires_at <= now {
+            return Err(invalid());
+        }
+        return Ok(Caller::Contact { workspace: found.workspace_id, contact_id: found.contact_id });
     }
     if !token.starts_with(SERVER_PREFIX) && !token.starts_with(CLIENT_PREFIX) {
         return Err(invalid());

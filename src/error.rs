@@ -33,6 +33,7 @@ pub enum ErrorCode {
     AgentNotFound,
     ArticleNotFound,
     AiResponseNotFound,
+    IdentityNotVerified,
     WebhookNotFound,
     DeliveryNotFound,
     DeliveryInFlight,
@@ -100,6 +101,11 @@ impl ErrorCode {
             AiResponseNotFound => {
                 (StatusCode::NOT_FOUND, "ai_response_not_found", "No AI response for this message")
             }
+            IdentityNotVerified => (
+                StatusCode::FORBIDDEN,
+                "identity_not_verified",
+                "The visitor's identity could not be verified",
+            ),
             WebhookNotFound => (StatusCode::NOT_FOUND, "webhook_not_found", "Webhook endpoint not found"),
             DeliveryNotFound => (StatusCode::NOT_FOUND, "delivery_not_found", "Delivery not found"),
             DeliveryInFlight => {

@@ -79,9 +79,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Workspace {
             Caller::Admin => {
                 Err(forbidden("a server key or a member token (the admin key manages workspaces only)"))
             }
-            Caller::Key { .. } => {
-                Err(forbidden("a server key or a member token (client keys reach /v1/widget only)"))
-            }
+            Caller::Key { .. } | Caller::Contact { .. } => Err(forbidden(
+                "a server key or a member token (client keys and contact tokens reach /v1/widget only)",
+            )),
         }
     }
 }
@@ -108,6 +108,44 @@ impl<S: Send + Sync> FromRequestParts<S> for Manager {
             ));
         }
         Ok(Manager(caller))
+    }
+}
+
+/// A key that may open widget sessions: a client key (in a web page) or a server key (a
+/// backend opening sessions for its signed-in users).
+pub struct WidgetKey {
+    pub workspace: WorkspaceId,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for WidgetKey {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        match caller(parts)? {
+            Caller::Key { workspace, .. } => Ok(WidgetKey { workspace }),
+            _ => Err(forbidden("a client key (bt_pk_) or a server key")),
+        }
+    }
+}
+
+/// A widget visitor: the contact their session token names. Everything they reach is theirs.
+pub struct Visitor {
+    pub workspace: WorkspaceId,
+    pub contact_id: String,
+}
+
+impl Visitor {
+    pub fn actor(&self) -> Actor {
+        Actor::contact(&self.contact_id)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Visitor {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        match caller(parts)? {
+            Caller::Contact { workspace, contact_id } => Ok(Visitor { workspace, contact_id }),
+            _ => Err(forbidden("a contact token (bt_ct_, from POST /v1/widget/sessions)")),
+        }
     }
 }
 

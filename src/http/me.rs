@@ -12,7 +12,7 @@ use super::members::MemberOut;
 use super::workspaces::WorkspaceOut;
 use crate::app::AppState;
 use crate::auth::{Caller, KeyKind};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult, ErrorCode};
 
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -39,7 +39,7 @@ pub struct MeOut {
 
 /// The caller: key kind, workspace, member.
 #[utoipa::path(get, path = "/v1/me", tag = "me",
-    responses((status = 200, description = "The caller", body = MeOut), E<401>, E<500>, E<503>),
+    responses((status = 200, description = "The caller", body = MeOut), E<401>, E<403>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = []), ("client_key" = []), ("admin_key" = [])))]
 async fn me(AnyCaller(caller): AnyCaller, State(state): State<AppState>) -> ApiResult<axum::Json<MeOut>> {
     let store = &state.store;
@@ -64,6 +64,9 @@ async fn me(AnyCaller(caller): AnyCaller, State(state): State<AppState>) -> ApiR
             workspace: store.get_workspace(&workspace).await?.map(WorkspaceOut::from_row),
             member: store.get_member(&workspace, &member_id).await?.map(MemberOut::from_row),
         },
+        Caller::Contact { .. } => {
+            return Err(ApiError::new(ErrorCode::ForbiddenForKey, "Contact tokens reach /v1/widget only"));
+        }
     };
     Ok(axum::Json(out))
 }

@@ -228,7 +228,8 @@ async fn post(
     if !await_response {
         return Ok((status, axum::Json(PostedOut::Message(MessageOut::from(&message)))));
     }
-    let response = responses::wait_for(&state, &caller.workspace, &id, &message.id).await?;
+    let response =
+        responses::wait_for(&state, &caller.workspace, &id, &message.id).await?.map(AiResponseOut::from);
     let message = MessageOut::from(&message);
     Ok((status, axum::Json(PostedOut::Awaited(AwaitedOut { message, response }))))
 }

@@ -26,12 +26,13 @@ pub mod request_id;
 mod responses;
 mod sessions;
 mod states;
-mod stream;
+pub(crate) mod stream;
 mod tags;
 mod teams;
 pub mod throttle;
 mod tickets;
 mod webhooks;
+mod widget;
 mod workspaces;
 
 use axum::Router;
@@ -65,6 +66,7 @@ use crate::error::{FieldError, Problem};
         (name = "auth", description = "Members sign in and out"),
         (name = "agents", description = "The AI agents that answer, and their versions"),
         (name = "knowledge", description = "Help-centre articles the AI answers from, and searching them"),
+        (name = "widget", description = "The visitor chat widget: sessions with a client key, then the visitor's own conversations"),
         (name = "contacts", description = "The customers who write in"),
         (name = "channels", description = "Where conversations come from"),
         (name = "conversations", description = "Threads between a contact and the AI or human agents"),
@@ -90,6 +92,7 @@ impl Modify for SecuritySchemes {
             ("server_key", "bt_sk_"),
             ("member_token", "bt_mt_"),
             ("client_key", "bt_pk_"),
+            ("contact_token", "bt_ct_"),
         ] {
             let mut scheme = Http::new(HttpAuthScheme::Bearer);
             scheme.description = Some(format!("`Authorization: Bearer {prefix}…`"));
@@ -109,6 +112,7 @@ fn v1() -> OpenApiRouter<AppState> {
         .merge(agents::router())
         .merge(knowledge::router())
         .merge(responses::router())
+        .merge(widget::router())
         .merge(contacts::router())
         .merge(channels::router())
         .merge(conversations::router())

@@ -32,7 +32,7 @@ pub enum AiResponseStatus {
 }
 
 impl AiResponseStatus {
-    fn parse(text: &str) -> Self {
+    pub fn parse(text: &str) -> Self {
         match text {
             "queued" => Self::Queued,
             "running" => Self::Running,
@@ -99,15 +99,14 @@ pub async fn wait_for(
     ws: &WorkspaceId,
     conversation_id: &str,
     message_id: &str,
-) -> ApiResult<Option<AiResponseOut>> {
+) -> ApiResult<Option<ResponseRow>> {
     let mut changes = state.store.log_changes();
     let deadline = tokio::time::Instant::now() + AWAIT;
     loop {
         let Some(response) = state.store.get_response(ws, conversation_id, message_id).await? else {
             return Ok(None);
         };
-        let response = AiResponseOut::from(response);
-        if response.status.is_done() {
+        if AiResponseStatus::parse(&response.status).is_done() {
             return Ok(Some(response));
         }
         tokio::select! {

@@ -27,6 +27,7 @@ use super::docs::E;
 use super::events::EVENT_TYPES;
 use super::extract::{FromQuery, Query, QueryMap, bad_param};
 use super::log_tail::{Entry, LogTails};
+use super::widget::view::visitor_event;
 use crate::app::AppState;
 use crate::clock::Timestamp;
 use crate::error::{ApiError, ApiResult};
@@ -82,6 +83,8 @@ struct Follower {
     changes: watch::Receiver<u64>,
     /// True once the server shuts down: the stream ends (clients reconnect elsewhere).
     stopping: watch::Receiver<bool>,
+    /// A widget visitor's stream: only the events a visitor may see, in their view.
+    visitor: bool,
 }
 
 impl Follower {
@@ -137,7 +140,16 @@ impl Follower {
             self.after = Some((entry.position, entry.id.clone()));
             let wanted = (self.kinds.is_empty() || self.kinds.contains(&entry.kind))
                 && self.conversation_id.as_ref().is_none_or(|c| entry.conversation_id.as_ref() == Some(c));
-            if wanted {
+            if !wanted {
+                continue;
+            }
+            if self.visitor {
+                let event: serde_json::Value = serde_json::from_str(&entry.json).unwrap_or_default();
+                if let Some(seen) = visitor_event(&entry.kind, &event) {
+                    self.pending
+                        .push_back(Event::default().id(&entry.id).event(&entry.kind).data(seen.to_string()));
+                }
+            } else {
                 self.pending.push_back(Event::default().id(&entry.id).event(&entry.kind).data(&entry.json));
             }
         }
@@ -151,6 +163,12 @@ impl Follower {
             && self.conversation_id.as_ref().is_none_or(|c| *c == signal.conversation_id);
         if !wanted {
             return None;
+        }
+        if self.visitor {
+            let event = json!({"created_at": Timestamp(signal.at), "conversation_id": signal.conversation_id,
+                "data": signal.data});
+            let seen = visitor_event(signal.kind, &event)?;
+            return Some(Event::default().event(signal.kind).data(seen.to_string()));
         }
         let data = json!({"object": "signal", "type": signal.kind, "conversation_id": signal.conversation_id,
             "created_at": Timestamp(signal.at), "workspace_id": signal.workspace.as_str(),
@@ -172,9 +190,23 @@ async fn stream(
     headers: HeaderMap,
     Query(query): Query<StreamQuery>,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
-    let ws = caller.workspace;
+    let kinds = query.r#type.unwrap_or_default();
+    follow(&state, caller.workspace, &headers, query.last_event_id, query.conversation_id, kinds, false).await
+}
+
+/// Follows the log (and signals) of one workspace as SSE, from the resume point in
+/// `Last-Event-ID` or `last_event_id`, else from now.
+pub(crate) async fn follow(
+    state: &AppState,
+    ws: WorkspaceId,
+    headers: &HeaderMap,
+    last_event_id: Option<String>,
+    conversation_id: Option<String>,
+    kinds: Vec<String>,
+    visitor: bool,
+) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>> + use<>>> {
     let resume =
-        headers.get("last-event-id").and_then(|v| v.to_str().ok()).map(str::to_owned).or(query.last_event_id);
+        headers.get("last-event-id").and_then(|v| v.to_str().ok()).map(str::to_owned).or(last_event_id);
     let after = match resume {
         Some(id) => {
             let position = state.store.event_position(&ws, &id).await?;
@@ -184,13 +216,12 @@ async fn stream(
         }
         None => state.store.last_event(&ws).await?,
     };
-    let kinds = query.r#type.unwrap_or_default();
     let reads_log = kinds.is_empty() || kinds.iter().any(|k| EVENT_TYPES.contains(&k.as_str()));
     let follower = Follower {
         store: state.store.clone(),
         workspace: ws,
         tails: state.tails.clone(),
-        conversation_id: query.conversation_id,
+        conversation_id,
         reads_log,
         kinds,
         after,
@@ -198,6 +229,7 @@ async fn stream(
         signals: state.live.subscribe(),
         changes: state.store.log_changes(),
         stopping: state.stopping.clone(),
+        visitor,
     };
     let events = futures_util::stream::unfold(follower, |mut follower| async move {
         let event = follower.next().await?;

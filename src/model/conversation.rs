@@ -76,7 +76,9 @@ pub struct ConversationOut {
     pub summary: Option<String>,
     pub context: Option<String>,
     pub sentiment_score: Option<i64>,
+    /// The contact's rating of the conversation, 1–5.
     pub rating: Option<i64>,
+    pub rating_comment: Option<String>,
     pub custom_data: Map<String, Value>,
     pub handoff: HandoffOut,
     pub last_message: Option<MessageSummaryOut>,
@@ -132,6 +134,7 @@ impl From<&ConversationRow> for ConversationOut {
             context: row.context.clone(),
             sentiment_score: row.sentiment_score,
             rating: row.rating,
+            rating_comment: row.rating_comment.clone(),
             custom_data: row.custom_data.clone(),
             handoff: HandoffOut {
                 requested_at: ts(row.handoff.requested_at),

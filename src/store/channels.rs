@@ -170,4 +170,19 @@ impl Store {
             .await?;
         Ok(done.rows_affected() > 0)
     }
+
+    /// The id of the workspace's oldest channel of `kind`, if it has one.
+    pub async fn first_channel_of_type(
+        &self,
+        ws: &WorkspaceId,
+        kind: &str,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM channels WHERE workspace_id = $1 AND type = $2 ORDER BY created_at, id LIMIT 1",
+        )
+        .bind(ws.as_str().to_owned())
+        .bind(kind.to_owned())
+        .fetch_optional(self.reader())
+        .await?)
+    }
 }

@@ -25,6 +25,10 @@ impl Actor {
     pub fn system() -> Self {
         Actor { kind: "system", id: None }
     }
+    /// A contact, through the widget.
+    pub fn contact(id: &str) -> Self {
+        Actor { kind: "contact", id: Some(id.to_owned()) }
+    }
     /// The AI agent answering.
     pub fn agent(id: &str) -> Self {
         Actor { kind: "agent", id: Some(id.to_owned()) }

@@ -70,6 +70,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0010_ai.sql"),
         include_str!("../../migrations/postgres/0010_ai.sql"),
     ),
+    (
+        11,
+        "widget",
+        include_str!("../../migrations/sqlite/0011_widget.sql"),
+        include_str!("../../migrations/postgres/0011_widget.sql"),
+    ),
 ];
 
 pub(super) fn migrator(dialect: Dialect) -> Migrator {

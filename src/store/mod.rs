@@ -25,6 +25,7 @@ mod teams;
 mod tickets;
 mod wake;
 mod webhooks;
+mod widget;
 mod workspaces;
 
 use std::str::FromStr;

@@ -27,4 +27,5 @@ mod stream;
 mod tags_notes_states;
 mod tickets;
 mod webhooks;
+mod widget;
 mod workspaces;

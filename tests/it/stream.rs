@@ -12,23 +12,32 @@ use tower::ServiceExt;
 use crate::helpers::TestApp;
 
 /// An open stream, read event by event.
-struct Stream {
+pub struct Stream {
     body: Body,
     buffer: String,
 }
 
 /// One SSE event: its `id` (log events only), `event` and parsed `data`.
 #[derive(Debug)]
-struct Sse {
-    id: Option<String>,
-    event: String,
-    data: Value,
+pub struct Sse {
+    pub id: Option<String>,
+    pub event: String,
+    pub data: Value,
 }
 
 impl Stream {
     async fn open(app: &TestApp, query: &str, last_event_id: Option<&str>) -> (StatusCode, Stream) {
-        let mut request = Request::get(format!("/v1/events/stream{query}"))
-            .header("authorization", format!("Bearer {}", app.server_key));
+        Stream::open_as(app, &format!("/v1/events/stream{query}"), &app.server_key, last_event_id).await
+    }
+
+    /// Opens the stream at `path` with `key`.
+    pub async fn open_as(
+        app: &TestApp,
+        path: &str,
+        key: &str,
+        last_event_id: Option<&str>,
+    ) -> (StatusCode, Stream) {
+        let mut request = Request::get(path).header("authorization", format!("Bearer {key}"));
         if let Some(id) = last_event_id {
             request = request.header("last-event-id", id);
         }
@@ -37,7 +46,7 @@ impl Stream {
     }
 
     /// The next event, skipping heartbeat comments; fails after 10 s without one.
-    async fn next(&mut self) -> Sse {
+    pub async fn next(&mut self) -> Sse {
         loop {
             if let Some(end) = self.buffer.find("\n\n") {
                 let block: String = self.buffer.drain(..end + 2).collect();

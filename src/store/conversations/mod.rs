@@ -18,7 +18,7 @@ macro_rules! select_conversation {
          ch.type AS channel_type, ch.name AS channel_name, c.contact_id, ct.name AS contact_name, \
          ct.email AS contact_email, ct.phone AS contact_phone, ct.external_id AS contact_external_id, \
          ct.blocked AS contact_blocked, c.agent_id, c.agent_version_id, c.assignee_id, c.team_id, \
-         c.state_id, c.summary, c.context, c.sentiment_score, c.rating, c.custom_data, \
+         c.state_id, c.summary, c.context, c.sentiment_score, c.rating, c.rating_comment, c.custom_data, \
          c.handoff_requested_at, c.handoff_requested_by, c.handoff_reason, c.handoff_started_at, \
          c.handoff_member_id, c.last_message_id, c.last_message_preview, c.last_message_sender_type, \
          c.last_message_at, c.prev_message_id, c.prev_message_preview, c.prev_message_sender_type, \
@@ -113,6 +113,8 @@ pub struct ConversationRow {
     pub context: Option<String>,
     pub sentiment_score: Option<i64>,
     pub rating: Option<i64>,
+    /// What the contact wrote with their rating.
+    pub rating_comment: Option<String>,
     pub custom_data: Map<String, Value>,
     pub handoff: Handoff,
     pub last_message: Option<MessageSummary>,
@@ -192,6 +194,7 @@ pub(crate) fn map(row: &AnyRow) -> Result<ConversationRow, sqlx::Error> {
         context: row.try_get("context")?,
         sentiment_score: row.try_get("sentiment_score")?,
         rating: row.try_get("rating")?,
+        rating_comment: row.try_get("rating_comment")?,
         custom_data: serde_json::from_str(&custom_data).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
         handoff: Handoff {
             requested_at: row.try_get("handoff_requested_at")?,
@@ -296,8 +299,8 @@ pub(crate) async fn write(
          prev_message_id = $23, prev_message_preview = $24, prev_message_sender_type = $25, \
          prev_message_at = $26, message_count = $27, unread_count = $28, first_response_at = $29, \
          human_started_at = $30, snoozed_until = $31, resolved_at = $32, closed_at = $33, removed = $34, \
-         updated_at = $35, version = $36, agent_id = $37, agent_version_id = $38, tags = $39 \
-         WHERE workspace_id = $40 AND id = $41",
+         updated_at = $35, version = $36, agent_id = $37, agent_version_id = $38, tags = $39, \
+         rating_comment = $40 WHERE workspace_id = $41 AND id = $42",
     )
     .bind(row.title.clone())
     .bind(row.status.as_str())
@@ -338,6 +341,7 @@ pub(crate) async fn write(
     .bind(row.agent_id.clone())
     .bind(row.agent_version_id.clone())
     .bind(serde_json::to_string(&row.tags).unwrap_or_else(|_| "[]".into()))
+    .bind(row.rating_comment.clone())
     .bind(ws.as_str().to_owned())
     .bind(row.id.clone())
     .execute(conn)

@@ -1,0 +1,358 @@
+//! A visitor's own conversations: list, start, read and write, typing, read, rating. Another
+//! contact's conversation is a 404, as if it did not exist.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::view::{VisitorConversation, VisitorMessage};
+use crate::app::AppState;
+use crate::domain::conversation::{MessageType, Priority, SenderType};
+use crate::domain::validate::Checker;
+use crate::error::ApiResult;
+use crate::http::caller::Visitor;
+use crate::http::docs::{E, IdempotencyKey};
+use crate::http::extract::{Json, PathId, Query};
+use crate::http::list::{ListOut, PageQuery};
+use crate::http::responses::{AiResponseStatus, wait_for};
+use crate::ids;
+use crate::live::Signal;
+use crate::model::message::Attachment;
+use crate::store::{
+    ContactSpec, ConversationFilter, ConversationRow, MessageFilter, NewConversation, NewMessage, Posted,
+    ResponseRow, StoreError,
+};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VisitorMessageIn {
+    #[serde(default)]
+    pub content: String,
+    pub attachments: Option<Vec<Attachment>>,
+    /// The widget's id for the message: a repeat returns the stored message.
+    pub client_message_id: Option<String>,
+    /// Wait (up to 25 s) for the AI's answer and return `{message, response}`.
+    pub await_response: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VisitorConversationIn {
+    pub title: Option<String>,
+    /// The first message.
+    pub message: Option<VisitorMessageIn>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VisitorTypingIn {
+    pub typing: bool,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VisitorReadIn {
+    pub up_to_message_id: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RatingIn {
+    /// 1 (poor) to 5 (great).
+    pub rating: i64,
+    pub comment: Option<String>,
+}
+
+/// The AI's answer as the visitor sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VisitorResponse {
+    #[schema(value_type = String, example = "ai_response")]
+    pub object: &'static str,
+    pub status: AiResponseStatus,
+    pub message: Option<VisitorMessage>,
+    /// Whether a person will answer instead.
+    pub handed_off: bool,
+}
+
+impl From<ResponseRow> for VisitorResponse {
+    fn from(row: ResponseRow) -> Self {
+        VisitorResponse {
+            object: "ai_response",
+            status: AiResponseStatus::parse(&row.status),
+            message: row.reply.as_ref().map(VisitorMessage::from),
+            handed_off: row.handed_off,
+        }
+    }
+}
+
+/// A posted message, or with `await_response` the message and the AI's answer.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum VisitorPosted {
+    Message(VisitorMessage),
+    Awaited { message: VisitorMessage, response: Option<VisitorResponse> },
+}
+
+/// The conversation if it is the visitor's own (and not removed).
+async fn owned(state: &AppState, visitor: &Visitor, id: &str) -> ApiResult<ConversationRow> {
+    let row = state.store.get_conversation(&visitor.workspace, id).await?;
+    Ok(row
+        .filter(|c| c.contact.id == visitor.contact_id && !c.removed)
+        .ok_or(StoreError::NotFound("conversation"))?)
+}
+
+fn checked_message(check: &mut Checker, prefix: &str, input: VisitorMessageIn) -> NewMessage {
+    let field = |name: &str| format!("{prefix}{name}");
+    let content = input.content.trim().to_owned();
+    let attachments = input.attachments.unwrap_or_default();
+    if content.is_empty() && attachments.is_empty() {
+        check.fail(&field("content"), "must not be empty (or send attachments)");
+    } else if content.chars().count() > 20_000 {
+        check.fail(&field("content"), "must be at most 20000 characters");
+    }
+    if attachments.len() > 10 {
+        check.fail(&field("attachments"), "must have at most 10 items");
+    }
+    for (i, attachment) in attachments.iter().enumerate() {
+        check.url(&field(&format!("attachments[{i}].url")), &attachment.url);
+    }
+    NewMessage {
+        sender_type: SenderType::Contact,
+        sender_id: None,
+        kind: MessageType::Text,
+        content,
+        attachments,
+        client_message_id: check.optional_text(&field("client_message_id"), input.client_message_id, 255),
+        in_reply_to: None,
+        source: Some("widget".into()),
+        metadata: Default::default(),
+    }
+}
+
+/// The visitor's conversations, latest activity first.
+#[utoipa::path(get, path = "/v1/widget/conversations", tag = "widget", params(PageQuery),
+    responses((status = 200, description = "Their conversations", body = ListOut<VisitorConversation>),
+        E<400>, E<401>, E<403>, E<500>, E<503>),
+    security(("contact_token" = [])))]
+async fn list(
+    visitor: Visitor,
+    State(state): State<AppState>,
+    Query(page): Query<PageQuery>,
+) -> ApiResult<axum::Json<ListOut<VisitorConversation>>> {
+    let filter =
+        ConversationFilter { contact_ids: vec![visitor.contact_id.clone()], ..ConversationFilter::default() };
+    let rows = state.store.list_conversations(&visitor.workspace, &filter, &page.request(true)?).await?;
+    Ok(axum::Json(ListOut::from_page(rows, |row| VisitorConversation::from(&row))))
+}
+
+/// Start a conversation, optionally with its first message. The website's widget channel (the
+/// workspace's first) and its agent answer it.
+#[utoipa::path(post, path = "/v1/widget/conversations", tag = "widget", request_body = VisitorConversationIn,
+    params(IdempotencyKey),
+    responses((status = 201, description = "Started", body = VisitorConversation),
+        E<400>, E<401>, E<403>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
+    security(("contact_token" = [])))]
+async fn create(
+    visitor: Visitor,
+    State(state): State<AppState>,
+    Json(input): Json<VisitorConversationIn>,
+) -> ApiResult<(StatusCode, axum::Json<VisitorConversation>)> {
+    let mut check = Checker::new();
+    let title = check.optional_text("title", input.title, 500);
+    let first = input.message.map(|m| {
+        if m.await_response.is_some() {
+            check.fail("message.await_response", "is only for posting to a conversation's messages");
+        }
+        checked_message(&mut check, "message.", m)
+    });
+    check.finish()?;
+    let ws = &visitor.workspace;
+    let channel = state.store.first_channel_of_type(ws, "widget").await?;
+    let new = NewConversation {
+        contact: ContactSpec::Id(visitor.contact_id.clone()),
+        channel_id: channel,
+        title,
+        context: None,
+        priority: Priority::Normal,
+        custom_data: Default::default(),
+        state_id: None,
+        agent_id: None,
+        first_message: first.map(|m| (ids::new_id("msg"), m)),
+    };
+    let now = state.clock.now_ms();
+    let row = state.store.create_conversation(ws, &ids::new_id("conv"), &new, &visitor.actor(), now).await?;
+    Ok((StatusCode::CREATED, axum::Json(VisitorConversation::from(&row))))
+}
+
+#[utoipa::path(get, path = "/v1/widget/conversations/{id}", tag = "widget",
+    params(("id" = String, Path, description = "The conversation's id")),
+    responses((status = 200, description = "The conversation", body = VisitorConversation),
+        E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
+    security(("contact_token" = [])))]
+async fn get(
+    visitor: Visitor,
+    State(state): State<AppState>,
+    PathId(id): PathId,
+) -> ApiResult<axum::Json<VisitorConversation>> {
+    Ok(axum::Json(VisitorConversation::from(&owned(&state, &visitor, &id).await?)))
+}
+
+/// The thread, oldest first.
+#[utoipa::path(get, path = "/v1/widget/conversations/{id}/messages", tag = "widget",
+    params(("id" = String, Path, description = "The conversation's id"), PageQuery),
+    responses((status = 200, description = "A page of messages", body = ListOut<VisitorMessage>),
+        E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
+    security(("contact_token" = [])))]
+async fn messages(
+    visitor: Visitor,
+    State(state): State<AppState>,
+    PathId(id): PathId,
+    Query(page): Query<PageQuery>,
+) -> ApiResult<axum::Json<ListOut<VisitorMessage>>> {
+    owned(&state, &visitor, &id).await?;
+    let rows = state
+        .store
+        .list_messages(&visitor.workspace, &id, &MessageFilter::default(), &page.request(false)?)
+        .await?;
+    Ok(axum::Json(ListOut::from_page(rows, |m| VisitorMessage::from(&m))))
+}
+
+/// Write to the conversation. While the AI answers, `await_response` waits for its answer.
+#[utoipa::path(post, path = "/v1/widget/conversations/{id}/messages", tag = "widget", request_body = VisitorMessageIn,
+    params(("id" = String, Path, description = "The conversation's id"), IdempotencyKey),
+    responses((status = 201, description = "Posted", body = VisitorPosted),
+        (status = 200, description = "Already posted with this client_message_id", body = VisitorPosted),
+        E<400>, E<401>, E<403>, E<404>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
+    security(("contact_token" = [])))]
+async fn post(
+    visitor: Visitor,
+    State(state): State<AppState>,
+    PathId(id): PathId,
+    Json(input): Json<VisitorMessageIn>,
+) -> ApiResult<(StatusCode, axum::Json<VisitorPosted>)> {
+    let await_response = input.await_response.unwrap_or(false);
+    let mut check = Checker::new();
+    let message = checked_message(&mut check, "", input);
+    check.finish()?;
+    owned(&state, &visitor, &id).await?;
+    let ws = &visitor.workspace;
+    let now = state.clock.now_ms();
+    let mut message = message;
+    message.sender_id = Some(visitor.contact_id.clone());
+    let posted =
+        state.store.post_message(ws, &id, &ids::new_id("msg"), &message, &visitor.actor(), now).await?;
+    let (status, message) = match posted {
+        Posted::Created { message, .. } => (StatusCode::CREATED, message),
+        Posted::Existing(message) => (StatusCode::OK, message),
+    };
+    if !await_response {
+        return Ok((status, axum::Json(VisitorPosted::Message(VisitorMessage::from(&message)))));
+    }
+    let response = wait_for(&state, ws, &id, &message.id).await?.map(VisitorResponse::from);
+    Ok((status, axum::Json(VisitorPosted::Awaited { message: VisitorMessage::from(&message), response })))
+}
+
+async fn publish(state: &AppState, visitor: &Visitor, id: &str, kind: &'static str, data: serde_json::Value) {
+    let signal = Signal {
+        workspace: visitor.workspace.clone(),
+        kind,
+        conversation_id: id.to_owned(),
+        actor: visitor.actor(),
+        data,
+        at: state.clock.now_ms(),
+    };
+    state.live.publish(&state.store, signal).await;
+}
+
+/// The visitor is typing (or stopped): relayed live to the inbox, never stored.
+#[utoipa::path(post, path = "/v1/widget/conversations/{id}/typing", tag = "widget", request_body = VisitorTypingIn,
+    params(("id" = String, Path, description = "The conversation's id"), IdempotencyKey),
+    responses((status = 204, description = "Relayed"),
+        E<400>, E<401>, E<403>, E<404>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
+    security(("contact_token" = [])))]
+async fn typing(
+    visitor: Visitor,
+    State(state): State<AppState>,
+    PathId(id): PathId,
+    Json(input): Json<VisitorTypingIn>,
+) -> ApiResult<StatusCode> {
+    owned(&state, &visitor, &id).await?;
+    publish(
+        &state,
+        &visitor,
+        &id,
+        "conversation.typing",
+        json!({"sender_type": "contact", "typing": input.typing}),
+    )
+    .await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The visitor read the thread up to a message: relayed live to the inbox.
+#[utoipa::path(post, path = "/v1/widget/conversations/{id}/read", tag = "widget", request_body = VisitorReadIn,
+    params(("id" = String, Path, description = "The conversation's id"), IdempotencyKey),
+    responses((status = 204, description = "Relayed"),
+        E<400>, E<401>, E<403>, E<404>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
+    security(("contact_token" = [])))]
+async fn read(
+    visitor: Visitor,
+    State(state): State<AppState>,
+    PathId(id): PathId,
+    Json(input): Json<VisitorReadIn>,
+) -> ApiResult<StatusCode> {
+    owned(&state, &visitor, &id).await?;
+    if state.store.get_message(&visitor.workspace, &id, &input.up_to_message_id).await?.is_none() {
+        return Err(StoreError::InvalidReference("up_to_message_id").into());
+    }
+    let data = json!({"reader": "contact", "up_to_message_id": input.up_to_message_id});
+    publish(&state, &visitor, &id, "conversation.read", data).await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Rate the conversation (1–5, with an optional comment); rating again replaces it.
+#[utoipa::path(post, path = "/v1/widget/conversations/{id}/rating", tag = "widget", request_body = RatingIn,
+    params(("id" = String, Path, description = "The conversation's id"), IdempotencyKey),
+    responses((status = 200, description = "Rated", body = VisitorConversation),
+        E<400>, E<401>, E<403>, E<404>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
+    security(("contact_token" = [])))]
+async fn rate(
+    visitor: Visitor,
+    State(state): State<AppState>,
+    PathId(id): PathId,
+    Json(input): Json<RatingIn>,
+) -> ApiResult<axum::Json<VisitorConversation>> {
+    let mut check = Checker::new();
+    if !(1..=5).contains(&input.rating) {
+        check.fail("rating", "must be from 1 to 5");
+    }
+    let comment = check.optional_text("comment", input.comment, 2_000);
+    check.finish()?;
+    owned(&state, &visitor, &id).await?;
+    let now = state.clock.now_ms();
+    let row = state
+        .store
+        .update_conversation(&visitor.workspace, &id, None, &visitor.actor(), now, |row| {
+            let before = (row.rating, row.rating_comment.clone());
+            row.rating = Some(input.rating);
+            row.rating_comment = comment;
+            let change =
+                json!({"rating": [before.0, row.rating], "rating_comment": [before.1, row.rating_comment]});
+            Ok::<_, StoreError>(vec![("conversation.updated", change)])
+        })
+        .await?;
+    Ok(axum::Json(VisitorConversation::from(&row)))
+}
+
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(get))
+        .routes(routes!(messages, post))
+        .routes(routes!(typing))
+        .routes(routes!(read))
+        .routes(routes!(rate))
+}

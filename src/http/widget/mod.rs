@@ -1,0 +1,207 @@
+//! `/v1/widget`: what a website's chat widget calls for its visitors.
+//!
+//! A client key (public, in the page) opens a session for a visitor and gets a contact token;
+//! the token reaches only that contact's conversations, in the visitor's view (`view`). With
+//! identity verification on, a session naming an `external_id` must prove it with `user_hash`,
+//! the HMAC-SHA256 of the id under the workspace's identity secret, computed by the site's
+//! backend; without it anyone could claim anyone's id.
+
+mod conversations;
+mod stream;
+pub mod view;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::caller::{Manager, WidgetKey};
+use super::docs::{E, IdempotencyKey};
+use super::extract::Json;
+use crate::app::AppState;
+use crate::auth::{generate_contact_token, generate_identity_secret, verify_user_hash};
+use crate::clock::Timestamp;
+use crate::domain::validate::Checker;
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::ids;
+use crate::store::{Actor, ContactFilter, ContactRow, NewContact, PageRequest, StoreError, WorkspaceId};
+
+/// How long a visitor's session lasts.
+const SESSION_MS: i64 = 30 * 24 * 3_600_000;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SessionIn {
+    /// Your id for a signed-in user; the same id comes back to the same contact.
+    pub external_id: Option<String>,
+    /// Hex HMAC-SHA256 of `external_id` under the identity secret (required when identity
+    /// verification is on).
+    pub user_hash: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
+/// The visitor as the widget knows them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VisitorContact {
+    #[schema(value_type = String, example = "contact")]
+    pub object: &'static str,
+    pub id: String,
+    pub external_id: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionOut {
+    #[schema(value_type = String, example = "widget_session")]
+    pub object: &'static str,
+    pub contact: VisitorContact,
+    /// `bt_ct_…`: send it as `Authorization: Bearer` to the other widget endpoints. Shown once.
+    pub contact_token: String,
+    pub expires_at: Timestamp,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IdentitySecretOut {
+    #[schema(value_type = String, example = "identity_secret")]
+    pub object: &'static str,
+    /// Compute `user_hash` with it on your backend; never put it in a web page.
+    pub identity_secret: String,
+}
+
+/// Start a visitor session: the contact (found by `external_id`, or new) and a contact token.
+#[utoipa::path(post, path = "/v1/widget/sessions", tag = "widget", request_body = SessionIn, params(IdempotencyKey),
+    responses((status = 201, description = "A session", body = SessionOut),
+        E<400>, E<401>, E<403>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
+    security(("client_key" = []), ("server_key" = [])))]
+async fn create_session(
+    key: WidgetKey,
+    State(state): State<AppState>,
+    Json(input): Json<SessionIn>,
+) -> ApiResult<(StatusCode, axum::Json<SessionOut>)> {
+    let mut check = Checker::new();
+    let external_id = check.optional_text("external_id", input.external_id, 255);
+    let name = check.optional_text("name", input.name, 255);
+    let email = input.email.map(|e| check.email("email", &e));
+    if input.user_hash.is_some() && external_id.is_none() {
+        check.fail("user_hash", "verifies an external_id; send one");
+    }
+    check.finish()?;
+    let ws = &key.workspace;
+    if let (Some(secret), Some(external_id)) = (state.store.identity_secret(ws).await?, &external_id) {
+        let proven =
+            input.user_hash.as_deref().is_some_and(|hash| verify_user_hash(&secret, external_id, hash));
+        if !proven {
+            return Err(ApiError::new(
+                ErrorCode::IdentityNotVerified,
+                "Identity verification is on: user_hash must be the hex HMAC-SHA256 of external_id under \
+                 the workspace's identity secret",
+            ));
+        }
+    }
+    let now = state.clock.now_ms();
+    let contact = visitor_contact(&state, ws, external_id, name, email, now).await?;
+    let (secret, hash) = generate_contact_token();
+    let expires_at = now + SESSION_MS;
+    state.store.create_contact_token(ws, &ids::new_id("ctk"), &contact.id, &hash, now, expires_at).await?;
+    let f = contact.fields;
+    let contact = VisitorContact {
+        object: "contact",
+        id: contact.id,
+        external_id: f.external_id,
+        name: f.name,
+        email: f.email,
+    };
+    let out = SessionOut {
+        object: "widget_session",
+        contact,
+        contact_token: secret,
+        expires_at: Timestamp(expires_at),
+    };
+    Ok((StatusCode::CREATED, axum::Json(out)))
+}
+
+/// The contact a session is for: the one with `external_id`, or a new one. An email never
+/// finds an existing contact (anyone can type any address): it is kept on a new contact when
+/// free, else as the unverified `custom_attributes.widget_email`.
+async fn visitor_contact(
+    state: &AppState,
+    ws: &WorkspaceId,
+    external_id: Option<String>,
+    name: Option<String>,
+    email: Option<String>,
+    now: i64,
+) -> ApiResult<ContactRow> {
+    if let Some(external_id) = &external_id
+        && let Some(found) = find_by_external_id(state, ws, external_id).await?
+    {
+        return Ok(found);
+    }
+    let fields =
+        NewContact { external_id: external_id.clone(), name, email: email.clone(), ..NewContact::default() };
+    let actor = Actor::system();
+    match state.store.create_contact(ws, &ids::new_id("ct"), &fields, &actor, now).await {
+        Ok(row) => Ok(row),
+        // Another session created it meanwhile.
+        Err(StoreError::Conflict("external_id")) => {
+            let id = external_id.unwrap_or_default();
+            Ok(find_by_external_id(state, ws, &id).await?.ok_or(StoreError::NotFound("contact"))?)
+        }
+        Err(StoreError::Conflict("email")) => {
+            let mut attributes = Map::new();
+            attributes.insert("widget_email".into(), Value::from(email));
+            let fields = NewContact { email: None, custom_attributes: attributes, ..fields };
+            Ok(state.store.create_contact(ws, &ids::new_id("ct"), &fields, &actor, now).await?)
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+async fn find_by_external_id(
+    state: &AppState,
+    ws: &WorkspaceId,
+    external_id: &str,
+) -> ApiResult<Option<ContactRow>> {
+    let filter = ContactFilter { external_id: Some(external_id.to_owned()), ..ContactFilter::default() };
+    let page = PageRequest { limit: 1, after: None, offset: None, include_total: false, descending: false };
+    Ok(state.store.list_contacts(ws, &filter, &page).await?.items.into_iter().next())
+}
+
+/// Turn identity verification on (or change its secret): from now on a session naming an
+/// `external_id` must carry its `user_hash`.
+#[utoipa::path(post, path = "/v1/widget/identity-secret", tag = "widget", params(IdempotencyKey),
+    responses((status = 201, description = "The new secret, shown once", body = IdentitySecretOut),
+        E<400>, E<401>, E<403>, E<409>, E<422>, E<500>, E<503>),
+    security(("server_key" = []), ("member_token" = [])))]
+async fn rotate_identity_secret(
+    caller: Manager,
+    State(state): State<AppState>,
+) -> ApiResult<(StatusCode, axum::Json<IdentitySecretOut>)> {
+    let secret = generate_identity_secret();
+    state.store.set_identity_secret(&caller.workspace, Some(&secret), state.clock.now_ms()).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(IdentitySecretOut { object: "identity_secret", identity_secret: secret }),
+    ))
+}
+
+/// Turn identity verification off.
+#[utoipa::path(delete, path = "/v1/widget/identity-secret", tag = "widget",
+    responses((status = 204, description = "Off"), E<401>, E<403>, E<500>, E<503>),
+    security(("server_key" = []), ("member_token" = [])))]
+async fn delete_identity_secret(caller: Manager, State(state): State<AppState>) -> ApiResult<StatusCode> {
+    state.store.set_identity_secret(&caller.workspace, None, state.clock.now_ms()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_session))
+        .routes(routes!(rotate_identity_secret, delete_identity_secret))
+        .merge(conversations::router())
+        .merge(stream::router())
+}
