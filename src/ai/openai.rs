@@ -94,6 +94,12 @@ impl OpenAi {
                 object.remove("tool_choice");
                 self.complete(&url, key.as_deref(), &body).await
             }
+            // Some servers stream nothing when tools are offered (llama.cpp's Python server with
+            // its function-calling chat format): ask again without streaming.
+            Ok(Reply::Text(text)) if text.trim().is_empty() => {
+                body["stream"] = json!(false);
+                self.complete(&url, key.as_deref(), &body).await
+            }
             other => other,
         }
         .map_err(|failure| failure.to_string())?;

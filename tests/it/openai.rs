@@ -135,6 +135,22 @@ async fn the_model_hands_off_by_tool_call_or_by_the_plain_text_fallback() {
     assert!(requests[0].1.get("tools").is_some() && requests[1].1.get("tools").is_none());
 }
 
+/// llama.cpp's Python server streams nothing when tools are offered: Baton asks again
+/// without streaming and reads the whole completion.
+#[tokio::test]
+async fn an_empty_stream_is_asked_again_without_streaming() {
+    let whole = json!({"choices": [{"message": {"role": "assistant", "content": "Within 30 days."}}]});
+    let (addr, fake) = fake_model([(200, String::new()), (200, whole.to_string())]).await;
+    let (app, id, message) = setup(&format!("http://{addr}/v1"), "smol", true).await;
+    app.answer().await;
+    assert_eq!(response(&app, &id, &message).await["message"]["content"], "Within 30 days.");
+    let requests = fake.requests.lock().unwrap();
+    assert_eq!(
+        (requests[0].1["stream"].as_bool(), requests[1].1["stream"].as_bool()),
+        (Some(true), Some(false))
+    );
+}
+
 #[tokio::test]
 async fn a_failing_or_unreachable_model_server_hands_off_instead_of_leaving_the_customer() {
     let failures = (0..3).map(|_| (503, "overloaded".to_owned()));
