@@ -22,6 +22,7 @@ pub mod metrics;
 mod notes;
 mod objects_only;
 mod ops;
+mod reports;
 pub mod request_id;
 mod responses;
 mod sessions;
@@ -66,6 +67,7 @@ use crate::error::{FieldError, Problem};
         (name = "auth", description = "Members sign in and out"),
         (name = "agents", description = "The AI agents that answer, and their versions"),
         (name = "knowledge", description = "Help-centre articles the AI answers from, and searching them"),
+        (name = "reports", description = "How the AI and the team did over a period"),
         (name = "widget", description = "The visitor chat widget: sessions with a client key, then the visitor's own conversations"),
         (name = "contacts", description = "The customers who write in"),
         (name = "channels", description = "Where conversations come from"),
@@ -112,6 +114,7 @@ fn v1() -> OpenApiRouter<AppState> {
         .merge(agents::router())
         .merge(knowledge::router())
         .merge(responses::router())
+        .merge(reports::router())
         .merge(widget::router())
         .merge(contacts::router())
         .merge(channels::router())

@@ -23,6 +23,7 @@ mod openapi;
 mod ops;
 mod process;
 mod receiver;
+mod reports;
 mod stream;
 mod tags_notes_states;
 mod tickets;
