@@ -36,14 +36,16 @@ CREATE TRIGGER knowledge_fts_delete AFTER DELETE ON knowledge_passages BEGIN
     INSERT INTO knowledge_fts (knowledge_fts, rowid, title, text) VALUES ('delete', old.rid, old.title, old.text);
 END;
 
--- One AI response job per contact message posted while the AI answers. A later message of
--- the same conversation covers the earlier ones still queued (`covered_by`): a burst gets
--- one answer.
+-- AI jobs: an `answer` per contact message posted while the AI answers (a later message of
+-- the same conversation covers the earlier ones still queued, `covered_by`: a burst gets one
+-- answer), and a `summary` when a conversation the AI answers is resolved (`message_id`: its
+-- last message then, so resolving again without news asks for none).
 CREATE TABLE ai_responses (
     rid               INTEGER PRIMARY KEY,
     workspace_id      TEXT NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
     conversation_id   TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
-    message_id        TEXT NOT NULL UNIQUE,
+    kind              TEXT NOT NULL DEFAULT 'answer' CHECK (kind IN ('answer', 'summary')),
+    message_id        TEXT NOT NULL,
     status            TEXT NOT NULL CHECK (status IN ('queued', 'running', 'completed', 'failed', 'skipped')),
     covered_by        TEXT,
     attempts          INTEGER NOT NULL DEFAULT 0,
@@ -57,3 +59,4 @@ CREATE TABLE ai_responses (
 );
 CREATE INDEX ai_responses_due ON ai_responses (run_after) WHERE status IN ('queued', 'running');
 CREATE INDEX ai_responses_conversation ON ai_responses (conversation_id, rid);
+CREATE UNIQUE INDEX ai_responses_message ON ai_responses (message_id, kind);

@@ -6,9 +6,10 @@ use futures_util::future::BoxFuture;
 use serde_json::{Map, Value, json};
 
 use super::{Responder, Turn, UNSURE};
+use crate::domain::conversation::SenderType;
 use crate::domain::handoff_rules::{self, Reason};
 use crate::domain::{sentiment, text};
-use crate::store::Answer;
+use crate::store::{Answer, MessageRow};
 
 pub const DONT_KNOW: &str = "I'm sorry, I don't know the answer to that. Could you put it another way? \
      If you would rather talk to a person, just say so.";
@@ -70,6 +71,45 @@ pub fn answer(turn: &Turn) -> Answer {
     Answer { content: Some(content), metadata, handoff: None }
 }
 
+/// An extractive summary: what the contact asked (their first message with a question in
+/// it) and the last answer they got, quoted, each cut at a sentence end.
+/// `greeting` (the version's) is left out of the answer quoted.
+pub fn summary(thread: &[MessageRow], greeting: Option<&str>) -> Option<String> {
+    let contact = thread.iter().filter(|m| m.sender_type == SenderType::Contact && !m.deleted);
+    let asked =
+        contact.clone().find(|m| !text::query_terms(&m.content).is_empty()).or(contact.clone().next())?;
+    let answered = thread
+        .iter()
+        .rev()
+        .find(|m| matches!(m.sender_type, SenderType::Agent | SenderType::Human) && !m.deleted);
+    let mut out = format!("The customer asked: \"{}\"", excerpt(&asked.content));
+    if let Some(answer) = answered {
+        let who = if answer.sender_type == SenderType::Human { "a team member" } else { "the AI" };
+        let content = greeting
+            .and_then(|g| answer.content.strip_prefix(g))
+            .map_or(answer.content.as_str(), str::trim_start);
+        out.push_str(&format!(" Last answer, from {who}: \"{}\"", excerpt(content)));
+    }
+    Some(out)
+}
+
+/// The text up to its first sentence end after 40 characters, at most about 200.
+fn excerpt(text: &str) -> String {
+    let text = text.split("\n\nSource:").next().unwrap_or(text).trim();
+    let mut out = String::new();
+    for c in text.chars() {
+        out.push(c);
+        let count = out.chars().count();
+        if (matches!(c, '.' | '!' | '?') && count >= 40) || count >= 200 {
+            break;
+        }
+    }
+    if out.chars().count() < text.chars().count() && !out.ends_with(['.', '!', '?']) {
+        out.push('…');
+    }
+    out.replace('\n', " ")
+}
+
 /// "Thanks, that's all I needed" — gratitude without a further question.
 fn is_thanks(message: &str) -> bool {
     let words = text::words(message);
@@ -119,9 +159,9 @@ fn hand_off(turn: &Turn, reason: &Reason) -> Answer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::conversation::{MessageStatus, MessageType, SenderType};
+    use crate::domain::conversation::{MessageStatus, MessageType};
     use crate::model::agent::{AgentSettings, HandoffRules};
-    use crate::store::{FoundPassage, MessageRow};
+    use crate::store::FoundPassage;
 
     fn message(sender_type: SenderType, content: &str, metadata: Map<String, Value>) -> MessageRow {
         MessageRow {
@@ -241,5 +281,34 @@ mod tests {
             assert_eq!(answer.content.as_deref(), Some(YOU_ARE_WELCOME), "{text}");
             assert_eq!(answer.metadata.get(UNSURE), None, "{text}");
         }
+    }
+
+    #[test]
+    fn a_summary_quotes_the_question_and_the_last_answer() {
+        let thread = [
+            contact("Hi"),
+            contact("Can I return my kettle? It leaks."),
+            message(SenderType::Agent, "Return any item within 30 days.\n\nSource: Returns", Map::new()),
+            message(
+                SenderType::Human,
+                "I've sent you a label. Anything else I can do for you today?",
+                Map::new(),
+            ),
+        ];
+        assert_eq!(
+            summary(&thread, None).unwrap(),
+            "The customer asked: \"Can I return my kettle? It leaks.\" Last answer, from a team member: \
+             \"I've sent you a label. Anything else I can do for you today?\""
+        );
+        assert_eq!(summary(&[], None), None);
+        let greeted = [
+            contact("Can I return it?"),
+            message(SenderType::Agent, "Hi, I'm Ava.\n\nYes, within 30 days.", Map::new()),
+        ];
+        assert!(
+            summary(&greeted, Some("Hi, I'm Ava."))
+                .unwrap()
+                .ends_with("from the AI: \"Yes, within 30 days.\"")
+        );
     }
 }

@@ -115,4 +115,12 @@ impl<'a> Turn<'a> {
 /// A provider of answers. `Err` is a failure to answer (the conversation goes to a human).
 pub trait Responder: Send + Sync {
     fn respond<'a>(&'a self, turn: &'a Turn<'a>) -> BoxFuture<'a, Result<Answer, String>>;
+
+    /// A short summary of a resolved conversation, for the team (`thread` is what it read).
+    fn summarize<'a>(&'a self, turn: &'a Turn<'a>) -> BoxFuture<'a, Result<String, String>> {
+        Box::pin(async move {
+            builtin::summary(turn.thread, turn.settings.greeting.as_deref())
+                .ok_or_else(|| "nothing to summarize".to_owned())
+        })
+    }
 }

@@ -19,6 +19,7 @@ use crate::delivery::client::PublicOnly;
 use crate::delivery::targets::private_target;
 use crate::domain::conversation::SenderType;
 use crate::domain::handoff_rules;
+use crate::model::agent::AgentSettings;
 use crate::store::Answer;
 
 /// Where `base_url` is left out.
@@ -61,20 +62,7 @@ impl OpenAi {
         }
         let settings = turn.settings;
         let model = settings.model.clone().ok_or("the agent version names no model")?;
-        let base = settings.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL).trim_end_matches('/');
-        let url = format!("{base}/chat/completions");
-        let parsed = url::Url::parse(&url).map_err(|e| format!("base_url is not a URL: {e}"))?;
-        if !self.allow_private && private_target(&parsed) {
-            return Err("base_url is on loopback or a private network; start the server with \
-                        --ai-allow-private to use a local model server"
-                .into());
-        }
-        let key = match &settings.api_key_env {
-            Some(name) => {
-                Some(std::env::var(name).map_err(|_| format!("the environment variable {name} is not set"))?)
-            }
-            None => None,
-        };
+        let (url, key) = self.endpoint(settings)?;
         let mut body = json!({
             "model": model,
             "messages": prompt(turn),
@@ -111,6 +99,25 @@ impl OpenAi {
                 None => answered(turn, text.trim().to_owned()),
             },
         })
+    }
+
+    /// The completions URL of a version's server and its API key, if it names one.
+    fn endpoint(&self, settings: &AgentSettings) -> Result<(String, Option<String>), String> {
+        let base = settings.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL).trim_end_matches('/');
+        let url = format!("{base}/chat/completions");
+        let parsed = url::Url::parse(&url).map_err(|e| format!("base_url is not a URL: {e}"))?;
+        if !self.allow_private && private_target(&parsed) {
+            return Err("base_url is on loopback or a private network; start the server with \
+                        --ai-allow-private to use a local model server"
+                .into());
+        }
+        let key = match &settings.api_key_env {
+            Some(name) => {
+                Some(std::env::var(name).map_err(|_| format!("the environment variable {name} is not set"))?)
+            }
+            None => None,
+        };
+        Ok((url, key))
     }
 
     /// One completion, retried after failures worth retrying.
@@ -192,6 +199,20 @@ pub async fn check(base_url: &str, model: &str, key: Option<&str>, timeout: Dura
 impl Responder for OpenAi {
     fn respond<'a>(&'a self, turn: &'a Turn<'a>) -> BoxFuture<'a, Result<Answer, String>> {
         Box::pin(self.answer(turn))
+    }
+
+    fn summarize<'a>(&'a self, turn: &'a Turn<'a>) -> BoxFuture<'a, Result<String, String>> {
+        Box::pin(async move {
+            let (url, key) = self.endpoint(turn.settings)?;
+            let mut messages = prompt(turn);
+            messages[0] = json!({"role": "system", "content": "Summarize this customer support conversation for the \
+                support team in at most two sentences: what the customer wanted and how it ended."});
+            let body = json!({"model": turn.settings.model, "messages": messages, "stream": false, "max_tokens": 120});
+            match self.complete(&url, key.as_deref(), &body).await.map_err(|f| f.to_string())? {
+                Reply::Text(text) if !text.trim().is_empty() => Ok(text.trim().to_owned()),
+                _ => Err("the model wrote no summary".into()),
+            }
+        })
     }
 }
 

@@ -14,7 +14,7 @@ use super::openai::OpenAi;
 use super::{AiSettings, Responder, Turn};
 use crate::clock::SharedClock;
 use crate::model::agent::{AgentSettings, Provider};
-use crate::store::{ClaimedAnswer, FoundPassage, Recorded, Store, StoreError};
+use crate::store::{ClaimedAnswer, FoundPassage, JobKind, Recorded, Store, StoreError};
 
 /// Answers being worked on at once per node.
 const CONCURRENCY: usize = 8;
@@ -108,6 +108,16 @@ impl AiRunner {
             self.store.skip_answer(job, why, self.clock.now_ms()).await?;
             return Ok(Recorded::Skipped(why.into()));
         };
+        if job.kind == JobKind::Summary {
+            let summary = match serde_json::from_value::<AgentSettings>(context.settings.clone()) {
+                Ok(settings) => {
+                    let turn = Turn::new(&settings, &context.thread, &[], context.ai_turns);
+                    self.responder(&settings).summarize(&turn).await
+                }
+                Err(error) => Err(format!("the agent version's settings could not be read: {error}")),
+            };
+            return self.store.record_summary(job, &context.agent_id, summary, self.clock.now_ms()).await;
+        }
         let result = if job.attempts > MAX_ATTEMPTS {
             Err(format!("no answer after {MAX_ATTEMPTS} attempts"))
         } else {

@@ -91,7 +91,11 @@ pub fn rank(question: &str, candidates: &[Candidate], total: usize) -> Vec<Ranke
             (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
         })
         .collect();
-    let weight: f64 = idf.iter().sum();
+    // Words no passage has at all (often product names: "my kettle leaks") count half: the
+    // question is still about what the passages do cover.
+    let absent: Vec<bool> = terms.iter().map(|t| !docs.iter().any(|d| d.has(t))).collect();
+    let weight: f64 =
+        idf.iter().zip(&absent).map(|(idf, absent)| if *absent { idf / 2.0 } else { *idf }).sum();
     let average_len = docs.iter().map(|d| d.len as f64).sum::<f64>() / docs.len() as f64;
     let mut ranked: Vec<(Ranked, f64)> = docs
         .iter()

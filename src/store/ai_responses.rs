@@ -11,7 +11,9 @@
 use serde_json::{Map, Value, json};
 use sqlx::{AnyConnection, Row};
 
-use super::conversations::{ControlRequest, ConversationRow, change_control_in, load_for_update, snapshot};
+use super::conversations::{
+    ControlRequest, ConversationRow, append_changes, change_control_in, load_for_update, snapshot, write,
+};
 use super::events::{self, Actor, Subject};
 use super::messages::{MessageRow, NewMessage, PostJob, Posted, post_loaded};
 use super::sql::{PageRequest, Sql, bind_row};
@@ -51,7 +53,8 @@ pub(crate) async fn queue(conn: &mut AnyConnection, answers: &[QueuedAnswer]) ->
     }
     cover.push(
         ") UPDATE ai_responses SET status = 'skipped', covered_by = v.covered_by, updated_at = v.now \
-         FROM v WHERE ai_responses.conversation_id = v.conversation_id AND ai_responses.status = 'queued'",
+         FROM v WHERE ai_responses.conversation_id = v.conversation_id AND ai_responses.status = 'queued' \
+         AND ai_responses.kind = 'answer'",
     );
     cover.query()?.execute(&mut *conn).await?;
 
@@ -81,10 +84,42 @@ pub(crate) async fn queue(conn: &mut AnyConnection, answers: &[QueuedAnswer]) ->
     Ok(())
 }
 
+/// Queues a summary of a conversation just resolved, unless one was asked for at the same
+/// last message already.
+pub(crate) async fn queue_summary(
+    conn: &mut AnyConnection,
+    ws: &WorkspaceId,
+    row: &ConversationRow,
+    now: i64,
+) -> Result<(), StoreError> {
+    let Some(last) = &row.last_message else { return Ok(()) };
+    sqlx::query(
+        "INSERT INTO ai_responses (workspace_id, conversation_id, kind, message_id, status, run_after, created_at, \
+         updated_at) VALUES ($1, $2, 'summary', $3, 'queued', $4, $4, $4) ON CONFLICT DO NOTHING",
+    )
+    .bind(ws.as_str().to_owned())
+    .bind(row.id.clone())
+    .bind(last.id.clone())
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// What a job asks of the AI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobKind {
+    /// Answer the contact message `message_id`.
+    Answer,
+    /// Summarize the conversation, just resolved.
+    Summary,
+}
+
 /// A job this node now holds. `attempts` fences it: a node whose lease ran out and was
 /// claimed again by another finds a different count and records nothing.
 #[derive(Debug, Clone)]
 pub struct ClaimedAnswer {
+    pub kind: JobKind,
     pub rid: i64,
     pub workspace_id: WorkspaceId,
     pub conversation_id: String,
@@ -170,7 +205,7 @@ impl Store {
              AND NOT EXISTS (SELECT 1 FROM ai_responses o WHERE o.conversation_id = r.conversation_id \
                AND o.status = 'running' AND o.lease_until > $2 AND o.rid <> r.rid) \
              ORDER BY r.rid LIMIT $3{skip_locked}) \
-             RETURNING rid, workspace_id, conversation_id, message_id, attempts"
+             RETURNING rid, kind, workspace_id, conversation_id, message_id, attempts"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(lease_until)
@@ -180,7 +215,9 @@ impl Store {
             .await?;
         rows.iter()
             .map(|row| {
+                let kind: String = row.try_get("kind")?;
                 Ok(ClaimedAnswer {
+                    kind: if kind == "summary" { JobKind::Summary } else { JobKind::Answer },
                     rid: row.try_get("rid")?,
                     workspace_id: WorkspaceId::trusted(row.try_get::<String, _>("workspace_id")?),
                     conversation_id: row.try_get("conversation_id")?,
@@ -260,7 +297,7 @@ impl Store {
         };
         let newer: Option<String> = sqlx::query_scalar(
             "SELECT message_id FROM ai_responses WHERE conversation_id = $1 AND rid > $2 \
-             AND status IN ('queued', 'running') ORDER BY rid LIMIT 1",
+             AND status IN ('queued', 'running') AND kind = 'answer' ORDER BY rid LIMIT 1",
         )
         .bind(job.conversation_id.clone())
         .bind(job.rid)
@@ -332,6 +369,74 @@ impl Store {
         Ok(recorded)
     }
 
+    /// Records a summary of a resolved conversation: it becomes the conversation's `summary`
+    /// unless someone wrote one meanwhile. `Err` in `result` only ends the job.
+    pub async fn record_summary(
+        &self,
+        job: &ClaimedAnswer,
+        agent_id: &str,
+        result: Result<String, String>,
+        now: i64,
+    ) -> Result<Recorded, StoreError> {
+        let ws = &job.workspace_id;
+        let mut tx = self.begin_write().await?;
+        let held: Option<(String, i64)> =
+            sqlx::query_as("SELECT status, attempts FROM ai_responses WHERE rid = $1")
+                .bind(job.rid)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if held != Some(("running".into(), job.attempts)) {
+            return Ok(Recorded::Lost);
+        }
+        let mut row = match load_for_update(&mut tx, self.dialect(), ws, &job.conversation_id).await {
+            Err(StoreError::NotFound(_)) => return Ok(Recorded::Lost),
+            loaded => loaded?,
+        };
+        let recorded = match result {
+            Ok(summary) if row.summary.is_none() => {
+                row.summary = Some(summary.clone());
+                row.version += 1;
+                row.updated_at = now;
+                write(&mut tx, ws, &row).await?;
+                let change = json!({"summary": [Value::Null, summary]});
+                append_changes(
+                    &mut tx,
+                    ws,
+                    &row,
+                    &Actor::agent(agent_id),
+                    vec![("conversation.updated", change)],
+                    now,
+                )
+                .await?;
+                finish(&mut tx, job, Finished { status: "completed", ..Finished::default() }, now).await?;
+                Recorded::Completed { reply_id: None, handed_off: false }
+            }
+            Ok(_) => {
+                let why = "the conversation has a summary already";
+                finish(
+                    &mut tx,
+                    job,
+                    Finished { status: "skipped", error: Some(why), ..Finished::default() },
+                    now,
+                )
+                .await?;
+                Recorded::Skipped(why.into())
+            }
+            Err(error) => {
+                finish(
+                    &mut tx,
+                    job,
+                    Finished { status: "failed", error: Some(&error), ..Finished::default() },
+                    now,
+                )
+                .await?;
+                Recorded::Failed
+            }
+        };
+        self.commit(tx).await?;
+        Ok(recorded)
+    }
+
     /// Ends a job that has nothing to answer with (its conversation or agent version is gone).
     pub async fn skip_answer(&self, job: &ClaimedAnswer, why: &str, now: i64) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
@@ -354,7 +459,7 @@ impl Store {
         for _ in 0..100 {
             let row = sqlx::query(
                 "SELECT status, covered_by, reply_message_id, handed_off, error FROM ai_responses \
-                 WHERE workspace_id = $1 AND conversation_id = $2 AND message_id = $3",
+                 WHERE workspace_id = $1 AND conversation_id = $2 AND message_id = $3 AND kind = 'answer'",
             )
             .bind(ws.as_str().to_owned())
             .bind(conversation_id.to_owned())

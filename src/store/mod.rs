@@ -36,7 +36,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
 pub use agents::{AgentFields, AgentRow, AgentVersionRow};
-pub use ai_responses::{Answer, AnswerContext, ClaimedAnswer, Recorded, ResponseRow};
+pub use ai_responses::{Answer, AnswerContext, ClaimedAnswer, JobKind, Recorded, ResponseRow};
 pub use api_keys::{ApiKeyRow, KeyLookup, NewApiKey};
 pub use channels::{ChannelFilter, ChannelRow, NewChannel};
 pub use contacts::{ContactFilter, ContactRow, NewContact};

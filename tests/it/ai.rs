@@ -341,3 +341,31 @@ async fn the_builtin_responder_meets_its_targets_on_the_evaluation_set() {
     );
     assert!(report.precision() >= 0.9 && report.recall() >= 0.9 && report.hit_at_1() >= 0.85, "{figures}");
 }
+
+#[tokio::test]
+async fn a_resolved_conversation_gets_a_summary_once() {
+    let app = TestApp::new().await;
+    agent_with_knowledge(&app, json!({})).await;
+    let (id, _) = conversation(&app, "june@example.com", "Can I return my kettle? It leaks.").await;
+    app.answer().await;
+    app.post(&format!("/v1/conversations/{id}/resolve"), json!({})).await;
+    assert_eq!(app.answer().await, 1, "the summary job");
+    let summary =
+        app.get(&format!("/v1/conversations/{id}")).await.body["summary"].as_str().unwrap().to_owned();
+    assert!(summary.starts_with("The customer asked: \"Can I return my kettle? It leaks.\""), "{summary}");
+    assert!(summary.contains("from the AI: \"You can return most items within 30 days"), "{summary}");
+    let events = app.get(&format!("/v1/events?type=conversation.updated&conversation_id={id}")).await.body;
+    assert_eq!(events["data"][0]["actor"]["type"], "agent");
+
+    // Reopened and resolved again with nothing new: no second summary is asked for.
+    app.post(&format!("/v1/conversations/{id}/reopen"), json!({})).await;
+    app.post(&format!("/v1/conversations/{id}/resolve"), json!({})).await;
+    assert_eq!(app.answer().await, 0);
+    // A summary a member wrote is kept.
+    let (other, _) = conversation(&app, "kai@example.com", "Where is my parcel?").await;
+    app.answer().await;
+    app.patch(&format!("/v1/conversations/{other}"), json!({"summary": "Chased the courier"})).await;
+    app.post(&format!("/v1/conversations/{other}/resolve"), json!({})).await;
+    app.answer().await;
+    assert_eq!(app.get(&format!("/v1/conversations/{other}")).await.body["summary"], "Chased the courier");
+}

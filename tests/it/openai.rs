@@ -99,7 +99,21 @@ async fn the_model_is_asked_with_instructions_passages_and_thread_and_its_stream
     assert_eq!(done["message"]["metadata"]["model"], "smol");
     assert_eq!(done["message"]["metadata"]["sources"][0]["title"], "Returns");
 
+    // Resolved, it is summarized by the model.
+    fake.script.lock().unwrap().push_back((
+        200,
+        json!({"choices": [{"message": {"content": "Asked about returns; told 30 days."}}]}).to_string(),
+    ));
+    app.post(&format!("/v1/conversations/{id}/resolve"), json!({})).await;
+    app.answer().await;
+    assert_eq!(
+        app.get(&format!("/v1/conversations/{id}")).await.body["summary"],
+        "Asked about returns; told 30 days."
+    );
+
     let requests = fake.requests.lock().unwrap();
+    assert_eq!(requests[1].1["stream"], false);
+    assert!(requests[1].1["messages"][0]["content"].as_str().unwrap().starts_with("Summarize"));
     let (headers, body) = &requests[0];
     assert_eq!(headers.get("authorization").unwrap(), "Bearer baton");
     assert_eq!((body["model"].as_str(), body["stream"].as_bool()), (Some("smol"), Some(true)));

@@ -406,6 +406,12 @@ impl Store {
         row.version += 1;
         row.updated_at = now;
         write(&mut tx, ws, &row).await?;
+        let resolved = changes.iter().any(|(kind, change)| {
+            *kind == "conversation.status_changed" && change["status"][1] == json!(Status::Resolved)
+        });
+        if resolved && row.summary.is_none() && row.agent_version_id.is_some() {
+            super::ai_responses::queue_summary(&mut tx, ws, &row, now).await?;
+        }
         append_changes(&mut tx, ws, &row, actor, changes, now).await?;
         self.commit(tx).await.map_err(StoreError::from)?;
         Ok(row)
