@@ -36,7 +36,7 @@ pub struct ReportQuery {
 impl FromQuery for ReportQuery {
     fn from_query(q: &mut QueryMap) -> Result<Self, ApiError> {
         let mut time = |name: &str| {
-            q.string(name)?
+            q.value(name)?
                 .map(|t| {
                     Timestamp::parse(&t)
                         .map(|t| t.0)
