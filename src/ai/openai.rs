@@ -8,14 +8,13 @@
 //! bounded number of times. The version's rules (a request for a person, its topics, …) are
 //! applied before the model is asked, as the builtin responder applies them.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 use serde_json::{Map, Value, json};
 
 use super::{Responder, Turn};
-use crate::delivery::client::PublicOnly;
+use crate::delivery::client::outbound_client;
 use crate::delivery::targets::private_target;
 use crate::domain::conversation::SenderType;
 use crate::domain::handoff_rules;
@@ -42,17 +41,8 @@ pub struct OpenAi {
 impl OpenAi {
     /// `timeout` bounds each request; private addresses are refused unless `allow_private`.
     pub fn new(timeout: Duration, allow_private: bool) -> Self {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(5)))
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .user_agent(concat!("Baton/", env!("CARGO_PKG_VERSION")))
-            .dns_resolver(Arc::new(PublicOnly { allow_private }))
-            .build()
-            .expect("the HTTP client builds");
-        OpenAi { http, allow_private }
+        let user_agent = concat!("Baton/", env!("CARGO_PKG_VERSION"));
+        OpenAi { http: outbound_client(timeout, allow_private, user_agent), allow_private }
     }
 
     async fn answer(&self, turn: &Turn<'_>) -> Result<Answer, String> {

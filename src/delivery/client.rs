@@ -29,18 +29,8 @@ pub struct Client {
 
 impl Client {
     pub fn new(timeout: Duration, allow_private: bool) -> Self {
-        // reqwest is built without a default crypto provider; ring builds without cmake.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(5)))
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .user_agent(concat!("Baton-Webhooks/", env!("CARGO_PKG_VERSION")))
-            .dns_resolver(Arc::new(PublicOnly { allow_private }))
-            .build()
-            .expect("the HTTP client builds");
-        Client { http, allow_private }
+        let user_agent = concat!("Baton-Webhooks/", env!("CARGO_PKG_VERSION"));
+        Client { http: outbound_client(timeout, allow_private, user_agent), allow_private }
     }
 
     /// POSTs `body` with the Standard Webhooks headers.
@@ -102,6 +92,22 @@ impl Client {
     }
 }
 
+/// An HTTP client for calls Baton makes out: bounded by `timeout`, no redirects followed, no
+/// proxy, and (unless `allow_private`) no connection to a loopback or private address.
+pub fn outbound_client(timeout: Duration, allow_private: bool, user_agent: &'static str) -> reqwest::Client {
+    // reqwest is built without a default crypto provider; ring builds without cmake.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(5)))
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .user_agent(user_agent)
+        .dns_resolver(Arc::new(PublicOnly { allow_private }))
+        .build()
+        .expect("the HTTP client builds")
+}
+
 fn failure(error: String) -> Sent {
     Sent { attempt: Attempt { error: Some(error), ..Attempt::default() }, retry_after: None }
 }
@@ -136,8 +142,8 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 
 /// Resolves names, then refuses private addresses unless allowed: a public name pointing at
 /// 10.0.0.1 (or rebinding to it) cannot reach the private network.
-pub(crate) struct PublicOnly {
-    pub allow_private: bool,
+struct PublicOnly {
+    allow_private: bool,
 }
 
 impl Resolve for PublicOnly {

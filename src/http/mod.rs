@@ -17,7 +17,7 @@ mod list;
 pub mod log_tail;
 mod me;
 mod members;
-mod messages;
+pub(crate) mod messages;
 pub mod metrics;
 mod notes;
 mod objects_only;

@@ -278,23 +278,7 @@ impl Store {
     ) -> Result<Recorded, StoreError> {
         let ws = &job.workspace_id;
         let mut tx = self.begin_write().await?;
-        let lock = match self.dialect() {
-            Dialect::Postgres => " FOR UPDATE",
-            Dialect::Sqlite => "",
-        };
-        let held: Option<(String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT status, attempts FROM ai_responses WHERE rid = $1{lock}"
-        )))
-        .bind(job.rid)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if held != Some(("running".into(), job.attempts)) {
-            return Ok(Recorded::Lost);
-        }
-        let row = match load_for_update(&mut tx, self.dialect(), ws, &job.conversation_id).await {
-            Err(StoreError::NotFound(_)) => return Ok(Recorded::Lost),
-            loaded => loaded?,
-        };
+        let Some(row) = self.hold(&mut tx, job).await? else { return Ok(Recorded::Lost) };
         let newer: Option<String> = sqlx::query_scalar(
             "SELECT message_id FROM ai_responses WHERE conversation_id = $1 AND rid > $2 \
              AND status IN ('queued', 'running') AND kind = 'answer' ORDER BY rid LIMIT 1",
@@ -380,18 +364,7 @@ impl Store {
     ) -> Result<Recorded, StoreError> {
         let ws = &job.workspace_id;
         let mut tx = self.begin_write().await?;
-        let held: Option<(String, i64)> =
-            sqlx::query_as("SELECT status, attempts FROM ai_responses WHERE rid = $1")
-                .bind(job.rid)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if held != Some(("running".into(), job.attempts)) {
-            return Ok(Recorded::Lost);
-        }
-        let mut row = match load_for_update(&mut tx, self.dialect(), ws, &job.conversation_id).await {
-            Err(StoreError::NotFound(_)) => return Ok(Recorded::Lost),
-            loaded => loaded?,
-        };
+        let Some(mut row) = self.hold(&mut tx, job).await? else { return Ok(Recorded::Lost) };
         let recorded = match result {
             Ok(summary) if row.summary.is_none() => {
                 row.summary = Some(summary.clone());
@@ -435,6 +408,32 @@ impl Store {
         };
         self.commit(tx).await?;
         Ok(recorded)
+    }
+
+    /// Whether this node still holds `job` (its attempt count unchanged: no other node took it
+    /// over after the lease), and then its conversation, loaded for update.
+    async fn hold(
+        &self,
+        tx: &mut AnyConnection,
+        job: &ClaimedAnswer,
+    ) -> Result<Option<ConversationRow>, StoreError> {
+        let lock = match self.dialect() {
+            Dialect::Postgres => " FOR UPDATE",
+            Dialect::Sqlite => "",
+        };
+        let held: Option<(String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT status, attempts FROM ai_responses WHERE rid = $1{lock}"
+        )))
+        .bind(job.rid)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if held != Some(("running".into(), job.attempts)) {
+            return Ok(None);
+        }
+        match load_for_update(tx, self.dialect(), &job.workspace_id, &job.conversation_id).await {
+            Err(StoreError::NotFound(_)) => Ok(None),
+            loaded => loaded.map(Some),
+        }
     }
 
     /// Ends a job that has nothing to answer with (its conversation or agent version is gone).

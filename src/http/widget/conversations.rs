@@ -11,13 +11,14 @@ use utoipa_axum::routes;
 
 use super::view::{VisitorConversation, VisitorMessage};
 use crate::app::AppState;
-use crate::domain::conversation::{MessageType, Priority, SenderType};
+use crate::domain::conversation::{Priority, SenderType};
 use crate::domain::validate::Checker;
 use crate::error::ApiResult;
 use crate::http::caller::Visitor;
 use crate::http::docs::{E, IdempotencyKey};
 use crate::http::extract::{Json, PathId, Query};
 use crate::http::list::{ListOut, PageQuery};
+use crate::http::messages::{MessageIn, PostSender, new_message};
 use crate::http::responses::{AiResponseStatus, wait_for};
 use crate::ids;
 use crate::live::Signal;
@@ -105,32 +106,21 @@ async fn owned(state: &AppState, visitor: &Visitor, id: &str) -> ApiResult<Conve
         .ok_or(StoreError::NotFound("conversation"))?)
 }
 
+/// A visitor's message, checked as any contact message is.
 fn checked_message(check: &mut Checker, prefix: &str, input: VisitorMessageIn) -> NewMessage {
-    let field = |name: &str| format!("{prefix}{name}");
-    let content = input.content.trim().to_owned();
-    let attachments = input.attachments.unwrap_or_default();
-    if content.is_empty() && attachments.is_empty() {
-        check.fail(&field("content"), "must not be empty (or send attachments)");
-    } else if content.chars().count() > 20_000 {
-        check.fail(&field("content"), "must be at most 20000 characters");
-    }
-    if attachments.len() > 10 {
-        check.fail(&field("attachments"), "must have at most 10 items");
-    }
-    for (i, attachment) in attachments.iter().enumerate() {
-        check.url(&field(&format!("attachments[{i}].url")), &attachment.url);
-    }
-    NewMessage {
-        sender_type: SenderType::Contact,
+    let input = MessageIn {
+        sender_type: Some(PostSender::Contact),
         sender_id: None,
-        kind: MessageType::Text,
-        content,
-        attachments,
-        client_message_id: check.optional_text(&field("client_message_id"), input.client_message_id, 255),
+        content: input.content,
+        r#type: None,
+        attachments: input.attachments,
+        client_message_id: input.client_message_id,
         in_reply_to: None,
         source: Some("widget".into()),
-        metadata: Default::default(),
-    }
+        metadata: None,
+        await_response: None,
+    };
+    new_message(check, prefix, input, SenderType::Contact)
 }
 
 /// The visitor's conversations, latest activity first.
