@@ -2,6 +2,7 @@
 //! runs response jobs (`runner`).
 
 pub mod builtin;
+pub mod embed;
 pub mod eval;
 pub mod openai;
 pub mod runner;
