@@ -53,6 +53,8 @@ pub struct AppState {
     /// streams) end then, so in-flight requests can finish.
     pub stopping: watch::Receiver<bool>,
     stop: Arc<watch::Sender<bool>>,
+    /// The semantic tier of the AI (off unless the embedding model is installed).
+    pub semantic: crate::ai::semantic::Semantic,
 }
 
 impl AppState {
@@ -68,7 +70,14 @@ impl AppState {
             tails: Arc::default(),
             stopping,
             stop: Arc::new(stop),
+            semantic: Default::default(),
         }
+    }
+
+    /// With the semantic tier `semantic` (loaded by the caller: it reads files).
+    pub fn with_semantic(mut self, semantic: crate::ai::semantic::Semantic) -> Self {
+        self.semantic = semantic;
+        self
     }
 }
 
@@ -83,9 +92,9 @@ pub async fn serve(
     state.live.relay_from_other_nodes(&state.store);
     let deliverer = Deliverer::new(state.store.clone(), state.clock.clone(), state.settings.delivery.clone());
     let deliveries = tokio::spawn(Arc::new(deliverer).run());
-    let answers = tokio::spawn(
-        Arc::new(AiRunner::new(state.store.clone(), state.clock.clone(), &state.settings.ai)).run(),
-    );
+    let runner =
+        AiRunner::new(state.store.clone(), state.clock.clone(), &state.settings.ai, state.semantic.clone());
+    let answers = tokio::spawn(Arc::new(runner).run());
     let stop = state.stop.clone();
     let shutdown = async move {
         shutdown.await;

@@ -61,6 +61,9 @@ pub enum Command {
         /// The labelled set: a folder inside `dir` (`holdout`), or `dir` itself (`.`).
         #[arg(long, default_value = ".")]
         set: std::path::PathBuf,
+        /// The embedding model's folder: with its files there, the semantic tier runs too.
+        #[arg(long, env = "BATON_EMBEDDING_MODEL", default_value = "models/all-MiniLM-L6-v2")]
+        embedding_model: std::path::PathBuf,
     },
 }
 
@@ -147,8 +150,12 @@ async fn execute(cli: Cli) -> Result<(), String> {
             }
             check.answered.map(|_| ())
         }
-        Command::Eval { dir, set } => {
-            let report = crate::ai::eval::run(&dir, &set).await.map_err(|e| e.to_string())?;
+        Command::Eval { dir, set, embedding_model } => {
+            let semantic = crate::ai::semantic::Semantic::load(Some(&embedding_model))?;
+            let tier =
+                if semantic.is_on() { "keyword + semantic" } else { "keyword only (no embedding model)" };
+            println!("retrieval tiers: {tier}");
+            let report = crate::ai::eval::run(&dir, &set, semantic).await.map_err(|e| e.to_string())?;
             for miss in &report.misses {
                 println!("miss  {miss}");
             }
@@ -233,15 +240,27 @@ async fn run_server(global: &Global, serve: Serve) -> Result<(), String> {
             disable_after: serve.webhook_disable_after,
             allow_private: serve.webhook_allow_private,
         },
-        ai: crate::ai::AiSettings { timeout: serve.ai_timeout, allow_private: serve.ai_allow_private },
+        ai: crate::ai::AiSettings {
+            timeout: serve.ai_timeout,
+            allow_private: serve.ai_allow_private,
+            embedding_model: Some(serve.embedding_model.clone()),
+        },
     };
+    let semantic = crate::ai::semantic::Semantic::load(Some(&serve.embedding_model)).map_err(|e| {
+        format!("cannot load the embedding model in {}: {e}", serve.embedding_model.display())
+    })?;
+    if semantic.is_on() {
+        tracing::info!(model = %serve.embedding_model.display(), "semantic retrieval is on");
+    } else {
+        tracing::info!(model = %serve.embedding_model.display(), "no embedding model there: keyword retrieval only");
+    }
     let listener = tokio::net::TcpListener::bind(serve.addr)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", serve.addr))?;
     // The bound address, which names the port the system chose for `--addr …:0`.
     let addr = listener.local_addr().map_err(|e| format!("cannot read the listening address: {e}"))?;
     tracing::info!(%addr, database = store_kind(&store), "baton is listening");
-    let state = AppState::new(store, clock, settings);
+    let state = AppState::new(store, clock, settings).with_semantic(semantic);
     app::serve(listener, state, app::shutdown_signal()).await.map_err(|e| format!("server error: {e}"))
 }
 

@@ -57,6 +57,11 @@ pub struct Serve {
     /// Allow model servers on loopback and private networks (a model running next to Baton).
     #[arg(long, env = "BATON_AI_ALLOW_PRIVATE")]
     pub ai_allow_private: bool,
+    /// The all-MiniLM-L6-v2 sentence-embedding model's folder (`config.json`,
+    /// `tokenizer.json`, `model.safetensors`): with it, retrieval is semantic as well as by
+    /// keyword. Without the files the keyword tier serves alone.
+    #[arg(long, env = "BATON_EMBEDDING_MODEL", default_value = "models/all-MiniLM-L6-v2")]
+    pub embedding_model: std::path::PathBuf,
 }
 
 /// Retry waits; a type of its own so clap parses the whole list with one parser.

@@ -14,16 +14,20 @@ CREATE TABLE knowledge_articles (
 );
 CREATE INDEX knowledge_articles_list ON knowledge_articles (workspace_id, created_at, id);
 
--- Articles cut into passages, the unit retrieval returns. Rewritten when the article is.
+-- Articles cut into passages, the unit retrieval returns. Rewritten when the article is, so
+-- `embedding` (the sentence vector, little-endian f32s, filled in the background when the
+-- embedding model is installed) is computed again only for text that changed.
 CREATE TABLE knowledge_passages (
     rid           INTEGER PRIMARY KEY,
     workspace_id  TEXT NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
     article_id    TEXT NOT NULL REFERENCES knowledge_articles (id) ON DELETE CASCADE,
     position      INTEGER NOT NULL,
     title         TEXT NOT NULL,
-    text          TEXT NOT NULL
+    text          TEXT NOT NULL,
+    embedding     BLOB
 );
 CREATE INDEX knowledge_passages_article ON knowledge_passages (article_id, position);
+CREATE INDEX knowledge_passages_unembedded ON knowledge_passages (rid) WHERE embedding IS NULL;
 
 -- Stemmed (porter) so "refunds" finds "refund"; the ranking re-reads the text itself.
 CREATE VIRTUAL TABLE knowledge_fts USING fts5 (

@@ -15,6 +15,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::AiRunner;
+use super::semantic::Semantic;
 use crate::auth::{KeyKind, generate_key};
 use crate::clock::{Clock, SystemClock};
 use crate::domain::conversation::{MessageType, Mode, Priority, SenderType};
@@ -86,14 +87,15 @@ type Failure = Box<dyn std::error::Error + Send + Sync>;
 
 /// Runs an evaluation set on a fresh database in a temporary directory: `dir` holds
 /// `knowledge.json`, `set` (a folder inside it, or `dir` itself) the two labelled files.
-pub async fn run(dir: &Path, set: &Path) -> Result<Report, Failure> {
+/// `semantic` is the semantic tier to run with (off: keyword only).
+pub async fn run(dir: &Path, set: &Path, semantic: Semantic) -> Result<Report, Failure> {
     let knowledge: Knowledge = serde_json::from_str(&std::fs::read_to_string(dir.join("knowledge.json"))?)?;
     let labelled: Vec<Labelled> = lines(&dir.join(set).join("handoff.jsonl"))?;
     let questions: Vec<Question> = lines(&dir.join(set).join("retrieval.jsonl"))?;
 
     let scratch = std::env::temp_dir().join(ids::new_id("baton-eval"));
     std::fs::create_dir_all(&scratch)?;
-    let result = evaluate(&scratch, &knowledge, &labelled, &questions).await;
+    let result = evaluate(&scratch, &knowledge, &labelled, &questions, semantic).await;
     let _ = std::fs::remove_dir_all(&scratch);
     result
 }
@@ -110,6 +112,7 @@ async fn evaluate(
     knowledge: &Knowledge,
     labelled: &[Labelled],
     questions: &[Question],
+    semantic: Semantic,
 ) -> Result<Report, Failure> {
     let store = Store::connect(&format!("sqlite://{}", scratch.join("eval.db").display())).await?;
     store.migrate().await?;
@@ -135,9 +138,12 @@ async fn evaluate(
         keys.insert(row.id, article.key.clone());
     }
 
+    semantic.embed_passages(&store).await?;
     let mut report = Report::default();
     for question in questions {
-        let found = store.search_knowledge(&ws, Some(&agent.id), &question.question, 1).await?;
+        let vector = semantic.vector(&question.question).await;
+        let found =
+            store.search_knowledge(&ws, Some(&agent.id), &question.question, vector.as_deref(), 1).await?;
         let top = found.first().and_then(|p| keys.get(&p.article_id)).map_or("nothing", String::as_str);
         report.questions += 1;
         if top == question.article {
@@ -149,7 +155,7 @@ async fn evaluate(
         }
     }
 
-    let runner = AiRunner::new(store.clone(), clock.clone(), &super::AiSettings::default());
+    let runner = AiRunner::new(store.clone(), clock.clone(), &super::AiSettings::default(), semantic);
     for (n, item) in labelled.iter().enumerate() {
         let mut messages = item.previous.iter().chain([&item.message]);
         let first = messages.next().expect("at least the message");

@@ -6,6 +6,7 @@ pub mod embed;
 pub mod eval;
 pub mod openai;
 pub mod runner;
+pub mod semantic;
 
 use futures_util::future::BoxFuture;
 
@@ -23,11 +24,17 @@ pub struct AiSettings {
     pub timeout: std::time::Duration,
     /// Whether model servers on loopback or private networks may be used (a local model).
     pub allow_private: bool,
+    /// Where the sentence-embedding model's files are; semantic retrieval is on when they are.
+    pub embedding_model: Option<std::path::PathBuf>,
 }
 
 impl Default for AiSettings {
     fn default() -> Self {
-        AiSettings { timeout: std::time::Duration::from_secs(60), allow_private: false }
+        AiSettings {
+            timeout: std::time::Duration::from_secs(60),
+            allow_private: false,
+            embedding_model: None,
+        }
     }
 }
 
@@ -55,6 +62,8 @@ pub struct Turn<'a> {
     pub ai_turns: i64,
     /// The AI's latest answers it was unsure of, in a row.
     pub unsure_in_a_row: i64,
+    /// The semantic tier found `pending` close to a request for a person.
+    pub sounds_like_asking_for_a_person: bool,
 }
 
 impl<'a> Turn<'a> {
@@ -90,6 +99,7 @@ impl<'a> Turn<'a> {
             previous,
             ai_turns,
             unsure_in_a_row,
+            sounds_like_asking_for_a_person: false,
         }
     }
 
@@ -100,6 +110,7 @@ impl<'a> Turn<'a> {
             previous: self.previous.filter(|_| !self.last.is_empty()),
             ai_turns: self.ai_turns,
             unsure_in_a_row: self.unsure_in_a_row,
+            sounds_like_asking_for_a_person: self.sounds_like_asking_for_a_person,
         }
     }
 

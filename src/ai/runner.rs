@@ -11,6 +11,7 @@ use tokio::sync::Semaphore;
 
 use super::builtin::Builtin;
 use super::openai::OpenAi;
+use super::semantic::Semantic;
 use super::{AiSettings, Responder, Turn};
 use crate::clock::SharedClock;
 use crate::model::agent::{AgentSettings, Provider};
@@ -32,24 +33,27 @@ pub struct AiRunner {
     clock: SharedClock,
     builtin: Builtin,
     openai: OpenAi,
+    semantic: Semantic,
     /// Answers every provider's jobs when set: for tests that need a slow or failing AI.
     instead: Option<Arc<dyn Responder>>,
 }
 
 impl AiRunner {
-    pub fn new(store: Store, clock: SharedClock, settings: &AiSettings) -> Self {
+    pub fn new(store: Store, clock: SharedClock, settings: &AiSettings, semantic: Semantic) -> Self {
         let openai = OpenAi::new(settings.timeout, settings.allow_private);
-        AiRunner { store, clock, builtin: Builtin, openai, instead: None }
+        AiRunner { store, clock, builtin: Builtin, openai, semantic, instead: None }
     }
 
     /// A runner whose every answer comes from `responder`.
     pub fn with_responder(store: Store, clock: SharedClock, responder: Arc<dyn Responder>) -> Self {
-        AiRunner { instead: Some(responder), ..AiRunner::new(store, clock, &AiSettings::default()) }
+        let settings = AiSettings::default();
+        AiRunner { instead: Some(responder), ..AiRunner::new(store, clock, &settings, Semantic::default()) }
     }
 
     /// One round, for tests and tools: claims what is due now and answers it all. Returns
     /// how many jobs it claimed.
     pub async fn answer_due(&self) -> Result<usize, StoreError> {
+        self.semantic.embed_passages(&self.store).await?;
         let claimed = self.claim(CONCURRENCY).await?;
         let count = claimed.len();
         futures_util::future::join_all(claimed.into_iter().map(|job| self.answer(job))).await;
@@ -61,6 +65,10 @@ impl AiRunner {
         let slots = Arc::new(Semaphore::new(CONCURRENCY));
         let mut changes = self.store.log_changes();
         loop {
+            // New or rewritten articles get their vectors before the next questions.
+            if let Err(error) = self.semantic.embed_passages(&self.store).await {
+                tracing::warn!(?error, "could not embed knowledge passages");
+            }
             let free = slots.available_permits();
             if free > 0 {
                 match self.claim(free).await {
@@ -125,7 +133,8 @@ impl AiRunner {
                 Ok(settings) => {
                     let unread = Turn::new(&settings, &context.thread, &[], context.ai_turns);
                     let passages = self.retrieve(job, &context.agent_id, &unread).await?;
-                    let turn = Turn::new(&settings, &context.thread, &passages, context.ai_turns);
+                    let mut turn = Turn::new(&settings, &context.thread, &passages, context.ai_turns);
+                    turn.sounds_like_asking_for_a_person = self.semantic.asks_for_person(&turn.pending).await;
                     self.responder(&settings).respond(&turn).await
                 }
                 Err(error) => Err(format!("the agent version's settings could not be read: {error}")),
@@ -143,12 +152,14 @@ impl AiRunner {
         turn: &Turn<'_>,
     ) -> Result<Vec<FoundPassage>, StoreError> {
         let (ws, agent) = (&job.workspace_id, Some(agent_id));
-        let last = self.store.search_knowledge(ws, agent, turn.last, PASSAGES).await?;
+        let vector = self.semantic.vector(turn.last).await;
+        let last = self.store.search_knowledge(ws, agent, turn.last, vector.as_deref(), PASSAGES).await?;
         let confident = turn.settings.handoff.rules().min_confidence;
         if turn.pending == turn.last || last.first().is_some_and(|p| p.score >= confident) {
             return Ok(last);
         }
-        let all = self.store.search_knowledge(ws, agent, &turn.pending, PASSAGES).await?;
+        let vector = self.semantic.vector(&turn.pending).await;
+        let all = self.store.search_knowledge(ws, agent, &turn.pending, vector.as_deref(), PASSAGES).await?;
         let best = |found: &[FoundPassage]| found.first().map_or(0.0, |p| p.score);
         Ok(if best(&all) > best(&last) { all } else { last })
     }

@@ -39,6 +39,8 @@ pub struct Turn<'a> {
     pub ai_turns: i64,
     /// The AI's answers just before this turn that it was not confident of, in a row.
     pub unsure_in_a_row: i64,
+    /// The semantic tier finds the message close to a request for a person.
+    pub sounds_like_asking_for_a_person: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -66,7 +68,8 @@ impl Reason {
 /// The rules that do not depend on the answer: asked for a person, a human-only topic, upset
 /// twice in a row, out of turns.
 pub fn before_answering(rules: &Rules, turn: &Turn) -> Option<Reason> {
-    if intent::asks_for_person(turn.message) {
+    let reworded = turn.sounds_like_asking_for_a_person && !intent::declines(turn.message);
+    if intent::asks_for_person(turn.message) || reworded {
         return Some(Reason::AskedForPerson);
     }
     if let Some(topic) = intent::topic_in(turn.message, &rules.topics) {

@@ -41,6 +41,12 @@ pub fn asks_for_person(text: &str) -> bool {
         || w.contains(&"callback")
 }
 
+/// Whether `text` says no to something ("no need", "don't want"): a message that sounds like
+/// a request for a person but says no is not taken for one.
+pub fn declines(text: &str) -> bool {
+    words(text).iter().any(|w| DECLINES.contains(&w.as_str()))
+}
+
 /// The phrase of `topics` (a version's always-to-a-human subjects) that `text` mentions.
 pub fn topic_in<'a>(text: &str, topics: &'a [String]) -> Option<&'a str> {
     let stems: Vec<String> = words(text).iter().map(|w| stem(w)).collect();

@@ -74,8 +74,43 @@ pub struct Ranked {
 
 /// Ranks `candidates` for `question`, best first. `total` is how many passages the search
 /// looked through (for inverse document frequency); the candidates should be every passage
-/// that shares a term with the question, or the best of them.
-pub fn rank(question: &str, candidates: &[Candidate], total: usize) -> Vec<Ranked> {
+/// that shares a term with the question, or the best of them. `similarity`, when the
+/// embedding model is installed, holds each candidate's cosine similarity to the question:
+/// the semantic tier, which can place a passage that shares no word with the question.
+pub fn rank(
+    question: &str,
+    candidates: &[Candidate],
+    total: usize,
+    similarity: Option<&[f32]>,
+) -> Vec<Ranked> {
+    let keyword = rank_by_keywords(question, candidates, total);
+    let Some(similarity) = similarity else { return keyword };
+    let mut blended: Vec<Ranked> = (0..candidates.len())
+        .map(|index| {
+            let words = keyword.iter().find(|r| r.index == index).map_or(0.0, |r| r.score);
+            let meaning = semantic_score(similarity.get(index).copied().unwrap_or(0.0));
+            Ranked { index, score: blend(words, meaning) }
+        })
+        .filter(|r| r.score > 0.0)
+        .collect();
+    // Keyword order breaks ties, so equal blends keep the BM25 ranking.
+    let place = |i: usize| keyword.iter().position(|r| r.index == i).unwrap_or(usize::MAX);
+    blended.sort_by(|a, b| b.score.total_cmp(&a.score).then(place(a.index).cmp(&place(b.index))));
+    blended
+}
+
+/// Cosine similarity of MiniLM sentence vectors as a 0–1 confidence: about 0.25 for unrelated
+/// texts, 0.75 and up for the same question in other words.
+fn semantic_score(cosine: f32) -> f64 {
+    ((f64::from(cosine) - 0.25) / 0.5).clamp(0.0, 1.0)
+}
+
+/// Either tier may vouch for a passage; both agreeing count most.
+fn blend(words: f64, meaning: f64) -> f64 {
+    (words.max(meaning) * 0.75 + words.min(meaning) * 0.25).min(1.0)
+}
+
+fn rank_by_keywords(question: &str, candidates: &[Candidate], total: usize) -> Vec<Ranked> {
     let terms = query_terms(question);
     if terms.is_empty() || candidates.is_empty() {
         return Vec::new();
@@ -172,7 +207,7 @@ mod tests {
             candidate("Refunds", "We refund your card within 5 days of the return reaching us."),
             candidate("Returns", "Return any item within 30 days."),
         ];
-        let ranked = rank("When do I get my refund on my card?", &candidates, 10);
+        let ranked = rank("When do I get my refund on my card?", &candidates, 10, None);
         assert_eq!(ranked[0].index, 1);
         assert!(ranked[0].score > 0.9, "{ranked:?}");
         assert!(ranked.iter().all(|r| r.index != 0), "no shared term, no place");
@@ -181,8 +216,21 @@ mod tests {
     #[test]
     fn a_question_the_passages_barely_touch_gets_low_confidence() {
         let candidates = [candidate("Shipping", "Standard delivery takes 3 to 5 days.")];
-        let ranked = rank("Can my parrot eat delivery pizza from your blender?", &candidates, 10);
+        let ranked = rank("Can my parrot eat delivery pizza from your blender?", &candidates, 10, None);
         assert!(ranked[0].score < 0.35, "{ranked:?}");
-        assert!(rank("how do I", &candidates, 10).is_empty());
+        assert!(rank("how do I", &candidates, 10, None).is_empty());
+    }
+
+    #[test]
+    fn the_semantic_tier_places_a_passage_that_shares_no_word() {
+        let candidates = [
+            candidate("Shipping", "Standard delivery takes 3 to 5 days."),
+            candidate("Returns", "Return any item within 30 days."),
+        ];
+        let words_only = rank("When will my parcel get here?", &candidates, 10, None);
+        assert!(words_only.is_empty());
+        let with_meaning = rank("When will my parcel get here?", &candidates, 10, Some(&[0.72, 0.31]));
+        assert_eq!(with_meaning[0].index, 0);
+        assert!(with_meaning[0].score > 0.6 && with_meaning[1].score < 0.2, "{with_meaning:?}");
     }
 }

@@ -288,9 +288,16 @@ async fn search(
     Query(query): Query<SearchQuery>,
 ) -> ApiResult<axum::Json<SearchOut>> {
     let limit = query.limit.unwrap_or(5);
+    let vector = state.semantic.vector(&query.q).await;
     let found = state
         .store
-        .search_knowledge(&caller.workspace, query.agent_id.as_deref(), &query.q, limit as usize)
+        .search_knowledge(
+            &caller.workspace,
+            query.agent_id.as_deref(),
+            &query.q,
+            vector.as_deref(),
+            limit as usize,
+        )
         .await?;
     Ok(axum::Json(SearchOut {
         object: "list",

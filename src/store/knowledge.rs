@@ -9,6 +9,7 @@ use sqlx::any::AnyRow;
 
 use super::sql::{ListQuery, Page, PageRequest, Sql, bind_row};
 use super::{Dialect, Store, StoreError, WorkspaceId};
+use crate::ai::embed;
 use crate::domain::retrieval::{self, Candidate};
 use crate::domain::text::words;
 
@@ -184,69 +185,151 @@ impl Store {
     }
 
     /// The passages answering `question` best, ranked, with their confidence. With `agent_id`,
-    /// the agent's articles and the workspace's shared ones; without, every article.
+    /// the agent's articles and the workspace's shared ones; without, every article. With the
+    /// question's sentence vector, passages close in meaning are candidates too.
     pub async fn search_knowledge(
         &self,
         ws: &WorkspaceId,
         agent_id: Option<&str>,
         question: &str,
+        vector: Option<&[f32]>,
         limit: usize,
     ) -> Result<Vec<FoundPassage>, StoreError> {
-        let terms = crate::domain::text::query_words(question);
-        if terms.is_empty() {
-            return Ok(Vec::new());
-        }
         let scope = |sql: &mut Sql| {
             sql.push(" AND a.workspace_id = ").bind(ws.as_str().to_owned());
             if let Some(agent) = agent_id {
                 sql.push(" AND (a.agent_id = ").bind(agent.to_owned()).push(" OR a.agent_id IS NULL)");
             }
         };
-        let mut sql = Sql::new(
-            "SELECT p.article_id, p.title, p.text, p.position, a.url FROM knowledge_passages p \
-             JOIN knowledge_articles a ON a.id = p.article_id",
-        );
-        match self.dialect() {
-            Dialect::Sqlite => {
-                sql.push(" JOIN knowledge_fts f ON f.rowid = p.rid WHERE knowledge_fts MATCH ")
-                    .bind(fts5_any(&terms));
-                scope(&mut sql);
-                sql.push(" ORDER BY f.rank");
+        let mut rows = Vec::new();
+        let terms = crate::domain::text::query_words(question);
+        if !terms.is_empty() {
+            let mut sql = Sql::new(PASSAGE_SELECT);
+            match self.dialect() {
+                Dialect::Sqlite => {
+                    sql.push(" JOIN knowledge_fts f ON f.rowid = p.rid WHERE knowledge_fts MATCH ")
+                        .bind(fts5_any(&terms));
+                    scope(&mut sql);
+                    sql.push(" ORDER BY f.rank");
+                }
+                Dialect::Postgres => {
+                    sql.push(" WHERE p.search @@ to_tsquery('english', ").bind(terms.join(" | ")).push(")");
+                    scope(&mut sql);
+                    sql.push(" ORDER BY ts_rank(p.search, to_tsquery('english', ").bind(terms.join(" | "));
+                    sql.push(")) DESC");
+                }
             }
-            Dialect::Postgres => {
-                sql.push(" WHERE p.search @@ to_tsquery('english', ").bind(terms.join(" | ")).push(")");
-                scope(&mut sql);
-                sql.push(" ORDER BY ts_rank(p.search, to_tsquery('english', ").bind(terms.join(" | "));
-                sql.push(")) DESC");
+            sql.push(", p.rid LIMIT ").bind(CANDIDATES);
+            for row in sql.query()?.fetch_all(self.reader()).await? {
+                rows.push(PassageRow::from_row(&row)?);
             }
         }
-        sql.push(", p.rid LIMIT ").bind(CANDIDATES);
-        let rows = sql.query()?.fetch_all(self.reader()).await?;
+        if let Some(vector) = vector {
+            let mut sql = Sql::new(PASSAGE_SELECT);
+            sql.push(" WHERE p.embedding IS NOT NULL");
+            scope(&mut sql);
+            let mut near: Vec<(f32, PassageRow)> = Vec::new();
+            for row in sql.query()?.fetch_all(self.reader()).await? {
+                let passage = PassageRow::from_row(&row)?;
+                let similarity = passage.embedding.as_deref().map_or(0.0, |e| embed::cosine(vector, e));
+                near.push((similarity, passage));
+            }
+            near.sort_by(|a, b| b.0.total_cmp(&a.0));
+            for (_, passage) in near.into_iter().take(SEMANTIC_CANDIDATES) {
+                if !rows.iter().any(|r| r.rid == passage.rid) {
+                    rows.push(passage);
+                }
+            }
+        }
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut count = Sql::new(
             "SELECT COUNT(*) FROM knowledge_passages p JOIN knowledge_articles a ON a.id = p.article_id WHERE 1 = 1",
         );
         scope(&mut count);
         let total: i64 = count.query()?.fetch_one(self.reader()).await?.try_get(0)?;
 
-        let candidates: Vec<Candidate> = rows
+        let candidates: Vec<Candidate> =
+            rows.iter().map(|r| Candidate { title: r.title.clone(), text: r.text.clone() }).collect();
+        let similarity: Option<Vec<f32>> = vector.map(|v| {
+            rows.iter().map(|r| r.embedding.as_deref().map_or(0.0, |e| embed::cosine(v, e))).collect()
+        });
+        let ranked = retrieval::rank(question, &candidates, total as usize, similarity.as_deref());
+        Ok(ranked
+            .into_iter()
+            .take(limit)
+            .map(|place| {
+                let row = &rows[place.index];
+                FoundPassage {
+                    article_id: row.article_id.clone(),
+                    title: row.title.clone(),
+                    url: row.url.clone(),
+                    text: row.text.clone(),
+                    position: row.position,
+                    score: place.score,
+                }
+            })
+            .collect())
+    }
+
+    /// Passages still without a sentence vector, oldest first: `(rid, title, text)`.
+    pub async fn passages_to_embed(&self, limit: i64) -> Result<Vec<(i64, String, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT rid, title, text FROM knowledge_passages WHERE embedding IS NULL ORDER BY rid LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(self.reader())
+        .await?;
+        Ok(rows
             .iter()
-            .map(|r| Ok(Candidate { title: r.try_get("title")?, text: r.try_get("text")? }))
-            .collect::<Result<_, sqlx::Error>>()?;
-        let ranked = retrieval::rank(question, &candidates, total as usize);
-        let mut found = Vec::new();
-        for place in ranked.into_iter().take(limit) {
-            let row = &rows[place.index];
-            let candidate = &candidates[place.index];
-            found.push(FoundPassage {
-                article_id: row.try_get("article_id")?,
-                title: candidate.title.clone(),
-                url: row.try_get("url")?,
-                text: candidate.text.clone(),
-                position: row.try_get("position")?,
-                score: place.score,
-            });
+            .map(|r| Ok((r.try_get("rid")?, r.try_get("title")?, r.try_get("text")?)))
+            .collect::<Result<_, sqlx::Error>>()?)
+    }
+
+    /// Stores passages' sentence vectors (a passage rewritten meanwhile is a new row: its
+    /// old vector lands nowhere).
+    pub async fn set_passage_embeddings(&self, vectors: &[(i64, Vec<f32>)]) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        for (rid, vector) in vectors {
+            sqlx::query("UPDATE knowledge_passages SET embedding = $1 WHERE rid = $2")
+                .bind(embed::to_bytes(vector))
+                .bind(*rid)
+                .execute(&mut *tx)
+                .await?;
         }
-        Ok(found)
+        self.commit(tx).await?;
+        Ok(())
+    }
+}
+
+const PASSAGE_SELECT: &str = "SELECT p.rid, p.article_id, p.title, p.text, p.position, p.embedding, a.url \
+     FROM knowledge_passages p JOIN knowledge_articles a ON a.id = p.article_id";
+
+/// Passages close in meaning considered beside those sharing words.
+const SEMANTIC_CANDIDATES: usize = 20;
+
+struct PassageRow {
+    rid: i64,
+    article_id: String,
+    title: String,
+    text: String,
+    position: i64,
+    url: Option<String>,
+    embedding: Option<Vec<f32>>,
+}
+
+impl PassageRow {
+    fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(PassageRow {
+            rid: row.try_get("rid")?,
+            article_id: row.try_get("article_id")?,
+            title: row.try_get("title")?,
+            text: row.try_get("text")?,
+            position: row.try_get("position")?,
+            url: row.try_get("url")?,
+            embedding: row.try_get::<Option<Vec<u8>>, _>("embedding")?.map(|b| embed::from_bytes(&b)),
+        })
     }
 }
 

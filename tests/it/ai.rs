@@ -330,7 +330,10 @@ async fn await_response_returns_the_answer_with_the_message() {
 /// The labelled set in `eval/` (see docs/AI.md): the builtin responder must keep its figures.
 #[tokio::test]
 async fn the_builtin_responder_meets_its_targets_on_the_evaluation_set() {
-    let report = baton::ai::eval::run(std::path::Path::new("eval"), std::path::Path::new(".")).await.unwrap();
+    let semantic = baton::ai::semantic::Semantic::default();
+    let report = baton::ai::eval::run(std::path::Path::new("eval"), std::path::Path::new("."), semantic)
+        .await
+        .unwrap();
     assert!(report.labelled() >= 100 && report.questions >= 50);
     let figures = format!(
         "precision {:.3}, recall {:.3}, hit@1 {:.3}; misses: {:#?}",
@@ -368,4 +371,49 @@ async fn a_resolved_conversation_gets_a_summary_once() {
     app.post(&format!("/v1/conversations/{other}/resolve"), json!({})).await;
     app.answer().await;
     assert_eq!(app.get(&format!("/v1/conversations/{other}")).await.body["summary"], "Chased the courier");
+}
+
+/// The semantic tier, with the embedding model (`BATON_TEST_EMBEDDING_MODEL`, as CI sets it):
+/// a passage sharing no word with the question is found, a reworded request for a person
+/// hands off, and the held-out evaluation set meets the targets.
+#[tokio::test]
+async fn with_the_embedding_model_meaning_finds_what_words_miss() {
+    let Ok(model) = std::env::var("BATON_TEST_EMBEDDING_MODEL") else {
+        eprintln!("BATON_TEST_EMBEDDING_MODEL is not set: no embedding model to test");
+        return;
+    };
+    let mut settings = baton::app::Settings::default();
+    settings.ai.embedding_model = Some(model.clone().into());
+    let app = TestApp::with_settings(settings).await;
+    agent_with_knowledge(&app, json!({})).await;
+    let words_only = app.get("/v1/knowledge/search?q=When%20will%20my%20parcel%20get%20here%3F").await.body;
+    assert_eq!(
+        words_only["data"].as_array().unwrap().len(),
+        0,
+        "no shared word, and passages not yet embedded"
+    );
+    assert_eq!(app.answer().await, 0, "embeds the passages; nothing to answer");
+    let found = app.get("/v1/knowledge/search?q=When%20will%20my%20parcel%20get%20here%3F").await.body;
+    assert_eq!(found["data"][0]["title"], "Shipping times", "{found}");
+
+    // No keyword rule hears this one as a request for a person; its meaning does.
+    assert!(!baton::domain::intent::asks_for_person("a representative should phone me back"));
+    let (id, _) = conversation(&app, "june@example.com", "a representative should phone me back").await;
+    app.answer().await;
+    assert_eq!(app.get(&format!("/v1/conversations/{id}")).await.body["mode"], "handoff_requested");
+    let (id, _) = conversation(&app, "kai@example.com", "I don't need anybody, just the shipping cost").await;
+    app.answer().await;
+    assert_eq!(app.get(&format!("/v1/conversations/{id}")).await.body["mode"], "ai");
+
+    let semantic = baton::ai::semantic::Semantic::load(Some(std::path::Path::new(&model))).unwrap();
+    let held_out = std::path::Path::new("holdout");
+    let report = baton::ai::eval::run(std::path::Path::new("eval"), held_out, semantic).await.unwrap();
+    let figures = format!(
+        "{:.3} {:.3} {:.3} {:#?}",
+        report.precision(),
+        report.recall(),
+        report.hit_at_1(),
+        report.misses
+    );
+    assert!(report.precision() >= 0.9 && report.recall() >= 0.9 && report.hit_at_1() >= 0.85, "{figures}");
 }

@@ -116,8 +116,10 @@ impl TestApp {
             .expect("fresh database");
         let deliverer =
             baton::delivery::Deliverer::new(store.clone(), clock.clone(), settings.delivery.clone());
-        let ai = baton::ai::AiRunner::new(store.clone(), clock.clone(), &settings.ai);
-        let state = AppState::new(store.clone(), clock.clone(), settings);
+        let semantic =
+            baton::ai::semantic::Semantic::load(settings.ai.embedding_model.as_deref()).expect("model");
+        let ai = baton::ai::AiRunner::new(store.clone(), clock.clone(), &settings.ai, semantic.clone());
+        let state = AppState::new(store.clone(), clock.clone(), settings).with_semantic(semantic);
         let live = state.live.clone();
         TestApp {
             router: baton::http::router(state),
