@@ -21,8 +21,9 @@ use crate::store::{ClaimedAnswer, FoundPassage, JobKind, Recorded, Store, StoreE
 const CONCURRENCY: usize = 8;
 /// A job is tried this many times (each a claim whose node may have died) before it fails.
 const MAX_ATTEMPTS: i64 = 3;
-/// How long a node holds a job; past it, another node answers.
-const LEASE: Duration = Duration::from_secs(120);
+/// How long a node holds a job beyond the slowest answer its model server may give (three
+/// tries of `--ai-timeout` and the waits between them); past it, another node answers.
+const LEASE_MARGIN: Duration = Duration::from_secs(30);
 /// Knowledge passages a responder is given.
 const PASSAGES: usize = 3;
 /// With nothing woken, the worker still looks for expired leases this often.
@@ -36,12 +37,14 @@ pub struct AiRunner {
     semantic: Semantic,
     /// Answers every provider's jobs when set: for tests that need a slow or failing AI.
     instead: Option<Arc<dyn Responder>>,
+    lease: Duration,
 }
 
 impl AiRunner {
     pub fn new(store: Store, clock: SharedClock, settings: &AiSettings, semantic: Semantic) -> Self {
         let openai = OpenAi::new(settings.timeout, settings.allow_private);
-        AiRunner { store, clock, builtin: Builtin, openai, semantic, instead: None }
+        let lease = settings.timeout * 3 + LEASE_MARGIN;
+        AiRunner { store, clock, builtin: Builtin, openai, semantic, instead: None, lease }
     }
 
     /// A runner whose every answer comes from `responder`.
@@ -94,7 +97,7 @@ impl AiRunner {
 
     async fn claim(&self, limit: usize) -> Result<Vec<ClaimedAnswer>, StoreError> {
         let now = self.clock.now_ms();
-        let lease = i64::try_from(LEASE.as_millis()).unwrap_or(i64::MAX);
+        let lease = i64::try_from(self.lease.as_millis()).unwrap_or(i64::MAX);
         self.store.claim_answers(now, now + lease, i64::try_from(limit).unwrap_or(1)).await
     }
 

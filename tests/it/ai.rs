@@ -417,3 +417,30 @@ async fn with_the_embedding_model_meaning_finds_what_words_miss() {
     );
     assert!(report.precision() >= 0.9 && report.recall() >= 0.9 && report.hit_at_1() >= 0.85, "{figures}");
 }
+
+/// A node that stalls past its lease loses the job: another answers it, and the stalled
+/// node's late answer is dropped, so the customer gets one answer.
+#[tokio::test]
+async fn a_stalled_node_loses_its_job_to_another_and_its_late_answer_is_dropped() {
+    let app = TestApp::new().await;
+    agent_with_knowledge(&app, json!({})).await;
+    let (id, asked) = conversation(&app, "june@example.com", "How long does shipping take?").await;
+    let stalled = held(Ok(Answer { content: Some("A late answer".into()), ..Answer::default() }));
+    let slow_node = AiRunner::with_responder(app.store.clone(), app.clock.clone(), stalled.clone());
+
+    let late = async {
+        slow_node.answer_due().await.unwrap();
+    };
+    let other_node = async {
+        stalled.entered.notified().await;
+        assert_eq!(app.answer().await, 0, "the job is leased");
+        app.clock.advance_ms(10 * 60_000);
+        assert_eq!(app.answer().await, 1, "the lease ran out: this node answers");
+        stalled.release.notify_one();
+    };
+    tokio::join!(late, other_node);
+    let replies = agent_replies(&app, &id).await;
+    assert_eq!(replies.len(), 1, "{replies:?}");
+    assert!(replies[0].contains("Standard delivery"), "{replies:?}");
+    assert_eq!(response(&app, &id, &asked).await["status"], "completed");
+}
