@@ -74,6 +74,26 @@ impl AppState {
         }
     }
 
+    /// Relays a stream-only signal (typing, read) about a conversation to every node's streams.
+    pub async fn signal(
+        &self,
+        workspace: &crate::store::WorkspaceId,
+        kind: &'static str,
+        conversation_id: &str,
+        actor: crate::store::Actor,
+        data: serde_json::Value,
+    ) {
+        let signal = crate::live::Signal {
+            workspace: workspace.clone(),
+            kind,
+            conversation_id: conversation_id.to_owned(),
+            actor,
+            data,
+            at: self.clock.now_ms(),
+        };
+        self.live.publish(&self.store, signal).await;
+    }
+
     /// With the semantic tier `semantic` (loaded by the caller: it reads files).
     pub fn with_semantic(mut self, semantic: crate::ai::semantic::Semantic) -> Self {
         self.semantic = semantic;

@@ -13,9 +13,8 @@ use crate::app::AppState;
 use crate::error::ApiResult;
 use crate::http::docs::{E, IdempotencyKey};
 use crate::http::extract::{Json, PathId, Tagged};
-use crate::live::Signal;
 use crate::model::conversation::ConversationOut;
-use crate::store::{ConversationRow, StoreError};
+use crate::store::StoreError;
 
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -48,24 +47,6 @@ pub struct ReadIn {
     pub up_to_message_id: String,
 }
 
-async fn publish(
-    state: &AppState,
-    caller: &Workspace,
-    row: &ConversationRow,
-    kind: &'static str,
-    data: serde_json::Value,
-) {
-    let signal = Signal {
-        workspace: caller.workspace.clone(),
-        kind,
-        conversation_id: row.id.clone(),
-        actor: caller.actor(),
-        data,
-        at: state.clock.now_ms(),
-    };
-    state.live.publish(&state.store, signal).await;
-}
-
 /// Someone is typing (or stopped): relayed to live listeners, never stored.
 #[utoipa::path(post, path = "/v1/conversations/{id}/typing", tag = "conversations", request_body = TypingIn,
     params(("id" = String, Path, description = "The conversation's id"), IdempotencyKey),
@@ -85,7 +66,7 @@ async fn typing(
         .ok_or(StoreError::NotFound("conversation"))?;
     let member_id = caller.member.as_ref().map(|m| m.id.clone());
     let data = json!({"sender_type": input.sender_type, "typing": input.typing, "member_id": member_id});
-    publish(&state, &caller, &row, "conversation.typing", data).await;
+    state.signal(&caller.workspace, "conversation.typing", &row.id, caller.actor(), data).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -118,7 +99,7 @@ async fn read(
     };
     let data = json!({"reader": input.reader, "up_to_message_id": input.up_to_message_id,
         "member_id": caller.member.as_ref().map(|m| m.id.clone())});
-    publish(&state, &caller, &row, "conversation.read", data).await;
+    state.signal(&caller.workspace, "conversation.read", &row.id, caller.actor(), data).await;
     Ok(Tagged(StatusCode::OK, out(&row)))
 }
 

@@ -21,7 +21,6 @@ use crate::http::list::{ListOut, PageQuery};
 use crate::http::messages::{MessageIn, PostSender, new_message};
 use crate::http::responses::{AiResponseStatus, wait_for};
 use crate::ids;
-use crate::live::Signal;
 use crate::model::message::Attachment;
 use crate::store::{
     ContactSpec, ConversationFilter, ConversationRow, MessageFilter, NewConversation, NewMessage, Posted,
@@ -246,18 +245,6 @@ async fn post(
     Ok((status, axum::Json(VisitorPosted::Awaited { message: VisitorMessage::from(&message), response })))
 }
 
-async fn publish(state: &AppState, visitor: &Visitor, id: &str, kind: &'static str, data: serde_json::Value) {
-    let signal = Signal {
-        workspace: visitor.workspace.clone(),
-        kind,
-        conversation_id: id.to_owned(),
-        actor: visitor.actor(),
-        data,
-        at: state.clock.now_ms(),
-    };
-    state.live.publish(&state.store, signal).await;
-}
-
 /// The visitor is typing (or stopped): relayed live to the inbox, never stored.
 #[utoipa::path(post, path = "/v1/widget/conversations/{id}/typing", tag = "widget", request_body = VisitorTypingIn,
     params(("id" = String, Path, description = "The conversation's id"), IdempotencyKey),
@@ -271,14 +258,8 @@ async fn typing(
     Json(input): Json<VisitorTypingIn>,
 ) -> ApiResult<StatusCode> {
     owned(&state, &visitor, &id).await?;
-    publish(
-        &state,
-        &visitor,
-        &id,
-        "conversation.typing",
-        json!({"sender_type": "contact", "typing": input.typing}),
-    )
-    .await;
+    let data = json!({"sender_type": "contact", "typing": input.typing});
+    state.signal(&visitor.workspace, "conversation.typing", &id, visitor.actor(), data).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -299,7 +280,7 @@ async fn read(
         return Err(StoreError::InvalidReference("up_to_message_id").into());
     }
     let data = json!({"reader": "contact", "up_to_message_id": input.up_to_message_id});
-    publish(&state, &visitor, &id, "conversation.read", data).await;
+    state.signal(&visitor.workspace, "conversation.read", &id, visitor.actor(), data).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
