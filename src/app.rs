@@ -129,12 +129,12 @@ pub async fn serve(
     result
 }
 
-/// Finished deliveries and their attempts are kept this long (30 days).
+/// Finished deliveries (with their attempts) and AI responses are kept this long (30 days).
 const DELIVERY_LOG_KEPT_MS: i64 = 30 * 24 * 3_600_000;
 
 /// Background upkeep: snoozed conversations wake at their time (checked every second);
-/// idempotency records past their 24 hours, expired member and contact tokens, and deliveries finished
-/// over 30 days ago are purged hourly.
+/// idempotency records past their 24 hours, expired member and contact tokens, and deliveries
+/// and AI responses finished over 30 days ago are purged hourly.
 async fn upkeep(state: AppState) {
     let mut every_second = tokio::time::interval(Duration::from_secs(1));
     let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
@@ -156,6 +156,9 @@ async fn upkeep(state: AppState) {
                 }
                 if let Err(error) = state.store.purge_contact_tokens(state.clock.now_ms()).await {
                     tracing::warn!(?error, "could not purge expired contact tokens");
+                }
+                if let Err(error) = state.store.purge_ai_responses(state.clock.now_ms() - DELIVERY_LOG_KEPT_MS).await {
+                    tracing::warn!(?error, "could not purge old AI responses");
                 }
                 if let Err(error) = state.store.purge_deliveries(state.clock.now_ms() - DELIVERY_LOG_KEPT_MS).await {
                     tracing::warn!(?error, "could not purge old deliveries");

@@ -436,6 +436,17 @@ impl Store {
         }
     }
 
+    /// Deletes finished jobs last changed before `before`; returns how many.
+    pub async fn purge_ai_responses(&self, before: i64) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "DELETE FROM ai_responses WHERE status IN ('completed', 'failed', 'skipped') AND updated_at < $1",
+        )
+        .bind(before)
+        .execute(self.writer())
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Ends a job that has nothing to answer with (its conversation or agent version is gone).
     pub async fn skip_answer(&self, job: &ClaimedAnswer, why: &str, now: i64) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;

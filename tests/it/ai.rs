@@ -130,6 +130,16 @@ async fn the_builtin_agent_answers_from_its_articles_greets_and_cites() {
     assert_eq!(conversation["mode"], "ai");
     assert_eq!(conversation["sentiment_score"], 50);
     assert_eq!(app.answer().await, 0, "nothing left to answer");
+
+    // Finished responses are kept 30 days, then purged (the messages stay).
+    let thirty_days = 30 * 24 * 3_600_000;
+    assert_eq!(app.store.purge_ai_responses(app.clock_now() - thirty_days).await.unwrap(), 0);
+    app.clock.advance_ms(thirty_days + 1);
+    assert_eq!(app.store.purge_ai_responses(app.clock_now() - thirty_days).await.unwrap(), 2);
+    app.get(&format!("/v1/conversations/{id}/messages/{asked}/response"))
+        .await
+        .problem(404, "ai_response_not_found");
+    assert_eq!(agent_replies(&app, &id).await.len(), 2);
 }
 
 /// Each rule hands off: the contact is told, the conversation waits for a human, and the
