@@ -119,29 +119,28 @@ impl AiRunner {
             self.store.skip_answer(job, why, self.clock.now_ms()).await?;
             return Ok(Recorded::Skipped(why.into()));
         };
+        let settings = serde_json::from_value::<AgentSettings>(context.settings.clone())
+            .map_err(|error| format!("the agent version's settings could not be read: {error}"));
         if job.kind == JobKind::Summary {
-            let summary = match serde_json::from_value::<AgentSettings>(context.settings.clone()) {
+            let summary = match &settings {
                 Ok(settings) => {
-                    let turn = Turn::new(&settings, &context.thread, &[], context.ai_turns);
-                    self.responder(&settings).summarize(&turn).await
+                    let turn = Turn::new(settings, &context.thread, &[], context.ai_turns);
+                    self.responder(settings).summarize(&turn).await
                 }
-                Err(error) => Err(format!("the agent version's settings could not be read: {error}")),
+                Err(error) => Err(error.clone()),
             };
             return self.store.record_summary(job, &context.agent_id, summary, self.clock.now_ms()).await;
         }
-        let result = if job.attempts > MAX_ATTEMPTS {
-            Err(format!("no answer after {MAX_ATTEMPTS} attempts"))
-        } else {
-            match serde_json::from_value::<AgentSettings>(context.settings.clone()) {
-                Ok(settings) => {
-                    let unread = Turn::new(&settings, &context.thread, &[], context.ai_turns);
-                    let passages = self.retrieve(job, &context.agent_id, &unread).await?;
-                    let mut turn = Turn::new(&settings, &context.thread, &passages, context.ai_turns);
-                    turn.sounds_like_asking_for_a_person = self.semantic.asks_for_person(&turn.pending).await;
-                    self.responder(&settings).respond(&turn).await
-                }
-                Err(error) => Err(format!("the agent version's settings could not be read: {error}")),
+        let result = match &settings {
+            _ if job.attempts > MAX_ATTEMPTS => Err(format!("no answer after {MAX_ATTEMPTS} attempts")),
+            Ok(settings) => {
+                let unread = Turn::new(settings, &context.thread, &[], context.ai_turns);
+                let passages = self.retrieve(job, &context.agent_id, &unread).await?;
+                let mut turn = Turn::new(settings, &context.thread, &passages, context.ai_turns);
+                turn.sounds_like_asking_for_a_person = self.semantic.asks_for_person(&turn.pending).await;
+                self.responder(settings).respond(&turn).await
             }
+            Err(error) => Err(error.clone()),
         };
         self.store.record_answer(job, &context.agent_id, result, self.clock.now_ms()).await
     }
