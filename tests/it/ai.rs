@@ -448,3 +448,26 @@ async fn a_stalled_node_loses_its_job_to_another_and_its_late_answer_is_dropped(
     assert!(replies[0].contains("Standard delivery"), "{replies:?}");
     assert_eq!(response(&app, &id, &asked).await["status"], "completed");
 }
+
+/// A conversation whose agent was deleted waits for a human when the contact writes, instead
+/// of for an AI that is gone.
+#[tokio::test]
+async fn a_contact_writing_after_the_agent_was_deleted_is_handed_to_a_human() {
+    let app = TestApp::new().await;
+    let agent = agent_with_knowledge(&app, json!({})).await;
+    let (id, _) = conversation(&app, "june@example.com", "Hello").await;
+    app.answer().await;
+    assert_eq!(app.delete(&format!("/v1/agents/{agent}")).await.status, StatusCode::NO_CONTENT);
+    say(&app, &id, "Are you still there?").await;
+    assert_eq!(app.answer().await, 0, "no job for an AI that is gone");
+    let conversation = app.get(&format!("/v1/conversations/{id}")).await.body;
+    assert_eq!(
+        (conversation["mode"].as_str(), conversation["handoff"]["requested_by"].as_str()),
+        (Some("handoff_requested"), Some("system"))
+    );
+    let last = thread(&app, &id).await.last().cloned().unwrap();
+    assert_eq!(
+        (last["sender_type"].as_str(), last["content"].as_str()),
+        (Some("system"), Some("A human agent was asked to join the conversation"))
+    );
+}

@@ -165,6 +165,12 @@ impl Batch {
         }
         let message = new_row(conversation, &job.id, input, job.now);
         self.record(job, conversation, &message, status, known);
+        if input.sender_type == SenderType::Contact
+            && conversation.mode == Mode::Ai
+            && conversation.agent_id.is_none()
+        {
+            self.ask_for_a_human(job, conversation, known);
+        }
         if self.touched_set.insert(key.clone()) {
             self.touched.push(key);
         }
@@ -175,13 +181,41 @@ impl Batch {
     /// `start-human` would: the mode change, its event and its `system` message.
     fn take_over(&mut self, job: &PostJob, conversation: &mut ConversationRow, known: &mut Known) {
         let member = job.input.sender_id.clone();
-        let control = Control { mode: conversation.mode, member: None };
         let command = Command::StartHuman { member: member.as_deref(), force: false };
+        self.change_control(job, conversation, known, command, (member.clone(), None), &job.actor);
+    }
+
+    /// A contact writing where the AI should answer but no agent is left (it was deleted):
+    /// the conversation waits for a human instead of for nobody.
+    fn ask_for_a_human(&mut self, job: &PostJob, conversation: &mut ConversationRow, known: &mut Known) {
+        let requested = Some(("system".to_owned(), Some("No AI agent answers this conversation".to_owned())));
+        self.change_control(
+            job,
+            conversation,
+            known,
+            Command::RequestHuman,
+            (None, requested),
+            &Actor::system(),
+        );
+    }
+
+    /// Applies a handoff command within the batch: the mode change, its event, its `system`
+    /// message. `who` is the member taking over and who asked for a human (and why).
+    fn change_control(
+        &mut self,
+        job: &PostJob,
+        conversation: &mut ConversationRow,
+        known: &mut Known,
+        command: Command,
+        who: (Option<String>, Option<(String, Option<String>)>),
+        actor: &Actor,
+    ) {
+        let control = Control { mode: conversation.mode, member: None };
         let Ok(Some(transition)) = handoff::decide(control, command) else { return };
         let before = conversation.mode;
-        let text = apply_transition(conversation, transition, member, None, job.now);
+        let text = apply_transition(conversation, transition, who.0, who.1, job.now);
         let data = json!({"conversation": conversations::snapshot(conversation), "changes": {"mode": [before, conversation.mode]}});
-        self.events.push(NewEvent::about(&job.ws, transition.event, conversation, &job.actor, data, job.now));
+        self.events.push(NewEvent::about(&job.ws, transition.event, conversation, actor, data, job.now));
         let notice = new_row(conversation, &ids::new_id("msg"), &system_message(text), job.now);
         self.record(job, conversation, &notice, conversation.status, known);
     }
@@ -222,6 +256,7 @@ impl Batch {
         self.messages.push((job.ws.clone(), message.clone()));
         if message.sender_type == SenderType::Contact
             && conversation.mode == Mode::Ai
+            && conversation.agent_id.is_some()
             && conversation.agent_version_id.is_some()
         {
             self.answers.push(QueuedAnswer {
