@@ -24,6 +24,8 @@ pub struct Settings {
     pub delivery: crate::delivery::Policy,
     /// How the AI reaches model servers.
     pub ai: crate::ai::AiSettings,
+    /// Widget sessions a key may open per minute (per node).
+    pub widget_sessions_per_minute: u32,
 }
 
 impl Default for Settings {
@@ -35,6 +37,7 @@ impl Default for Settings {
             webhook_allow_private: false,
             delivery: crate::delivery::Policy::default(),
             ai: crate::ai::AiSettings::default(),
+            widget_sessions_per_minute: 120,
         }
     }
 }
@@ -47,6 +50,7 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub live: crate::live::Live,
     pub sign_in: Arc<crate::http::throttle::SignInThrottle>,
+    pub widget_sessions: Arc<crate::http::throttle::SessionThrottle>,
     /// The event log's newest entries per workspace, shared by this node's streams.
     pub tails: Arc<crate::http::log_tail::LogTails>,
     /// Turns true when the server starts shutting down: long-lived responses (event
@@ -59,6 +63,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Store, clock: SharedClock, settings: Settings) -> Self {
+        let sessions_per_minute = settings.widget_sessions_per_minute;
         let (stop, stopping) = watch::channel(false);
         Self {
             store,
@@ -67,6 +72,7 @@ impl AppState {
             metrics: Arc::default(),
             live: Default::default(),
             sign_in: Arc::default(),
+            widget_sessions: Arc::new(crate::http::throttle::SessionThrottle::new(sessions_per_minute)),
             tails: Arc::default(),
             stopping,
             stop: Arc::new(stop),

@@ -245,6 +245,7 @@ async fn run_server(global: &Global, serve: Serve) -> Result<(), String> {
             allow_private: serve.ai_allow_private,
             embedding_model: Some(serve.embedding_model.clone()),
         },
+        widget_sessions_per_minute: serve.widget_sessions_per_minute.max(1),
     };
     let semantic = crate::ai::semantic::Semantic::load(Some(&serve.embedding_model)).map_err(|e| {
         format!("cannot load the embedding model in {}: {e}", serve.embedding_model.display())

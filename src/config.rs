@@ -62,6 +62,10 @@ pub struct Serve {
     /// keyword. Without the files the keyword tier serves alone.
     #[arg(long, env = "BATON_EMBEDDING_MODEL", default_value = "models/all-MiniLM-L6-v2")]
     pub embedding_model: std::path::PathBuf,
+    /// Widget sessions one key may open per minute on this node (each creates a contact, and
+    /// client keys are public).
+    #[arg(long, env = "BATON_WIDGET_SESSIONS_PER_MINUTE", default_value_t = 120)]
+    pub widget_sessions_per_minute: u32,
 }
 
 /// Retry waits; a type of its own so clap parses the whole list with one parser.

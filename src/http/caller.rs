@@ -115,13 +115,14 @@ impl<S: Send + Sync> FromRequestParts<S> for Manager {
 /// backend opening sessions for its signed-in users).
 pub struct WidgetKey {
     pub workspace: WorkspaceId,
+    pub key_id: String,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for WidgetKey {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         match caller(parts)? {
-            Caller::Key { workspace, .. } => Ok(WidgetKey { workspace }),
+            Caller::Key { workspace, key_id, .. } => Ok(WidgetKey { workspace, key_id }),
             _ => Err(forbidden("a client key (bt_pk_) or a server key")),
         }
     }

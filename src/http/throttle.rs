@@ -43,9 +43,51 @@ impl SignInThrottle {
     }
 }
 
+/// Widget sessions per key: a client key is public, and each session creates a contact, so a
+/// key may open at most `per_minute` sessions a minute on this node (429 with `Retry-After`
+/// beyond). Kept per node, in memory.
+pub struct SessionThrottle {
+    per_minute: u32,
+    windows: Mutex<HashMap<String, (u32, i64)>>,
+}
+
+const MINUTE_MS: i64 = 60_000;
+
+impl SessionThrottle {
+    pub fn new(per_minute: u32) -> Self {
+        SessionThrottle { per_minute, windows: Mutex::default() }
+    }
+
+    /// Counts a session for `key`; `Err(seconds)` to wait when its minute is used up.
+    pub fn admit(&self, key: &str, now: i64) -> Result<(), u64> {
+        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        if windows.len() >= SWEEP_AT {
+            windows.retain(|_, &mut (_, started)| now < started + MINUTE_MS);
+        }
+        let window = windows.entry(key.to_owned()).or_insert((0, now));
+        if now >= window.1 + MINUTE_MS {
+            *window = (0, now);
+        }
+        if window.0 >= self.per_minute {
+            return Err(((window.1 + MINUTE_MS - now) as u64).div_ceil(1000));
+        }
+        window.0 += 1;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_opens_at_most_its_sessions_a_minute() {
+        let throttle = SessionThrottle::new(2);
+        assert_eq!((throttle.admit("k", 0), throttle.admit("k", 10)), (Ok(()), Ok(())));
+        assert_eq!(throttle.admit("k", 30_000), Err(30));
+        assert_eq!(throttle.admit("other", 30_000), Ok(()), "per key");
+        assert_eq!(throttle.admit("k", MINUTE_MS), Ok(()), "a new minute");
+    }
 
     #[test]
     fn an_email_pauses_after_ten_failures_until_its_window_ends() {

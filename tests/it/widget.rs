@@ -252,3 +252,20 @@ async fn the_visitor_stream_carries_their_conversation_without_internal_fields()
     assert!(message.get("sender_id").is_none() && message.get("metadata").is_none(), "{message}");
     assert!(seen.iter().all(|e| e.id.is_some() && !e.data.to_string().contains("internal")));
 }
+
+#[tokio::test]
+async fn a_public_key_opens_only_so_many_sessions_a_minute() {
+    let settings = baton::app::Settings { widget_sessions_per_minute: 3, ..Default::default() };
+    let app = TestApp::with_settings(settings).await;
+    let key = client_key(&app).await;
+    for _ in 0..3 {
+        session(&app, &key, json!({})).await;
+    }
+    let refused = as_key(&app, &key, Method::POST, "/v1/widget/sessions", Some(json!({}))).await;
+    refused.problem(429, "rate_limited");
+    assert!(refused.header("retry-after").is_some_and(|s| s.parse::<u64>().unwrap() <= 60));
+    let other = client_key(&app).await;
+    session(&app, &other, json!({})).await;
+    app.clock.advance_ms(60_000);
+    session(&app, &key, json!({})).await;
+}

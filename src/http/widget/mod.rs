@@ -74,9 +74,10 @@ pub struct IdentitySecretOut {
 }
 
 /// Start a visitor session: the contact (found by `external_id`, or new) and a contact token.
+/// A key opens at most `--widget-sessions-per-minute` sessions a minute (429 beyond).
 #[utoipa::path(post, path = "/v1/widget/sessions", tag = "widget", request_body = SessionIn, params(IdempotencyKey),
     responses((status = 201, description = "A session", body = SessionOut),
-        E<400>, E<401>, E<403>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
+        E<400>, E<401>, E<403>, E<409>, E<413>, E<415>, E<422>, E<429>, E<500>, E<503>),
     security(("client_key" = []), ("server_key" = [])))]
 async fn create_session(
     key: WidgetKey,
@@ -91,6 +92,14 @@ async fn create_session(
         check.fail("user_hash", "verifies an external_id; send one");
     }
     check.finish()?;
+    if let Err(seconds) = state.widget_sessions.admit(&key.key_id, state.clock.now_ms()) {
+        let mut error = ApiError::new(
+            ErrorCode::RateLimited,
+            "This key opened too many sessions this minute: wait a little",
+        );
+        error.retry_after = Some(seconds);
+        return Err(error);
+    }
     let ws = &key.workspace;
     if let (Some(secret), Some(external_id)) = (state.store.identity_secret(ws).await?, &external_id) {
         let proven =
