@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use super::{Responder, Turn, UNSURE};
 use crate::domain::conversation::SenderType;
-use crate::domain::handoff_rules::{self, Reason};
+use crate::domain::handoff_rules;
 use crate::domain::{sentiment, text};
 use crate::store::{Answer, MessageRow};
 
@@ -27,11 +27,10 @@ impl Responder for Builtin {
 
 /// The builtin answer to a turn: pure, so it is tested without a database.
 pub fn answer(turn: &Turn) -> Answer {
-    let rules = turn.settings.handoff.rules();
-    let rules_turn = turn.rules_turn();
-    if let Some(reason) = handoff_rules::before_answering(&rules, &rules_turn) {
-        return hand_off(turn, &reason);
+    if let Some(handoff) = turn.handoff_by_rule() {
+        return handoff;
     }
+    let (rules, rules_turn) = (turn.settings.handoff.rules(), turn.rules_turn());
     let greeting = turn.is_first().then(|| turn.settings.greeting.clone()).flatten();
     let with_greeting = |body: &str| match &greeting {
         Some(greeting) => format!("{greeting}\n\n{body}"),
@@ -49,7 +48,7 @@ pub fn answer(turn: &Turn) -> Answer {
     let confidence = best.map_or(0.0, |p| p.score);
     let (unsure, handoff) = handoff_rules::unsure(&rules, &rules_turn, confidence);
     if let Some(reason) = handoff {
-        return hand_off(turn, &reason);
+        return turn.hand_off(reason.describe());
     }
     let mut metadata = Map::new();
     metadata.insert("confidence".into(), json!((confidence * 1000.0).round() / 1000.0));
@@ -148,12 +147,6 @@ fn is_acknowledgement(message: &str) -> bool {
     ];
     let words = text::words(message);
     !message.contains('?') && !words.is_empty() && words.iter().all(|w| WORDS.contains(&w.as_str()))
-}
-
-fn hand_off(turn: &Turn, reason: &Reason) -> Answer {
-    let mut metadata = Map::new();
-    metadata.insert("handoff_reason".into(), Value::String(reason.describe()));
-    Answer { content: Some(turn.handoff_message()), metadata, handoff: Some(reason.describe()) }
 }
 
 #[cfg(test)]

@@ -119,8 +119,20 @@ impl<'a> Turn<'a> {
         self.ai_turns == 0 && !self.thread.iter().any(|m| m.sender_type == SenderType::Agent)
     }
 
-    pub fn handoff_message(&self) -> String {
-        self.settings.handoff.message.clone().unwrap_or_else(|| DEFAULT_HANDOFF_MESSAGE.to_owned())
+    /// The handoff the version's rules call for before any answer (a request for a person, a
+    /// human-only topic, persistent anger, no turns left), whatever the provider.
+    pub fn handoff_by_rule(&self) -> Option<Answer> {
+        let reason = handoff_rules::before_answering(&self.settings.handoff.rules(), &self.rules_turn())?;
+        Some(self.hand_off(reason.describe()))
+    }
+
+    /// Handing off: the contact is told the version's handoff message; `reason` is kept.
+    pub fn hand_off(&self, reason: String) -> Answer {
+        let message =
+            self.settings.handoff.message.clone().unwrap_or_else(|| DEFAULT_HANDOFF_MESSAGE.to_owned());
+        let mut metadata = serde_json::Map::new();
+        metadata.insert("handoff_reason".into(), serde_json::Value::String(reason.clone()));
+        Answer { content: Some(message), metadata, handoff: Some(reason) }
     }
 }
 

@@ -17,7 +17,6 @@ use super::{Responder, Turn};
 use crate::delivery::client::outbound_client;
 use crate::delivery::targets::private_target;
 use crate::domain::conversation::SenderType;
-use crate::domain::handoff_rules;
 use crate::model::agent::AgentSettings;
 use crate::store::Answer;
 
@@ -46,9 +45,8 @@ impl OpenAi {
     }
 
     async fn answer(&self, turn: &Turn<'_>) -> Result<Answer, String> {
-        let rules = turn.settings.handoff.rules();
-        if let Some(reason) = handoff_rules::before_answering(&rules, &turn.rules_turn()) {
-            return Ok(handoff(turn, reason.describe()));
+        if let Some(handoff) = turn.handoff_by_rule() {
+            return Ok(handoff);
         }
         let settings = turn.settings;
         let model = settings.model.clone().ok_or("the agent version names no model")?;
@@ -82,9 +80,9 @@ impl OpenAi {
         }
         .map_err(|failure| failure.to_string())?;
         Ok(match reply {
-            Reply::Handoff(reason) => handoff(turn, reason),
+            Reply::Handoff(reason) => turn.hand_off(reason),
             Reply::Text(text) => match text.trim().strip_prefix(HANDOFF_PREFIX) {
-                Some(reason) => handoff(turn, reason.trim().to_owned()),
+                Some(reason) => turn.hand_off(reason.trim().to_owned()),
                 None if text.trim().is_empty() => return Err("the model answered nothing".into()),
                 None => answered(turn, text.trim().to_owned()),
             },
@@ -380,12 +378,6 @@ fn answered(turn: &Turn, text: String) -> Answer {
         _ => text,
     };
     Answer { content: Some(content), metadata, handoff: None }
-}
-
-fn handoff(turn: &Turn, reason: String) -> Answer {
-    let mut metadata = Map::new();
-    metadata.insert("handoff_reason".into(), Value::String(reason.clone()));
-    Answer { content: Some(turn.handoff_message()), metadata, handoff: Some(reason) }
 }
 
 #[cfg(test)]

@@ -135,9 +135,10 @@ impl AiRunner {
             _ if job.attempts > MAX_ATTEMPTS => Err(format!("no answer after {MAX_ATTEMPTS} attempts")),
             Ok(settings) => {
                 let unread = Turn::new(settings, &context.thread, &[], context.ai_turns);
-                let passages = self.retrieve(job, &context.agent_id, &unread).await?;
+                let pending = self.semantic.vector(&unread.pending).await;
+                let passages = self.retrieve(job, &context.agent_id, &unread, pending.as_deref()).await?;
                 let mut turn = Turn::new(settings, &context.thread, &passages, context.ai_turns);
-                turn.sounds_like_asking_for_a_person = self.semantic.asks_for_person(&turn.pending).await;
+                turn.sounds_like_asking_for_a_person = self.semantic.asks_for_person(pending.as_deref());
                 self.responder(settings).respond(&turn).await
             }
             Err(error) => Err(error.clone()),
@@ -146,22 +147,24 @@ impl AiRunner {
     }
 
     /// Passages for the contact's last message; where they answer it poorly and the contact
-    /// wrote several messages, the best for all of them together.
+    /// wrote several messages, the best for all of them together (`pending`: their vector).
     async fn retrieve(
         &self,
         job: &ClaimedAnswer,
         agent_id: &str,
         turn: &Turn<'_>,
+        pending: Option<&[f32]>,
     ) -> Result<Vec<FoundPassage>, StoreError> {
         let (ws, agent) = (&job.workspace_id, Some(agent_id));
-        let vector = self.semantic.vector(turn.last).await;
+        let one_message = turn.pending == turn.last;
+        let vector =
+            if one_message { pending.map(<[f32]>::to_vec) } else { self.semantic.vector(turn.last).await };
         let last = self.store.search_knowledge(ws, agent, turn.last, vector.as_deref(), PASSAGES).await?;
         let confident = turn.settings.handoff.rules().min_confidence;
-        if turn.pending == turn.last || last.first().is_some_and(|p| p.score >= confident) {
+        if one_message || last.first().is_some_and(|p| p.score >= confident) {
             return Ok(last);
         }
-        let vector = self.semantic.vector(&turn.pending).await;
-        let all = self.store.search_knowledge(ws, agent, &turn.pending, vector.as_deref(), PASSAGES).await?;
+        let all = self.store.search_knowledge(ws, agent, &turn.pending, pending, PASSAGES).await?;
         let best = |found: &[FoundPassage]| found.first().map_or(0.0, |p| p.score);
         Ok(if best(&all) > best(&last) { all } else { last })
     }

@@ -43,13 +43,15 @@ impl Semantic {
         }
     }
 
-    /// Whether `text` is close to a way of asking for a person (false when off).
-    pub async fn asks_for_person(&self, text: &str) -> bool {
-        let Some(embedder) = self.0.clone() else { return false };
-        let text = text.to_owned();
-        let closeness =
-            tokio::task::spawn_blocking(move || embedder.closeness_to_asking_for_a_person(&text)).await;
-        matches!(closeness, Ok(Ok(c)) if c >= ASKS_FOR_A_PERSON)
+    /// Whether the text whose sentence vector is `vector` is close to a way of asking for a
+    /// person (false when off).
+    pub fn asks_for_person(&self, vector: Option<&[f32]>) -> bool {
+        match (&self.0, vector) {
+            (Some(embedder), Some(vector)) => {
+                embedder.closeness_to_asking_for_a_person(vector) >= ASKS_FOR_A_PERSON
+            }
+            _ => false,
+        }
     }
 
     /// Embeds every passage still without a vector. Returns how many it embedded.

@@ -27,7 +27,6 @@ use super::docs::E;
 use super::events::EVENT_TYPES;
 use super::extract::{FromQuery, Query, QueryMap, bad_param};
 use super::log_tail::{Entry, LogTails};
-use super::widget::view::visitor_event;
 use crate::app::AppState;
 use crate::clock::Timestamp;
 use crate::error::{ApiError, ApiResult};
@@ -83,9 +82,13 @@ struct Follower {
     changes: watch::Receiver<u64>,
     /// True once the server shuts down: the stream ends (clients reconnect elsewhere).
     stopping: watch::Receiver<bool>,
-    /// A widget visitor's stream: only the events a visitor may see, in their view.
-    visitor: bool,
+    /// Shows each event (or signal) to a narrower audience, or not at all: the widget's
+    /// visitors see theirs this way. `None`: events as logged.
+    view: Option<View>,
 }
+
+/// An event's type and logged JSON → what this stream shows of it, if anything.
+pub(crate) type View = fn(&str, &serde_json::Value) -> Option<serde_json::Value>;
 
 impl Follower {
     async fn next(&mut self) -> Option<Event> {
@@ -143,9 +146,9 @@ impl Follower {
             if !wanted {
                 continue;
             }
-            if self.visitor {
+            if let Some(view) = self.view {
                 let event: serde_json::Value = serde_json::from_str(&entry.json).unwrap_or_default();
-                if let Some(seen) = visitor_event(&entry.kind, &event) {
+                if let Some(seen) = view(&entry.kind, &event) {
                     self.pending
                         .push_back(Event::default().id(&entry.id).event(&entry.kind).data(seen.to_string()));
                 }
@@ -164,10 +167,10 @@ impl Follower {
         if !wanted {
             return None;
         }
-        if self.visitor {
+        if let Some(view) = self.view {
             let event = json!({"created_at": Timestamp(signal.at), "conversation_id": signal.conversation_id,
                 "data": signal.data});
-            let seen = visitor_event(signal.kind, &event)?;
+            let seen = view(signal.kind, &event)?;
             return Some(Event::default().event(signal.kind).data(seen.to_string()));
         }
         let data = json!({"object": "signal", "type": signal.kind, "conversation_id": signal.conversation_id,
@@ -191,7 +194,7 @@ async fn stream(
     Query(query): Query<StreamQuery>,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let kinds = query.r#type.unwrap_or_default();
-    follow(&state, caller.workspace, &headers, query.last_event_id, query.conversation_id, kinds, false).await
+    follow(&state, caller.workspace, &headers, query.last_event_id, query.conversation_id, kinds, None).await
 }
 
 /// Follows the log (and signals) of one workspace as SSE, from the resume point in
@@ -203,7 +206,7 @@ pub(crate) async fn follow(
     last_event_id: Option<String>,
     conversation_id: Option<String>,
     kinds: Vec<String>,
-    visitor: bool,
+    view: Option<View>,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>> + use<>>> {
     let resume =
         headers.get("last-event-id").and_then(|v| v.to_str().ok()).map(str::to_owned).or(last_event_id);
@@ -229,7 +232,7 @@ pub(crate) async fn follow(
         signals: state.live.subscribe(),
         changes: state.store.log_changes(),
         stopping: state.stopping.clone(),
-        visitor,
+        view,
     };
     let events = futures_util::stream::unfold(follower, |mut follower| async move {
         let event = follower.next().await?;

@@ -9,7 +9,7 @@ use futures_util::Stream;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::view::VISITOR_EVENTS;
+use super::view::{VISITOR_EVENTS, visitor_event};
 use crate::app::AppState;
 use crate::error::ApiResult;
 use crate::http::caller::Visitor;
@@ -36,7 +36,7 @@ async fn stream(
         return Err(StoreError::NotFound("conversation").into());
     }
     let kinds = VISITOR_EVENTS.iter().map(|k| (*k).to_owned()).collect();
-    follow(&state, visitor.workspace, &headers, None, Some(id), kinds, true).await
+    follow(&state, visitor.workspace, &headers, None, Some(id), kinds, Some(visitor_event)).await
 }
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
