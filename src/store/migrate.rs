@@ -76,6 +76,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0011_widget.sql"),
         include_str!("../../migrations/postgres/0011_widget.sql"),
     ),
+    (
+        12,
+        "message_search",
+        include_str!("../../migrations/sqlite/0012_message_search.sql"),
+        include_str!("../../migrations/postgres/0012_message_search.sql"),
+    ),
 ];
 
 pub(super) fn migrator(dialect: Dialect) -> Migrator {

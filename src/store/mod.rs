@@ -116,8 +116,8 @@ impl Dialect {
     pub(crate) fn conversation_matches(self, sql: &mut sql::Sql, q: &str) {
         match self {
             Dialect::Sqlite => {
-                // CROSS JOIN fixes the join order: the row's own messages first, then a rowid
-                // probe into the index, never a scan of every match.
+                // CROSS JOIN fixes the join order: the row's own key first, then a rowid probe
+                // (or range) into the index, never a scan of every match.
                 let query = fts5_query(q);
                 sql.push(" AND (EXISTS (SELECT 1 FROM conversations x CROSS JOIN conversation_fts \
                            ON conversation_fts.rowid = x.rid WHERE x.id = w.id AND conversation_fts MATCH ")
@@ -125,10 +125,13 @@ impl Dialect {
                     .push(") OR EXISTS (SELECT 1 FROM contacts k CROSS JOIN contact_fts ON contact_fts.rowid = k.rid \
                            WHERE k.id = w.contact_id AND contact_fts MATCH ")
                     .bind(query.clone())
-                    .push(") OR EXISTS (SELECT 1 FROM messages m CROSS JOIN message_fts ON message_fts.rowid = m.rid \
-                           WHERE m.conversation_id = w.id AND message_fts MATCH ")
+                    .push(") OR EXISTS (SELECT 1 FROM conversations x CROSS JOIN message_search WHERE x.id = w.id \
+                           AND message_search MATCH ")
                     .bind(query)
-                    .push("))");
+                    .push(&format!(
+                        " AND message_search.rowid BETWEEN x.rid * {MESSAGE_KEYS} AND x.rid * {MESSAGE_KEYS} + {}))",
+                        MESSAGE_KEYS - 1
+                    ));
             }
             Dialect::Postgres => {
                 sql.push(" AND (EXISTS (SELECT 1 FROM conversations x WHERE x.id = w.id AND x.search @@ plainto_tsquery('simple', ")
@@ -153,8 +156,9 @@ impl Dialect {
                     .bind(query.clone())
                     .push(") OR ct.rid IN (SELECT rowid FROM contact_fts WHERE contact_fts MATCH ")
                     .bind(query.clone())
-                    .push(") OR c.id IN (SELECT m.conversation_id FROM message_fts f JOIN messages m ON m.rid = f.rowid \
-                           WHERE message_fts MATCH ")
+                    .push(&format!(
+                        ") OR c.rid IN (SELECT rowid / {MESSAGE_KEYS} FROM message_search WHERE message_search MATCH "
+                    ))
                     .bind(query)
                     .push("))");
             }
@@ -412,6 +416,10 @@ impl Store {
 
 /// Customer text as an FTS5 query: every word quoted (so operators and syntax are inert),
 /// all words required.
+/// SQLite's message index keys a message as `conversation rid × MESSAGE_KEYS + seq`
+/// (migration 0012), so one conversation's messages are one range of keys.
+const MESSAGE_KEYS: i64 = 1 << 24;
+
 fn fts5_query(q: &str) -> String {
     q.split_whitespace()
         .map(|word| format!("\"{}\"", word.replace('"', "\"\"")))

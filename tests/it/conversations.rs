@@ -453,6 +453,30 @@ async fn full_text_search_covers_titles_contacts_and_messages() {
     assert_eq!(search("refund&status=resolved").await.len(), 0, "search combines with filters");
 }
 
+/// Erasing a contact takes their words out of the search index too, so nothing of theirs is
+/// found again — also not through a conversation created after it (SQLite may reuse the key).
+#[tokio::test]
+async fn an_erased_contacts_messages_are_never_found_again() {
+    let app = TestApp::new().await;
+    let erased = conversation(
+        &app,
+        json!({"contact": {"email": "june@example.com"}, "message": {"content": "my zebrafish tank leaks"}}),
+    )
+    .await;
+    assert_eq!(ids(&app.get("/v1/conversations?q=zebrafish").await.body), [erased["id"].as_str().unwrap()]);
+    let contact = erased["contact"]["id"].as_str().unwrap();
+    assert_eq!(app.delete(&format!("/v1/contacts/{contact}")).await.status, StatusCode::NO_CONTENT);
+    assert!(ids(&app.get("/v1/conversations?q=zebrafish").await.body).is_empty());
+
+    let next = conversation(
+        &app,
+        json!({"contact": {"email": "max@example.com"}, "message": {"content": "hello there"}}),
+    )
+    .await;
+    assert!(ids(&app.get("/v1/conversations?q=zebrafish").await.body).is_empty());
+    assert_eq!(ids(&app.get("/v1/conversations?q=hello").await.body), [next["id"].as_str().unwrap()]);
+}
+
 #[tokio::test]
 async fn counts_by_status_and_mode_follow_the_filters() {
     let app = TestApp::new().await;
