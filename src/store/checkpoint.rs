@@ -4,6 +4,12 @@
 //! commit copies the pages back into the database file and syncs it while every queued post
 //! waits. The writer connection turns automatic checkpoints off and this task runs a passive
 //! checkpoint (which never blocks the writer or readers) on a reading connection instead.
+//!
+//! A passive checkpoint copies pages back but cannot wrap the WAL to its start: only a write
+//! that begins while every page is copied back can, and under steady writes a new commit always
+//! lands first, so the WAL would grow without end (gigabytes in a bulk load). Once it passes
+//! [`RESTART_AFTER_PAGES`] a restart checkpoint finishes the copy with writers held off for a
+//! moment (the passive one already copied nearly everything) and the WAL starts over.
 
 use std::time::Duration;
 
@@ -11,6 +17,9 @@ use sqlx::AnyPool;
 
 /// How often the WAL is copied back; at peak ingest that is a few thousand pages.
 const EVERY: Duration = Duration::from_millis(250);
+
+/// The WAL's size (in pages, 64 MiB) at which it is wrapped to its start.
+pub(crate) const RESTART_AFTER_PAGES: i64 = 16_384;
 
 pub(crate) fn start(read: AnyPool) {
     tokio::spawn(async move {
@@ -21,9 +30,61 @@ pub(crate) fn start(read: AnyPool) {
             if read.is_closed() {
                 return;
             }
-            if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&read).await {
+            if let Err(error) = once(&read, RESTART_AFTER_PAGES).await {
                 tracing::warn!(%error, "WAL checkpoint failed");
             }
         }
     });
+}
+
+/// Copies the WAL back, and wraps it to its start when it holds `restart_after` pages or
+/// more. Returns the pages the WAL held.
+pub(crate) async fn once(read: &AnyPool, restart_after: i64) -> Result<i64, sqlx::Error> {
+    let (_, pages, _): (i64, i64, i64) =
+        sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(read).await?;
+    if pages >= restart_after {
+        sqlx::query("PRAGMA wal_checkpoint(RESTART)").execute(read).await?;
+    }
+    Ok(pages)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    /// Under writes that never pause, the WAL still starts over once it passes the limit.
+    #[tokio::test]
+    async fn a_wal_under_steady_writes_is_wrapped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let store = Store::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+        sqlx::query("CREATE TABLE filler (x TEXT)").execute(store.writer()).await.unwrap();
+        let writer = store.writer().clone();
+        let writing = tokio::spawn(async move {
+            loop {
+                let row = "x".repeat(2_000);
+                sqlx::query("INSERT INTO filler (x) VALUES ($1)").bind(row).execute(&writer).await.unwrap();
+            }
+        });
+        // The WAL header's first salt changes each time the WAL starts over.
+        let wal = path.with_extension("db-wal");
+        let salt = || std::fs::read(&wal).ok().and_then(|h| h.get(16..20).map(<[u8]>::to_vec));
+        let pages = || async {
+            let row: (i64, i64, i64) =
+                sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(store.reader()).await.unwrap();
+            row.1
+        };
+        while pages().await < 400 {
+            tokio::task::yield_now().await;
+        }
+        let before = salt();
+        assert!(once(store.reader(), 300).await.unwrap() >= 300);
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while salt() == before {
+            assert!(std::time::Instant::now() < deadline, "the WAL never started over");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        writing.abort();
+    }
 }

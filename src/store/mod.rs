@@ -449,7 +449,7 @@ fn sqlite_pool(size: u32, extra_pragmas: &'static str) -> AnyPoolOptions {
             Box::pin(async move {
                 conn.execute(
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY;",
                 )
                 .await?;
                 if !extra_pragmas.is_empty() {
