@@ -199,6 +199,8 @@ pub async fn run(options: Options) -> Result<(), String> {
             ("q=blender (one word)", "q=blender".into()),
             ("q=refund (one word)", "q=refund".into()),
             ("q=broken blender (two words)", "q=broken%20blender".into()),
+            ("q=48213 (one rare word: an order number)", "q=48213".into()),
+            ("q=zebra (one word found nowhere)", "q=zebra".into()),
             ("counts", "COUNTS".into()),
         ]
         .into_iter()

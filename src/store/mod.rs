@@ -91,54 +91,30 @@ pub enum Dialect {
 }
 
 impl Dialect {
-    /// Whether a search should first walk conversations in list order. On SQLite each probe
-    /// costs a lookup per query word in the FTS5 index, which only pays for a single common
-    /// word; PostgreSQL probes the conversation's own messages through an index.
-    pub(crate) fn walks_search_in_order(self, q: &str) -> bool {
-        match self {
-            Dialect::Sqlite => q.split_whitespace().count() == 1,
-            Dialect::Postgres => true,
-        }
-    }
-
-    /// How many conversations that walk visits before falling back to the set plan: a miss
-    /// costs this many probes, cheap on PostgreSQL, a lookup per word on SQLite.
-    pub(crate) fn search_window(self) -> i64 {
-        match self {
-            Dialect::Sqlite => 100,
-            Dialect::Postgres => 2_000,
-        }
-    }
-
-    /// ` AND (…)` for one conversation row `w` (columns `id`, `contact_id`): whether its title,
+    /// ` AND (…)` for one conversation row `c` (with its contact `ct`): whether its title,
     /// summary, contact or any message matches `q`, looked up through that row's own keys so
     /// the cost does not grow with how common the words are.
     pub(crate) fn conversation_matches(self, sql: &mut sql::Sql, q: &str) {
         match self {
             Dialect::Sqlite => {
-                // CROSS JOIN fixes the join order: the row's own key first, then a rowid probe
-                // (or range) into the index, never a scan of every match.
                 let query = fts5_query(q);
-                sql.push(" AND (EXISTS (SELECT 1 FROM conversations x CROSS JOIN conversation_fts \
-                           ON conversation_fts.rowid = x.rid WHERE x.id = w.id AND conversation_fts MATCH ")
+                sql.push(" AND (EXISTS (SELECT 1 FROM conversation_fts WHERE conversation_fts MATCH ")
                     .bind(query.clone())
-                    .push(") OR EXISTS (SELECT 1 FROM contacts k CROSS JOIN contact_fts ON contact_fts.rowid = k.rid \
-                           WHERE k.id = w.contact_id AND contact_fts MATCH ")
+                    .push(" AND conversation_fts.rowid = c.rid) OR EXISTS (SELECT 1 FROM contact_fts WHERE contact_fts MATCH ")
                     .bind(query.clone())
-                    .push(") OR EXISTS (SELECT 1 FROM conversations x CROSS JOIN message_search WHERE x.id = w.id \
-                           AND message_search MATCH ")
+                    .push(" AND contact_fts.rowid = ct.rid) OR EXISTS (SELECT 1 FROM message_search WHERE message_search MATCH ")
                     .bind(query)
                     .push(&format!(
-                        " AND message_search.rowid BETWEEN x.rid * {MESSAGE_KEYS} AND x.rid * {MESSAGE_KEYS} + {}))",
+                        " AND message_search.rowid BETWEEN c.rid * {MESSAGE_KEYS} AND c.rid * {MESSAGE_KEYS} + {}))",
                         MESSAGE_KEYS - 1
                     ));
             }
             Dialect::Postgres => {
-                sql.push(" AND (EXISTS (SELECT 1 FROM conversations x WHERE x.id = w.id AND x.search @@ plainto_tsquery('simple', ")
+                sql.push(" AND (c.search @@ plainto_tsquery('simple', ")
                     .bind(q.to_owned())
-                    .push(")) OR EXISTS (SELECT 1 FROM contacts k WHERE k.id = w.contact_id AND k.search @@ plainto_tsquery('simple', ")
+                    .push(") OR ct.search @@ plainto_tsquery('simple', ")
                     .bind(q.to_owned())
-                    .push(")) OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = w.id AND m.search @@ plainto_tsquery('simple', ")
+                    .push(") OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.search @@ plainto_tsquery('simple', ")
                     .bind(q.to_owned())
                     .push(")))");
             }
@@ -195,6 +171,29 @@ pub struct Store {
     wake: wake::LogWake,
     /// PostgreSQL: where to listen for other nodes' changes.
     listen_url: Option<String>,
+    search: SearchPlans,
+}
+
+/// When a conversation search walks the list in order instead of evaluating the whole set
+/// of matches (see `list_conversations`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SearchPlans {
+    /// A one-word search walks when the word is in at least this many messages (on SQLite,
+    /// counted up to this many); rarer words are cheaper as a set. 0: every search walks
+    /// (PostgreSQL's default); on PostgreSQL any other value means the set plan.
+    pub common_word_messages: i64,
+    /// How many conversations the walk visits before giving way to the set plan: a miss
+    /// costs this many probes of the index.
+    pub window: i64,
+}
+
+impl SearchPlans {
+    fn for_dialect(dialect: Dialect) -> Self {
+        match dialect {
+            Dialect::Sqlite => SearchPlans { common_word_messages: 100_000, window: 1_000 },
+            Dialect::Postgres => SearchPlans { common_word_messages: 0, window: 2_000 },
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -284,6 +283,7 @@ impl Store {
                     posts: None,
                     wake,
                     listen_url: Some(url.into()),
+                    search: SearchPlans::for_dialect(dialect),
                 })
             }
             Dialect::Sqlite => {
@@ -294,13 +294,24 @@ impl Store {
                 checkpoint::start(read.clone());
                 let wake = wake::LogWake::default();
                 let posts = Some(group_commit::PostQueue::start(write.clone(), dialect, wake.clone()));
-                Ok(Self { write, read, dialect, posts, wake, listen_url: None })
+                let search = SearchPlans::for_dialect(dialect);
+                Ok(Self { write, read, dialect, posts, wake, listen_url: None, search })
             }
         }
     }
 
     pub fn dialect(&self) -> Dialect {
         self.dialect
+    }
+
+    /// Replaces the search plans' thresholds (tests use small ones to drive every plan).
+    pub fn with_search_plans(mut self, plans: SearchPlans) -> Self {
+        self.search = plans;
+        self
+    }
+
+    pub fn search_plans(&self) -> SearchPlans {
+        self.search
     }
 
     /// A write transaction. On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`):
@@ -420,7 +431,7 @@ impl Store {
 /// (migration 0012), so one conversation's messages are one range of keys.
 const MESSAGE_KEYS: i64 = 1 << 24;
 
-fn fts5_query(q: &str) -> String {
+pub(crate) fn fts5_query(q: &str) -> String {
     q.split_whitespace()
         .map(|word| format!("\"{}\"", word.replace('"', "\"\"")))
         .collect::<Vec<_>>()

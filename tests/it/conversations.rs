@@ -538,24 +538,54 @@ async fn a_conversation_cursor_stays_valid_while_conversations_arrive() {
     assert_eq!(seen, original);
 }
 
+/// Every plan gives the same pages: the set of matches, the walk in list order that fills
+/// its page within the window, and the walk that runs out of window and gives way.
 #[tokio::test]
 async fn search_pages_agree_whichever_plan_answers() {
-    let app = TestApp::new().await;
-    for i in 0..9 {
-        app.clock.advance_ms(1);
-        let content = if i % 3 == 0 { "nothing to see" } else { "my refund is late" };
-        let priority = ["low", "normal", "high", "urgent"][i % 4];
-        conversation(&app, json!({"contact": {"email": format!("c{i}@example.com")}, "priority": priority, "message": {"content": content}}))
-            .await;
+    use baton::store::SearchPlans;
+    let plans = [
+        ("set", SearchPlans { common_word_messages: i64::MAX, window: 1_000 }),
+        ("walk", SearchPlans { common_word_messages: 0, window: 1_000 }),
+        ("short walk", SearchPlans { common_word_messages: 0, window: 3 }),
+        ("counted", SearchPlans { common_word_messages: 5, window: 1_000 }),
+    ];
+    let mut answers = Vec::new();
+    for (plan, plans) in plans {
+        let app = TestApp::with_search_plans(plans).await;
+        for i in 0..9 {
+            app.clock.advance_ms(1);
+            let content = if i % 3 == 0 { "nothing to see" } else { "my refund is late" };
+            let priority = ["low", "normal", "high", "urgent"][i % 4];
+            conversation(&app, json!({"contact": {"email": format!("c{i}@example.com")}, "priority": priority, "message": {"content": content}}))
+                .await;
+        }
+        for sort in ["", "&sort=created_at&order=asc", "&sort=priority"] {
+            for (q, matches) in [("refund", 6), ("late%20refund", 6), ("nothing", 3), ("zebra", 0)] {
+                let numbers = |ids: Vec<String>| {
+                    let app = &app;
+                    async move {
+                        let mut numbers = Vec::new();
+                        for id in ids {
+                            numbers.push(
+                                app.get(&format!("/v1/conversations/{id}")).await.body["number"].clone(),
+                            );
+                        }
+                        numbers
+                    }
+                };
+                for limit in [2, 100] {
+                    let path = format!("/v1/conversations?q={q}&limit={limit}{sort}");
+                    let found = numbers(app.collect_ids(&path, &app.server_key).await).await;
+                    assert_eq!(found.len(), matches, "{plan}: {path}");
+                    answers.push(((sort, q, limit), plan, found));
+                }
+            }
+        }
     }
-    for sort in ["", "&sort=created_at&order=asc", "&sort=priority"] {
-        // limit=2 fills pages from the in-order walk; limit=100 never fills, so the set plan answers.
-        let paged =
-            app.collect_ids(&format!("/v1/conversations?q=refund&limit=2{sort}"), &app.server_key).await;
-        let whole =
-            app.collect_ids(&format!("/v1/conversations?q=refund&limit=100{sort}"), &app.server_key).await;
-        assert_eq!(paged.len(), 6, "{sort}");
-        assert_eq!(paged, whole, "{sort}");
+    // The same conversations (by number: each plan ran on its own database) in the same order.
+    for (query, plan, found) in &answers {
+        let (_, first_plan, expected) = answers.iter().find(|(q, _, _)| q == query).unwrap();
+        assert_eq!(found, expected, "{plan} vs {first_plan}: {query:?}");
     }
 }
 

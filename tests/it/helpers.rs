@@ -101,9 +101,21 @@ impl TestApp {
         Self::with_settings(Settings::default()).await
     }
 
-    pub async fn with_settings(mut settings: Settings) -> Self {
+    pub async fn with_settings(settings: Settings) -> Self {
+        Self::build(settings, None).await
+    }
+
+    /// With the thresholds that choose how a conversation search is answered replaced.
+    pub async fn with_search_plans(plans: baton::store::SearchPlans) -> Self {
+        Self::build(Settings::default(), Some(plans)).await
+    }
+
+    async fn build(mut settings: Settings, plans: Option<baton::store::SearchPlans>) -> Self {
         let db = TestDb::new().await;
-        let store = Store::connect(&db.url).await.expect("connect");
+        let mut store = Store::connect(&db.url).await.expect("connect");
+        if let Some(plans) = plans {
+            store = store.with_search_plans(plans);
+        }
         store.migrate().await.expect("migrate");
         let clock = Arc::new(ManualClock::new(START_MS));
         let admin_key = auth::generate_admin_key();

@@ -14,12 +14,10 @@ impl Store {
         filter: &ConversationFilter,
         page: &PageRequest,
     ) -> Result<Page<ConversationRow>, StoreError> {
-        if filter
-            .q
-            .as_deref()
-            .is_some_and(|q| !q.trim().is_empty() && self.dialect().walks_search_in_order(q))
+        if let Some(q) = filter.q.as_deref().filter(|q| !q.trim().is_empty())
             && page.offset.is_none()
             && !page.include_total
+            && self.walks_search_in_order(q).await?
             && let Some(found) = self.search_in_order(ws, filter, page).await?
         {
             return Ok(found);
@@ -66,8 +64,7 @@ impl Store {
             ));
         }
         // The statuses and modes are our own constants, never input.
-        let from = select_conversation!().rsplit(" FROM ").next().unwrap_or_default();
-        let mut sql = Sql::new(&format!("{select} FROM {from}"));
+        let mut sql = Sql::new(&format!("{select} FROM {}", from_clause()));
         filter.apply(ws, self.dialect(), &mut sql);
         let row = sql.query()?.fetch_one(self.reader()).await?;
         let count = |column: String| row.try_get::<i64, _>(column.as_str());
@@ -86,9 +83,34 @@ impl Store {
 }
 
 impl Store {
+    /// Whether a search should first walk conversations in list order. PostgreSQL probes a
+    /// conversation's messages through an index, cheaply: it always walks. On SQLite a probe
+    /// costs a lookup in the full-text index per conversation, which pays only for one word
+    /// common enough for the walk to fill a page soon; a bounded count of its messages tells.
+    async fn walks_search_in_order(&self, q: &str) -> Result<bool, StoreError> {
+        let common = self.search_plans().common_word_messages;
+        if common == 0 {
+            return Ok(true);
+        }
+        // Several words rarely meet in one message however common each is: the set plan.
+        if self.dialect() == Dialect::Postgres || q.split_whitespace().count() != 1 {
+            return Ok(false);
+        }
+        // Counting stops at the threshold, so a common word costs a bounded read.
+        let messages: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM message_search WHERE message_search MATCH $1 LIMIT $2)",
+        )
+        .bind(crate::store::fts5_query(q))
+        .bind(common)
+        .fetch_one(self.reader())
+        .await?;
+        Ok(messages >= common)
+    }
+
     /// Search for common words: walk the next conversations (a window) in list order and
-    /// test each against the index. When that fills the page, it is exactly the page the set
-    /// plan would give (the window is a prefix of the same order); otherwise `None`.
+    /// test each against the index, stopping once the page is full. When that fills the page,
+    /// it is exactly the page the set plan would give (the window is a prefix of the same
+    /// order); so it is when the window reaches the end of the list. Otherwise `None`.
     async fn search_in_order(
         &self,
         ws: &WorkspaceId,
@@ -98,32 +120,49 @@ impl Store {
         let q = filter.q.clone().unwrap_or_default();
         let without_q = ConversationFilter { q: None, ..filter.clone() };
         let column = filter.sort.column();
-        let bare = column.trim_start_matches("c.");
         let (cmp, dir) = if page.descending { ("<", "DESC") } else { (">", "ASC") };
-        let mut sql = Sql::new(concat!("SELECT * FROM (", select_conversation!()));
-        without_q.apply(ws, self.dialect(), &mut sql);
-        if let Some((key, id)) = &page.after {
-            sql.push(&format!(" AND ({column}, c.id) {cmp} ("))
-                .bind(*key)
-                .push(", ")
-                .bind(id.clone())
-                .push(")");
-        }
-        sql.push(&format!(" ORDER BY {column} {dir}, c.id {dir} LIMIT "))
-            .bind(self.dialect().search_window());
-        sql.push(") w WHERE 1 = 1");
+        // The rows of the list from the cursor on, in order; `bound` keeps them to the window.
+        let in_order = |sql: &mut Sql, bound: Option<&(i64, String)>| {
+            without_q.apply(ws, self.dialect(), sql);
+            for (position, cmp) in
+                [(page.after.as_ref(), cmp), (bound, if page.descending { ">=" } else { "<=" })]
+            {
+                if let Some((key, id)) = position {
+                    sql.push(&format!(" AND ({column}, c.id) {cmp} ("))
+                        .bind(*key)
+                        .push(", ")
+                        .bind(id.clone())
+                        .push(")");
+                }
+            }
+        };
+        let mut last = Sql::new(&format!("SELECT {column} AS k, c.id AS id FROM {}", from_clause()));
+        in_order(&mut last, None);
+        last.push(&format!(" ORDER BY {column} {dir}, c.id {dir} LIMIT 1 OFFSET "))
+            .bind(self.search_plans().window - 1);
+        let bound = match last.query()?.fetch_optional(self.reader()).await? {
+            Some(row) => Some((row.try_get::<i64, _>("k")?, row.try_get::<String, _>("id")?)),
+            None => None,
+        };
+        let mut sql = Sql::new(select_conversation!());
+        in_order(&mut sql, bound.as_ref());
         self.dialect().conversation_matches(&mut sql, &q);
-        sql.push(&format!(" ORDER BY w.{bare} {dir}, w.id {dir} LIMIT ")).bind(i64::from(page.limit) + 1);
+        sql.push(&format!(" ORDER BY {column} {dir}, c.id {dir} LIMIT ")).bind(i64::from(page.limit) + 1);
         let rows = sql.query()?.fetch_all(self.reader()).await?;
-        if rows.len() <= page.limit as usize {
+        let has_more = rows.len() > page.limit as usize;
+        if !has_more && bound.is_some() {
             return Ok(None);
         }
         let mut items = rows.iter().map(map).collect::<Result<Vec<_>, _>>()?;
         items.truncate(page.limit as usize);
-        let key = filter.sort.key();
-        let next = items.last().map(key);
-        Ok(Some(Page { items, has_more: true, next, total: None }))
+        let next = if has_more { items.last().map(filter.sort.key()) } else { None };
+        Ok(Some(Page { items, has_more, next, total: None }))
     }
+}
+
+/// The `FROM … JOIN …` of a conversation row, for queries that select less than a row.
+fn from_clause() -> &'static str {
+    select_conversation!().rsplit(" FROM ").next().unwrap_or_default()
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
