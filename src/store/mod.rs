@@ -97,17 +97,19 @@ impl Dialect {
     pub(crate) fn conversation_matches(self, sql: &mut sql::Sql, q: &str) {
         match self {
             Dialect::Sqlite => {
+                // Messages first: most conversations that match, match there.
                 let query = fts5_query(q);
-                sql.push(" AND (EXISTS (SELECT 1 FROM conversation_fts WHERE conversation_fts MATCH ")
+                sql.push(" AND (EXISTS (SELECT 1 FROM message_search WHERE message_search MATCH ")
+                    .bind(query.clone())
+                    .push(&format!(
+                        " AND message_search.rowid BETWEEN c.rid * {MESSAGE_KEYS} AND c.rid * {MESSAGE_KEYS} + {})",
+                        MESSAGE_KEYS - 1
+                    ))
+                    .push(" OR EXISTS (SELECT 1 FROM conversation_fts WHERE conversation_fts MATCH ")
                     .bind(query.clone())
                     .push(" AND conversation_fts.rowid = c.rid) OR EXISTS (SELECT 1 FROM contact_fts WHERE contact_fts MATCH ")
-                    .bind(query.clone())
-                    .push(" AND contact_fts.rowid = ct.rid) OR EXISTS (SELECT 1 FROM message_search WHERE message_search MATCH ")
                     .bind(query)
-                    .push(&format!(
-                        " AND message_search.rowid BETWEEN c.rid * {MESSAGE_KEYS} AND c.rid * {MESSAGE_KEYS} + {}))",
-                        MESSAGE_KEYS - 1
-                    ));
+                    .push(" AND contact_fts.rowid = ct.rid))");
             }
             Dialect::Postgres => {
                 sql.push(" AND (c.search @@ plainto_tsquery('simple', ")
@@ -123,20 +125,27 @@ impl Dialect {
 
     /// `AND (…)`: conversations (aliases `c` and contact `ct`) whose title, summary, contact
     /// name, email or phone, or any message, has every word of `q`. The text only ever reaches
-    /// the database as a bound parameter, and for FTS5 as quoted tokens.
-    pub(crate) fn conversation_search(self, sql: &mut sql::Sql, q: &str) {
+    /// the database as a bound parameter, and for FTS5 as quoted tokens. `look_up`: the set
+    /// of matches drives the query (few matches); otherwise the list is read in its order and
+    /// each row kept if it is in the set.
+    pub(crate) fn conversation_search(self, sql: &mut sql::Sql, q: &str, look_up: bool) {
         match self {
             Dialect::Sqlite => {
                 let query = fts5_query(q);
-                sql.push(" AND (c.rid IN (SELECT rowid FROM conversation_fts WHERE conversation_fts MATCH ")
+                // A unary `+` keeps the set from being used as the index to read by.
+                sql.push(if look_up { " AND c.rid IN (" } else { " AND +c.rid IN (" })
+                    .push("SELECT rowid FROM conversation_fts WHERE conversation_fts MATCH ")
                     .bind(query.clone())
-                    .push(") OR ct.rid IN (SELECT rowid FROM contact_fts WHERE contact_fts MATCH ")
+                    .push(
+                        " UNION SELECT x.rid FROM contact_fts f JOIN contacts k ON k.rid = f.rowid \
+                           JOIN conversations x ON x.contact_id = k.id WHERE contact_fts MATCH ",
+                    )
                     .bind(query.clone())
                     .push(&format!(
-                        ") OR c.rid IN (SELECT rowid / {MESSAGE_KEYS} FROM message_search WHERE message_search MATCH "
+                        " UNION SELECT rowid / {MESSAGE_KEYS} FROM message_search WHERE message_search MATCH "
                     ))
                     .bind(query)
-                    .push("))");
+                    .push(")");
             }
             Dialect::Postgres => {
                 sql.push(" AND (c.search @@ plainto_tsquery('simple', ")
@@ -178,10 +187,13 @@ pub struct Store {
 /// of matches (see `list_conversations`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SearchPlans {
-    /// A one-word search walks when the word is in at least this many messages (on SQLite,
-    /// counted up to this many); rarer words are cheaper as a set. 0: every search walks
-    /// (PostgreSQL's default); on PostgreSQL any other value means the set plan.
-    pub common_word_messages: i64,
+    /// A search walks when it has at least this many matches (on SQLite, counted in the
+    /// full-text indexes up to this many). 0: every search walks (PostgreSQL's default); on
+    /// PostgreSQL any other value means the set plan.
+    pub common_matches: i64,
+    /// SQLite: a search with fewer matches than this reads them all, then sorts them; with
+    /// more, it reads the list in order and keeps the matching rows.
+    pub few_matches: i64,
     /// How many conversations the walk visits before giving way to the set plan: a miss
     /// costs this many probes of the index.
     pub window: i64,
@@ -190,8 +202,8 @@ pub struct SearchPlans {
 impl SearchPlans {
     fn for_dialect(dialect: Dialect) -> Self {
         match dialect {
-            Dialect::Sqlite => SearchPlans { common_word_messages: 100_000, window: 1_000 },
-            Dialect::Postgres => SearchPlans { common_word_messages: 0, window: 2_000 },
+            Dialect::Sqlite => SearchPlans { common_matches: 100_000, few_matches: 500, window: 1_000 },
+            Dialect::Postgres => SearchPlans { common_matches: 0, few_matches: 0, window: 2_000 },
         }
     }
 }

@@ -544,10 +544,11 @@ async fn a_conversation_cursor_stays_valid_while_conversations_arrive() {
 async fn search_pages_agree_whichever_plan_answers() {
     use baton::store::SearchPlans;
     let plans = [
-        ("set", SearchPlans { common_word_messages: i64::MAX, window: 1_000 }),
-        ("walk", SearchPlans { common_word_messages: 0, window: 1_000 }),
-        ("short walk", SearchPlans { common_word_messages: 0, window: 3 }),
-        ("counted", SearchPlans { common_word_messages: 5, window: 1_000 }),
+        ("set, looked up", SearchPlans { common_matches: i64::MAX, few_matches: i64::MAX, window: 1_000 }),
+        ("set, scanned", SearchPlans { common_matches: i64::MAX, few_matches: 0, window: 1_000 }),
+        ("walk", SearchPlans { common_matches: 0, few_matches: 0, window: 1_000 }),
+        ("short walk", SearchPlans { common_matches: 0, few_matches: 0, window: 3 }),
+        ("counted", SearchPlans { common_matches: 5, few_matches: 2, window: 1_000 }),
     ];
     let mut answers = Vec::new();
     for (plan, plans) in plans {

@@ -14,15 +14,19 @@ impl Store {
         filter: &ConversationFilter,
         page: &PageRequest,
     ) -> Result<Page<ConversationRow>, StoreError> {
-        if let Some(q) = filter.q.as_deref().filter(|q| !q.trim().is_empty())
+        let plan = match filter.q.as_deref().filter(|q| !q.trim().is_empty()) {
+            Some(q) => self.search_plan(q).await?,
+            None => SearchPlan::LookUpMatches,
+        };
+        if plan == SearchPlan::Walk
             && page.offset.is_none()
             && !page.include_total
-            && self.walks_search_in_order(q).await?
             && let Some(found) = self.search_in_order(ws, filter, page).await?
         {
             return Ok(found);
         }
-        let filters = |sql: &mut Sql| filter.apply(ws, self.dialect(), sql);
+        let look_up = plan == SearchPlan::LookUpMatches;
+        let filters = |sql: &mut Sql| filter.apply_searching(ws, self.dialect(), sql, look_up);
         ListQuery {
             store: self,
             select: select_conversation!(),
@@ -83,28 +87,36 @@ impl Store {
 }
 
 impl Store {
-    /// Whether a search should first walk conversations in list order. PostgreSQL probes a
-    /// conversation's messages through an index, cheaply: it always walks. On SQLite a probe
-    /// costs a lookup in the full-text index per conversation, which pays only for one word
-    /// common enough for the walk to fill a page soon; a bounded count of its messages tells.
-    async fn walks_search_in_order(&self, q: &str) -> Result<bool, StoreError> {
-        let common = self.search_plans().common_word_messages;
-        if common == 0 {
-            return Ok(true);
+    /// How to answer a search. PostgreSQL probes a conversation's messages through an
+    /// index, cheaply: it walks. On SQLite a probe costs a lookup in the full-text index per
+    /// conversation, which pays only when matches are common enough for the walk to fill a
+    /// page soon; and reading every match pays only when they are few. A count of the matches
+    /// in each index, stopped at the threshold, tells which.
+    async fn search_plan(&self, q: &str) -> Result<SearchPlan, StoreError> {
+        let plans = self.search_plans();
+        if plans.common_matches == 0 {
+            return Ok(SearchPlan::Walk);
         }
-        // Several words rarely meet in one message however common each is: the set plan.
-        if self.dialect() == Dialect::Postgres || q.split_whitespace().count() != 1 {
-            return Ok(false);
+        if self.dialect() == Dialect::Postgres {
+            return Ok(SearchPlan::ScanForMatches);
         }
-        // Counting stops at the threshold, so a common word costs a bounded read.
-        let messages: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM message_search WHERE message_search MATCH $1 LIMIT $2)",
+        // Messages first: a common word reaches the threshold there and nothing more is read.
+        let matches: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM message_search WHERE message_search MATCH $1 \
+             UNION ALL SELECT 1 FROM conversation_fts WHERE conversation_fts MATCH $1 \
+             UNION ALL SELECT 1 FROM contact_fts WHERE contact_fts MATCH $1 LIMIT $2)",
         )
         .bind(crate::store::fts5_query(q))
-        .bind(common)
+        .bind(plans.common_matches)
         .fetch_one(self.reader())
         .await?;
-        Ok(messages >= common)
+        Ok(if matches >= plans.common_matches {
+            SearchPlan::Walk
+        } else if matches < plans.few_matches {
+            SearchPlan::LookUpMatches
+        } else {
+            SearchPlan::ScanForMatches
+        })
     }
 
     /// Search for common words: walk the next conversations (a window) in list order and
@@ -158,6 +170,17 @@ impl Store {
         let next = if has_more { items.last().map(filter.sort.key()) } else { None };
         Ok(Some(Page { items, has_more, next, total: None }))
     }
+}
+
+/// How a search is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SearchPlan {
+    /// Walk the list in order, probing each conversation (common words).
+    Walk,
+    /// Read the list in order, keeping the conversations in the set of matches.
+    ScanForMatches,
+    /// Read the set of matches, then sort it (rare words).
+    LookUpMatches,
 }
 
 /// The `FROM … JOIN …` of a conversation row, for queries that select less than a row.
@@ -228,9 +251,14 @@ pub struct ConversationFilter {
 
 impl ConversationFilter {
     fn apply(&self, ws: &WorkspaceId, dialect: Dialect, sql: &mut Sql) {
+        self.apply_searching(ws, dialect, sql, true);
+    }
+
+    /// `look_up`: a search reads its set of matches first (see [`SearchPlan`]).
+    fn apply_searching(&self, ws: &WorkspaceId, dialect: Dialect, sql: &mut Sql, look_up: bool) {
         sql.push(" WHERE c.workspace_id = ").bind(ws.as_str().to_owned());
         if let Some(q) = self.q.as_deref().filter(|q| !q.trim().is_empty()) {
-            dialect.conversation_search(sql, q);
+            dialect.conversation_search(sql, q, look_up);
         }
         if !self.include_removed {
             sql.push(" AND c.removed = 0");
