@@ -183,8 +183,8 @@ pub struct Store {
     search: SearchPlans,
 }
 
-/// When a conversation search walks the list in order instead of evaluating the whole set
-/// of matches (see `list_conversations`).
+/// The thresholds that choose how a conversation search is answered: walking the list in
+/// order, or reading the set of matches (see `list_conversations`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SearchPlans {
     /// A search walks when it has at least this many matches (on SQLite, counted in the
@@ -437,12 +437,12 @@ impl Store {
     }
 }
 
-/// Customer text as an FTS5 query: every word quoted (so operators and syntax are inert),
-/// all words required.
 /// SQLite's message index keys a message as `conversation rid × MESSAGE_KEYS + seq`
 /// (migration 0012), so one conversation's messages are one range of keys.
 const MESSAGE_KEYS: i64 = 1 << 24;
 
+/// Customer text as an FTS5 query: every word quoted (so operators and syntax are inert),
+/// all words required.
 pub(crate) fn fts5_query(q: &str) -> String {
     q.split_whitespace()
         .map(|word| format!("\"{}\"", word.replace('"', "\"\"")))
