@@ -4,8 +4,8 @@ use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::sql::{ListQuery, Page, PageRequest, Sql, bind_row};
-use super::{Store, StoreError, WorkspaceId};
+use super::sql::{ListQuery, Page, PageRequest, Script, Sql, bind_row};
+use super::{Dialect, Store, StoreError, WorkspaceId};
 use crate::ids;
 
 /// Who caused a change: `member|api_key|contact|agent|system` and their id.
@@ -142,31 +142,44 @@ pub(crate) async fn append(
 }
 
 /// Appends events, in order, with one statement.
+pub(crate) async fn append_all(conn: &mut AnyConnection, events: &[NewEvent]) -> Result<(), StoreError> {
+    let mut script = Script::for_connection(conn);
+    append_to(conn, &mut script, events).await?;
+    script.execute(conn).await
+}
+
+/// Adds the statements that append `events` to `script`; what they need to read (the
+/// deliveries' targets) is read on `conn` now.
 ///
 /// Readers resume the log by position, so within a workspace positions must become visible
 /// in order. SQLite has one writer, so they do. On PostgreSQL a position is taken at insert
 /// but seen at commit, so an event-writing transaction first takes its workspace's
 /// transaction lock: positions are then taken in commit order.
-pub(crate) async fn append_all(conn: &mut AnyConnection, events: &[NewEvent]) -> Result<(), StoreError> {
-    if conn.backend_name().eq_ignore_ascii_case("postgresql") {
+pub(crate) async fn append_to(
+    conn: &mut AnyConnection,
+    script: &mut Script,
+    events: &[NewEvent],
+) -> Result<(), StoreError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    if script.dialect() == Dialect::Postgres {
         let mut workspaces: Vec<&str> = events.iter().map(|e| e.ws.as_str()).collect();
         workspaces.sort_unstable();
         workspaces.dedup();
         for ws in workspaces {
-            sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
-                .bind(ws.to_owned())
-                .execute(&mut *conn)
-                .await?;
+            script.statement("SELECT pg_advisory_xact_lock(hashtext(").bind(ws.to_owned()).push("))");
             // Sent at commit, to every node listening: their streams and deliveries wake.
-            sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(super::wake::CHANNEL)
+            script
+                .statement("SELECT pg_notify(")
+                .bind(super::wake::CHANNEL.to_owned())
+                .push(", ")
                 .bind(ws.to_owned())
-                .execute(&mut *conn)
-                .await?;
+                .push(")");
         }
     }
     let events: Vec<(String, &NewEvent)> = events.iter().map(|e| (ids::new_id("evt"), e)).collect();
-    let mut sql = Sql::new(
+    let sql = script.statement(
         "INSERT INTO events (id, workspace_id, type, conversation_id, contact_id, actor_type, actor_id, data, \
          created_at) VALUES ",
     );
@@ -175,7 +188,7 @@ pub(crate) async fn append_all(conn: &mut AnyConnection, events: &[NewEvent]) ->
             sql.push(", ");
         }
         bind_row!(
-            &mut sql,
+            sql,
             id.clone(),
             event.ws.as_str().to_owned(),
             event.kind.to_owned(),
@@ -187,8 +200,7 @@ pub(crate) async fn append_all(conn: &mut AnyConnection, events: &[NewEvent]) ->
             event.created_at,
         );
     }
-    sql.query()?.execute(&mut *conn).await?;
-    super::deliveries::derive(&mut *conn, &events).await
+    super::deliveries::derive(conn, script, &events).await
 }
 
 impl Store {

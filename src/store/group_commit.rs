@@ -7,14 +7,20 @@
 //! commit; alone, a post is written at once. Each post's reply is sent only after the commit,
 //! so a 2xx still means stored.
 //!
+//! Each round trip to the connection's thread costs a hand-off both ways, so a batch makes
+//! few: `BEGIN IMMEDIATE` with the read of its conversations, the reads its rules and
+//! deliveries need, then every write and the `COMMIT` as one script. The writing task runs on
+//! a thread of its own, so under load its hand-offs do not queue behind the HTTP handlers.
+//!
 //! A post's refusals (closed conversation, unknown reply target, …) happen before it writes,
 //! so they leave the batch untouched. A database error aborts the whole transaction; its
 //! posts are then retried one per transaction, so only the failing post fails.
 
-use sqlx::AnyPool;
+use sqlx::{AnyConnection, AnyPool, Executor};
 use tokio::sync::{mpsc, oneshot};
 
-use super::messages::{PostJob, Posted, post_batch};
+use super::messages::{PostJob, Posted, load_conversations, post_into};
+use super::sql::Script;
 use super::wake::LogWake;
 use super::{Dialect, StoreError};
 
@@ -30,11 +36,15 @@ type Reply = oneshot::Sender<Result<Posted, StoreError>>;
 pub(crate) struct PostQueue(mpsc::Sender<(PostJob, Reply)>);
 
 impl PostQueue {
-    /// Starts the writing task on `writer` (the store's single-connection write pool).
-    pub fn start(writer: AnyPool, dialect: Dialect, wake: LogWake) -> Self {
+    /// Starts the writing task on `writer` (the store's single-connection write pool), on a
+    /// thread of its own.
+    pub fn start(writer: AnyPool, wake: LogWake) -> std::io::Result<Self> {
         let (sender, receiver) = mpsc::channel(QUEUE);
-        tokio::spawn(run(writer, dialect, wake, receiver));
-        PostQueue(sender)
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        std::thread::Builder::new()
+            .name("baton-posts".into())
+            .spawn(move || runtime.block_on(run(writer, wake, receiver)))?;
+        Ok(PostQueue(sender))
     }
 
     pub async fn post(&self, job: PostJob) -> Result<Posted, StoreError> {
@@ -45,16 +55,11 @@ impl PostQueue {
     }
 }
 
-async fn run(
-    writer: AnyPool,
-    dialect: Dialect,
-    wake: LogWake,
-    mut receiver: mpsc::Receiver<(PostJob, Reply)>,
-) {
+async fn run(writer: AnyPool, wake: LogWake, mut receiver: mpsc::Receiver<(PostJob, Reply)>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let (jobs, replies): (Vec<_>, Vec<_>) = batch.drain(..).unzip();
-        let written = write_together(&writer, dialect, &jobs).await;
+        let written = write_together(&writer, &jobs).await;
         wake.bump();
         match written {
             Ok(results) => {
@@ -69,7 +74,7 @@ async fn run(
             }
             Err(_) => {
                 for (job, reply) in jobs.iter().zip(replies) {
-                    let result = write_together(&writer, dialect, std::slice::from_ref(job)).await;
+                    let result = write_together(&writer, std::slice::from_ref(job)).await;
                     wake.bump();
                     let _ = reply.send(result.and_then(|mut one| one.pop().expect("one result per post")));
                 }
@@ -82,13 +87,28 @@ async fn run(
 /// aborted it; the inner ones are each post's own refusals.
 async fn write_together(
     writer: &AnyPool,
-    dialect: Dialect,
     jobs: &[PostJob],
 ) -> Result<Vec<Result<Posted, StoreError>>, StoreError> {
-    // SQLite only: take the write lock up front, as `Store::begin_write` does.
-    let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
-    let results = post_batch(&mut tx, dialect, jobs).await?;
-    tx.commit().await?;
+    let mut conn = writer.acquire().await?;
+    let written = write_in(&mut conn, jobs).await;
+    if written.is_err() {
+        // A script stops at its first failing statement, inside the transaction. (If the
+        // failure was `BEGIN` itself, there is nothing to roll back and this fails harmlessly.)
+        let _ = conn.execute("ROLLBACK").await;
+    }
+    written
+}
+
+async fn write_in(
+    conn: &mut AnyConnection,
+    jobs: &[PostJob],
+) -> Result<Vec<Result<Posted, StoreError>>, StoreError> {
+    // The write lock is taken up front, as `Store::begin_write` does.
+    let loaded = load_conversations(conn, Dialect::Sqlite, jobs, Some("BEGIN IMMEDIATE")).await?;
+    let mut script = Script::new(Dialect::Sqlite);
+    let results = post_into(conn, &mut script, loaded, jobs).await?;
+    script.statement("COMMIT");
+    script.execute(conn).await?;
     Ok(results)
 }
 

@@ -305,7 +305,7 @@ impl Store {
                 let read = sqlite_pool(8, "").connect_with(options).await?;
                 checkpoint::start(read.clone());
                 let wake = wake::LogWake::default();
-                let posts = Some(group_commit::PostQueue::start(write.clone(), dialect, wake.clone()));
+                let posts = Some(group_commit::PostQueue::start(write.clone(), wake.clone())?);
                 let search = SearchPlans::for_dialect(dialect);
                 Ok(Self { write, read, dialect, posts, wake, listen_url: None, search })
             }

@@ -4,9 +4,9 @@
 use std::fmt::Write;
 
 use sqlx::any::{AnyArguments, AnyRow};
-use sqlx::{Any, Arguments, AssertSqlSafe, Encode, Type};
+use sqlx::{Any, AnyConnection, Arguments, AssertSqlSafe, Encode, Type};
 
-use super::{Store, StoreError};
+use super::{Dialect, Store, StoreError};
 
 /// Binds values as one parenthesised row of placeholders, `($1, $2, …)`, for multi-row
 /// `INSERT … VALUES` and `WITH v AS (VALUES …)`.
@@ -98,6 +98,51 @@ impl Sql {
             Some(error) => Err(sqlx::Error::Encode(error)),
             None => Ok(sqlx::query_with(AssertSqlSafe(self.text), self.args)),
         }
+    }
+}
+
+/// Statements sent together, in order. SQLite takes several statements in one call, so a
+/// script costs one round trip to the connection's thread however many statements it holds;
+/// PostgreSQL's extended protocol takes one statement per call, so there they run in turn.
+/// (sqlx calls several statements in one SQLite query a deprecated behaviour; should it go,
+/// `execute` is the one place to change.)
+pub(crate) struct Script {
+    dialect: Dialect,
+    statements: Vec<Sql>,
+}
+
+impl Script {
+    pub fn new(dialect: Dialect) -> Self {
+        Self { dialect, statements: Vec::new() }
+    }
+
+    /// The dialect of `conn`, for code that is handed a connection.
+    pub fn for_connection(conn: &AnyConnection) -> Self {
+        let postgres = conn.backend_name().eq_ignore_ascii_case("postgresql");
+        Self::new(if postgres { Dialect::Postgres } else { Dialect::Sqlite })
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// Starts the next statement with `text`; bind its values on the builder returned.
+    pub fn statement(&mut self, text: &str) -> &mut Sql {
+        match (self.dialect, self.statements.last_mut()) {
+            // The placeholders go on numbering across the script: `$n` is the script's nth value.
+            (Dialect::Sqlite, Some(last)) => {
+                last.push("; ").push(text);
+            }
+            _ => self.statements.push(Sql::new(text)),
+        }
+        self.statements.last_mut().expect("a statement was just added")
+    }
+
+    pub async fn execute(self, conn: &mut AnyConnection) -> Result<(), StoreError> {
+        for sql in self.statements {
+            sql.query()?.persistent(false).execute(&mut *conn).await?;
+        }
+        Ok(())
     }
 }
 

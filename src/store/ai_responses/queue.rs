@@ -3,7 +3,7 @@
 use sqlx::AnyConnection;
 
 use crate::store::conversations::ConversationRow;
-use crate::store::sql::{Sql, bind_row};
+use crate::store::sql::{Script, bind_row};
 use crate::store::{StoreError, WorkspaceId};
 
 /// A contact message to answer, queued by the post that stored it.
@@ -17,14 +17,14 @@ pub(crate) struct QueuedAnswer {
 
 /// Writes the jobs of a batch of posts: the last per conversation is queued and covers that
 /// conversation's earlier ones, queued before or in this batch.
-pub(crate) async fn queue(conn: &mut AnyConnection, answers: &[QueuedAnswer]) -> Result<(), StoreError> {
+pub(crate) fn queue(script: &mut Script, answers: &[QueuedAnswer]) {
     if answers.is_empty() {
-        return Ok(());
+        return;
     }
     let last_of = |conversation: &str| {
         answers.iter().rev().find(|a| a.conversation_id == conversation).map(|a| a.message_id.clone())
     };
-    let mut cover = Sql::new("WITH v (conversation_id, covered_by, now) AS (VALUES ");
+    let cover = script.statement("WITH v (conversation_id, covered_by, now) AS (VALUES ");
     let mut seen = Vec::new();
     for answer in answers.iter().rev() {
         if seen.contains(&&answer.conversation_id) {
@@ -34,16 +34,15 @@ pub(crate) async fn queue(conn: &mut AnyConnection, answers: &[QueuedAnswer]) ->
             cover.push(", ");
         }
         seen.push(&answer.conversation_id);
-        bind_row!(&mut cover, answer.conversation_id.clone(), answer.message_id.clone(), answer.now);
+        bind_row!(cover, answer.conversation_id.clone(), answer.message_id.clone(), answer.now);
     }
     cover.push(
         ") UPDATE ai_responses SET status = 'skipped', covered_by = v.covered_by, updated_at = v.now \
          FROM v WHERE ai_responses.conversation_id = v.conversation_id AND ai_responses.status = 'queued' \
          AND ai_responses.kind = 'answer'",
     );
-    cover.query()?.execute(&mut *conn).await?;
 
-    let mut insert = Sql::new(
+    let insert = script.statement(
         "INSERT INTO ai_responses (workspace_id, conversation_id, message_id, status, covered_by, run_after, \
          created_at, updated_at) VALUES ",
     );
@@ -54,7 +53,7 @@ pub(crate) async fn queue(conn: &mut AnyConnection, answers: &[QueuedAnswer]) ->
         let last = last_of(&answer.conversation_id).filter(|last| *last != answer.message_id);
         let status = if last.is_some() { "skipped" } else { "queued" };
         bind_row!(
-            &mut insert,
+            insert,
             answer.ws.as_str().to_owned(),
             answer.conversation_id.clone(),
             answer.message_id.clone(),
@@ -65,8 +64,6 @@ pub(crate) async fn queue(conn: &mut AnyConnection, answers: &[QueuedAnswer]) ->
             answer.now,
         );
     }
-    insert.query()?.execute(conn).await?;
-    Ok(())
 }
 
 /// Queues a summary of a conversation just resolved, unless one was asked for at the same

@@ -260,15 +260,18 @@ pub(crate) async fn load_for_update(
 }
 
 /// Reads several conversations of one workspace inside a transaction, locking their rows on
-/// PostgreSQL (in id order, so two transactions never wait on each other crosswise).
+/// PostgreSQL (in id order, so two transactions never wait on each other crosswise). `lead`
+/// is a statement to run first in the same call (SQLite only: it takes several).
 pub(crate) async fn load_many_for_update(
     conn: &mut AnyConnection,
     dialect: Dialect,
+    lead: Option<&str>,
     ws: &WorkspaceId,
     ids: &[String],
 ) -> Result<Vec<ConversationRow>, StoreError> {
-    let mut sql = super::sql::Sql::new(select_conversation!());
-    sql.push(" WHERE c.workspace_id = ")
+    let mut sql = super::sql::Sql::new(lead.map(|lead| format!("{lead}; ")).as_deref().unwrap_or(""));
+    sql.push(select_conversation!())
+        .push(" WHERE c.workspace_id = ")
         .bind(ws.as_str().to_owned())
         .push(" AND c.id IN (")
         .list(ids)

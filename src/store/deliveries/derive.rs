@@ -4,7 +4,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::super::StoreError;
 use super::super::events::NewEvent;
-use super::super::sql::{Sql, bind_row};
+use super::super::sql::{Script, Sql, bind_row};
 use crate::ids;
 
 /// One row to insert: which event goes where.
@@ -20,6 +20,7 @@ struct Derived<'a> {
 /// each reply (agent or human message) for its channel's `outbound_url`.
 pub(crate) async fn derive(
     conn: &mut AnyConnection,
+    script: &mut Script,
     events: &[(String, &NewEvent)],
 ) -> Result<(), StoreError> {
     let mut derived = Vec::new();
@@ -53,7 +54,7 @@ pub(crate) async fn derive(
     if derived.is_empty() {
         return Ok(());
     }
-    let mut sql = Sql::new(
+    let sql = script.statement(
         "INSERT INTO deliveries (id, workspace_id, target_type, target_id, event_id, event_type, \
          conversation_id, message_id, next_attempt_at, created_at, updated_at) VALUES ",
     );
@@ -62,7 +63,7 @@ pub(crate) async fn derive(
             sql.push(", ");
         }
         bind_row!(
-            &mut sql,
+            sql,
             ids::new_id("dlv"),
             d.event.ws.as_str().to_owned(),
             d.target_type.to_owned(),
@@ -76,7 +77,6 @@ pub(crate) async fn derive(
             d.event.created_at,
         );
     }
-    sql.query()?.execute(conn).await?;
     Ok(())
 }
 

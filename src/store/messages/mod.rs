@@ -21,7 +21,7 @@ macro_rules! message_columns {
 
 mod post;
 
-pub(crate) use post::{PostJob, post_batch, post_loaded};
+pub(crate) use post::{PostJob, load_conversations, post_into, post_loaded};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct MessageRow {

@@ -1,7 +1,8 @@
 //! Posting messages. The rules run in memory, post after post, on the conversations as the
 //! earlier posts left them; then the whole batch is written with a fixed handful of
 //! statements (one multi-row INSERT for the messages, one UPDATE for the conversations, one
-//! INSERT for the events), however many posts it holds. A single post is a batch of one.
+//! INSERT for the events), however many posts it holds, sent as one script (on SQLite, one
+//! round trip). A single post is a batch of one.
 
 use std::collections::{HashMap, HashSet};
 
@@ -16,7 +17,7 @@ use crate::ids;
 use crate::store::ai_responses::{self, QueuedAnswer};
 use crate::store::conversations::{self, ConversationRow, MessageSummary, apply_transition, system_message};
 use crate::store::events::{self, Actor, NewEvent};
-use crate::store::sql::{Sql, bind_row};
+use crate::store::sql::{Script, Sql, bind_row};
 use crate::store::{Dialect, StoreError, WorkspaceId};
 
 /// One message to post.
@@ -40,13 +41,27 @@ pub(crate) async fn post_batch(
     dialect: Dialect,
     jobs: &[PostJob],
 ) -> Result<Vec<Result<Posted, StoreError>>, StoreError> {
-    let loaded = load_conversations(conn, dialect, jobs).await?;
+    let loaded = load_conversations(conn, dialect, jobs, None).await?;
     post_loaded(conn, loaded, jobs).await
 }
 
 /// Like [`post_batch`], into conversations the caller has already loaded (and locked).
 pub(crate) async fn post_loaded(
     conn: &mut AnyConnection,
+    loaded: Loaded,
+    jobs: &[PostJob],
+) -> Result<Vec<Result<Posted, StoreError>>, StoreError> {
+    let mut script = Script::for_connection(conn);
+    let results = post_into(conn, &mut script, loaded, jobs).await?;
+    script.execute(conn).await?;
+    Ok(results)
+}
+
+/// Decides every post, reading on `conn` what deciding needs, and adds the batch's writes to
+/// `script`.
+pub(crate) async fn post_into(
+    conn: &mut AnyConnection,
+    script: &mut Script,
     mut loaded: Loaded,
     jobs: &[PostJob],
 ) -> Result<Vec<Result<Posted, StoreError>>, StoreError> {
@@ -54,19 +69,22 @@ pub(crate) async fn post_loaded(
     let mut batch = Batch::default();
     let results: Vec<_> = jobs.iter().map(|job| batch.decide(job, &mut loaded, &mut known)).collect();
     if !batch.messages.is_empty() {
-        insert_messages(conn, &batch.messages).await?;
+        insert_messages(script, &batch.messages);
         let touched: Vec<_> = batch.touched.iter().filter_map(|key| loaded.get(key)).collect();
-        update_conversations(conn, &touched).await?;
-        events::append_all(conn, &batch.events).await?;
-        ai_responses::queue(conn, &batch.answers).await?;
+        update_conversations(script, &touched);
+        events::append_to(conn, script, &batch.events).await?;
+        ai_responses::queue(script, &batch.answers);
     }
     Ok(results)
 }
 
-async fn load_conversations(
+/// The batch's conversations, locked. `lead` is a statement sent ahead of the first read in
+/// the same round trip (SQLite's `BEGIN IMMEDIATE`).
+pub(crate) async fn load_conversations(
     conn: &mut AnyConnection,
     dialect: Dialect,
     jobs: &[PostJob],
+    mut lead: Option<&str>,
 ) -> Result<Loaded, StoreError> {
     let mut by_workspace: HashMap<&WorkspaceId, Vec<String>> = HashMap::new();
     for job in jobs {
@@ -77,7 +95,7 @@ async fn load_conversations(
     }
     let mut loaded = Loaded::new();
     for (ws, ids) in by_workspace {
-        let rows = conversations::load_many_for_update(&mut *conn, dialect, ws, &ids).await?;
+        let rows = conversations::load_many_for_update(&mut *conn, dialect, lead.take(), ws, &ids).await?;
         loaded.extend(rows.into_iter().map(|row| ((ws.clone(), row.id.clone()), row)));
     }
     Ok(loaded)
@@ -322,17 +340,15 @@ fn apply(conversation: &mut ConversationRow, message: &MessageRow, status: rules
     conversation.updated_at = now;
 }
 
-async fn insert_messages(
-    conn: &mut AnyConnection,
-    messages: &[(WorkspaceId, MessageRow)],
-) -> Result<(), StoreError> {
-    let mut sql = Sql::new(concat!("INSERT INTO messages (workspace_id, ", message_columns!(), ") VALUES "));
+fn insert_messages(script: &mut Script, messages: &[(WorkspaceId, MessageRow)]) {
+    let sql =
+        script.statement(concat!("INSERT INTO messages (workspace_id, ", message_columns!(), ") VALUES "));
     for (i, (ws, m)) in messages.iter().enumerate() {
         if i > 0 {
             sql.push(", ");
         }
         bind_row!(
-            &mut sql,
+            sql,
             ws.as_str().to_owned(),
             m.id.clone(),
             m.conversation_id.clone(),
@@ -355,14 +371,12 @@ async fn insert_messages(
             m.updated_at,
         );
     }
-    sql.query()?.execute(conn).await?;
-    Ok(())
 }
 
 /// Writes the columns a post changes, for every touched conversation in one statement, so
 /// the indexes over other columns (priority, assignee, title search, …) are left alone.
-async fn update_conversations(conn: &mut AnyConnection, rows: &[&ConversationRow]) -> Result<(), StoreError> {
-    let mut sql = Sql::new(
+fn update_conversations(script: &mut Script, rows: &[&ConversationRow]) {
+    let sql = script.statement(
         "WITH v (id, status, snoozed_until, resolved_at, last_message_id, last_message_preview, \
          last_message_sender_type, last_message_at, prev_message_id, prev_message_preview, \
          prev_message_sender_type, prev_message_at, message_count, unread_count, first_response_at, \
@@ -376,7 +390,7 @@ async fn update_conversations(conn: &mut AnyConnection, rows: &[&ConversationRow
         let (last, prev) = (row.last_message.as_ref(), row.previous_message.as_ref());
         let handoff = &row.handoff;
         bind_row!(
-            &mut sql,
+            sql,
             row.id.clone(),
             row.status.as_str().to_owned(),
             row.snoozed_until,
@@ -419,6 +433,4 @@ async fn update_conversations(conn: &mut AnyConnection, rows: &[&ConversationRow
          human_started_at = v.human_started_at, sentiment_score = v.sentiment_score \
          FROM v WHERE conversations.id = v.id",
     );
-    sql.query()?.execute(conn).await?;
-    Ok(())
 }
