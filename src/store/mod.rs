@@ -166,6 +166,15 @@ impl Dialect {
             Dialect::Postgres => "ILIKE",
         }
     }
+
+    /// Appended to a claim's row lock so concurrent claimers pass over each other's rows
+    /// (SQLite has one writer, so nothing to add).
+    pub fn skip_locked(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
+    }
 }
 
 /// Database handles. On SQLite all writes go through one connection (SQLite has one writer

@@ -19,7 +19,7 @@ use sqlx::Row;
 use super::conversations::ConversationRow;
 use super::messages::MessageRow;
 use super::sql::PageRequest;
-use super::{Dialect, MessageFilter, Store, StoreError, WorkspaceId};
+use super::{MessageFilter, Store, StoreError, WorkspaceId};
 
 /// What a job asks of the AI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,10 +109,7 @@ impl Store {
         if due.is_none() {
             return Ok(Vec::new());
         }
-        let skip_locked = match self.dialect() {
-            Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
-            Dialect::Sqlite => "",
-        };
+        let skip_locked = self.dialect().skip_locked();
         let sql = format!(
             "UPDATE ai_responses SET status = 'running', lease_until = $1, attempts = attempts + 1, \
              updated_at = $2 WHERE rid IN (SELECT r.rid FROM ai_responses r WHERE r.run_after <= $2 \

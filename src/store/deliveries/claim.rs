@@ -8,7 +8,7 @@
 
 use sqlx::{AnyConnection, Row};
 
-use super::super::{Dialect, Store, StoreError, WorkspaceId};
+use super::super::{Store, StoreError, WorkspaceId};
 use crate::store::EventRow;
 
 /// Where a claimed delivery goes.
@@ -81,10 +81,7 @@ impl Store {
         if due.is_none() {
             return Ok(Vec::new());
         }
-        let skip_locked = match self.dialect() {
-            Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
-            Dialect::Sqlite => "",
-        };
+        let skip_locked = self.dialect().skip_locked();
         let sql = format!(
             "UPDATE deliveries SET lease_until = $1 WHERE rid IN (\
              SELECT d.rid FROM deliveries d WHERE d.status = 'pending' AND d.next_attempt_at <= $2 \
