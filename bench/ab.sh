@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Alternates builds of the server on one dataset and measures posting at 16 clients with
-# each, round after round, so that machine noise falls on every build alike.
+# Alternates builds of the server and measures posting at 16 clients with each, round after
+# round, so that machine noise falls on every build alike. Each build runs on its own copy of
+# the dataset, made at the start (a build may migrate the schema, which another could not
+# open); every copy grows by what that build posted.
 # Usage: bench/ab.sh conversations rounds binary… (the dataset comes from bench/run.sh)
 # e.g. cp target/release/baton /tmp/baton-old; …rebuild…; bench/ab.sh 100000 3 /tmp/baton-old target/release/baton
 set -euo pipefail
@@ -9,13 +11,21 @@ N="$1"; ROUNDS="$2"; shift 2
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/baton-target}"
 WORK="${BATON_BENCH_DIR:-$HOME/.cache/baton-bench}"
 PORT="${BATON_BENCH_PORT:-18090}"
-URL="sqlite://$WORK/bench-$N.db"
 set -a; . "$WORK/bench-sqlite-$N.env"; set +a
+i=0
+for bin in "$@"; do
+  i=$((i + 1))
+  cp "$WORK/bench-$N.db" "$WORK/ab-$N-$i.db"
+  rm -f "$WORK/ab-$N-$i.db-wal" "$WORK/ab-$N-$i.db-shm"
+done
 cargo bench --locked --bench load --no-run 2>/dev/null
 echo "| build | clients | messages/s | p50 ms | p99 ms | stored/acknowledged | raw inserts/s | throughput ratio | p99 vs healthz |"
 echo "|---|---|---|---|---|---|---|---|---|"
 for _ in $(seq 1 "$ROUNDS"); do
+  i=0
   for bin in "$@"; do
+    i=$((i + 1))
+    URL="sqlite://$WORK/ab-$N-$i.db"
     "$bin" serve --addr "127.0.0.1:$PORT" --database-url "$URL" >/dev/null 2>"$WORK/server.log" &
     server=$!
     for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done

@@ -136,6 +136,7 @@ pub async fn run(options: Options) -> Result<(), String> {
         }
     }
     store.seed_counter(&ws, n as i64).await.map_err(|e| format!("{e:?}"))?;
+    store.index_all_messages().await.map_err(|e| format!("{e:?}"))?;
     store.analyze().await.map_err(|e| format!("{e:?}"))?;
     let secs = started.elapsed().as_secs_f64();
     println!("Generated {n} conversations and {messages_total} messages in {secs:.1} s.");

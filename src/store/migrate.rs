@@ -82,6 +82,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0012_message_search.sql"),
         include_str!("../../migrations/postgres/0012_message_search.sql"),
     ),
+    (
+        13,
+        "message_search_after_commit",
+        include_str!("../../migrations/sqlite/0013_message_search_after_commit.sql"),
+        include_str!("../../migrations/postgres/0013_message_search_after_commit.sql"),
+    ),
 ];
 
 pub(super) fn migrator(dialect: Dialect) -> Migrator {

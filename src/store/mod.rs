@@ -14,6 +14,7 @@ mod group_commit;
 mod idempotency;
 mod knowledge;
 mod members;
+mod message_index;
 mod messages;
 mod migrate;
 mod notes;
@@ -190,6 +191,8 @@ pub struct Store {
     /// PostgreSQL: where to listen for other nodes' changes.
     listen_url: Option<String>,
     search: SearchPlans,
+    /// SQLite only: fills the message search index after commit.
+    message_index: Option<message_index::MessageIndex>,
 }
 
 /// The thresholds that choose how a conversation search is answered: walking the list in
@@ -305,6 +308,7 @@ impl Store {
                     wake,
                     listen_url: Some(url.into()),
                     search: SearchPlans::for_dialect(dialect),
+                    message_index: None,
                 })
             }
             Dialect::Sqlite => {
@@ -316,7 +320,8 @@ impl Store {
                 let wake = wake::LogWake::default();
                 let posts = Some(group_commit::PostQueue::start(write.clone(), wake.clone())?);
                 let search = SearchPlans::for_dialect(dialect);
-                Ok(Self { write, read, dialect, posts, wake, listen_url: None, search })
+                let message_index = Some(message_index::MessageIndex::default());
+                Ok(Self { write, read, dialect, posts, wake, listen_url: None, search, message_index })
             }
         }
     }
@@ -398,7 +403,28 @@ impl Store {
     /// Applies pending migrations (safe to run from several nodes at once on PostgreSQL:
     /// the migrator takes an advisory lock).
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
-        migrate::migrator(self.dialect).run(&self.write).await
+        migrate::migrator(self.dialect).run(&self.write).await?;
+        if let Some(index) = &self.message_index {
+            index.start(self.write.clone(), self.wake.clone());
+        }
+        Ok(())
+    }
+
+    /// Waits until a search sees every message committed before the call (SQLite indexes
+    /// messages just after commit: see `message_index`).
+    pub(crate) async fn message_index_caught_up(&self) -> Result<(), StoreError> {
+        match &self.message_index {
+            Some(index) => index.caught_up(&self.read).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Indexes every message not yet in the search index, now (after a bulk load).
+    pub async fn index_all_messages(&self) -> Result<(), StoreError> {
+        if self.message_index.is_some() {
+            while message_index::round(&self.write).await?.1 {}
+        }
+        Ok(())
     }
 
     /// Whether the database answers.

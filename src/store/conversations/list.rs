@@ -15,7 +15,10 @@ impl Store {
         page: &PageRequest,
     ) -> Result<Page<ConversationRow>, StoreError> {
         let plan = match filter.q.as_deref().filter(|q| !q.trim().is_empty()) {
-            Some(q) => self.search_plan(q).await?,
+            Some(q) => {
+                self.message_index_caught_up().await?;
+                self.search_plan(q).await?
+            }
             None => SearchPlan::LookUpMatches,
         };
         if plan == SearchPlan::Walk
@@ -66,6 +69,9 @@ impl Store {
             select.push_str(&format!(
                 ", COALESCE(SUM(CASE WHEN c.mode = '{mode}' THEN 1 ELSE 0 END), 0) AS m_{mode}"
             ));
+        }
+        if filter.q.as_deref().is_some_and(|q| !q.trim().is_empty()) {
+            self.message_index_caught_up().await?;
         }
         // The statuses and modes are our own constants, never input.
         let mut sql = Sql::new(&format!("{select} FROM {}", from_clause()));
