@@ -4,6 +4,7 @@ use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+use super::conn::Conn;
 use super::sql::{ListQuery, Page, PageRequest, Script, Sql, bind_row};
 use super::{Dialect, Store, StoreError, WorkspaceId};
 use crate::ids;
@@ -143,9 +144,9 @@ pub(crate) async fn append(
 
 /// Appends events, in order, with one statement.
 pub(crate) async fn append_all(conn: &mut AnyConnection, events: &[NewEvent]) -> Result<(), StoreError> {
-    let mut script = Script::for_connection(conn);
+    let mut script = conn.script();
     append_to(conn, &mut script, events).await?;
-    script.execute(conn).await
+    conn.run(script).await
 }
 
 /// Adds the statements that append `events` to `script`; what they need to read (the
@@ -156,7 +157,7 @@ pub(crate) async fn append_all(conn: &mut AnyConnection, events: &[NewEvent]) ->
 /// but seen at commit, so an event-writing transaction first takes its workspace's
 /// transaction lock: positions are then taken in commit order.
 pub(crate) async fn append_to(
-    conn: &mut AnyConnection,
+    conn: &mut impl Conn,
     script: &mut Script,
     events: &[NewEvent],
 ) -> Result<(), StoreError> {

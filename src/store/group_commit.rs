@@ -7,20 +7,22 @@
 //! commit; alone, a post is written at once. Each post's reply is sent only after the commit,
 //! so a 2xx still means stored.
 //!
-//! Each round trip to the connection's thread costs a hand-off both ways, so a batch makes
-//! few: `BEGIN IMMEDIATE` with the read of its conversations, the reads its rules and
-//! deliveries need, then every write and the `COMMIT` as one script. The writing task runs on
-//! a thread of its own, so under load its hand-offs do not queue behind the HTTP handlers.
+//! The writing task runs on a thread of its own and writes through a SQLite connection of its
+//! own, calling SQLite directly with statements prepared once (`post_writer`). While it writes
+//! it holds the write pool's only connection, so SQLite never sees two writers at once.
 //!
 //! A post's refusals (closed conversation, unknown reply target, …) happen before it writes,
 //! so they leave the batch untouched. A database error aborts the whole transaction; its
 //! posts are then retried one per transaction, so only the failing post fails.
 
-use sqlx::{AnyConnection, AnyPool, Executor};
+use std::path::Path;
+
+use sqlx::AnyPool;
 use tokio::sync::{mpsc, oneshot};
 
+use super::conn::Conn;
 use super::messages::{PostJob, Posted, load_conversations, post_into};
-use super::sql::Script;
+use super::post_writer::PostWriter;
 use super::wake::LogWake;
 use super::{Dialect, StoreError};
 
@@ -36,14 +38,15 @@ type Reply = oneshot::Sender<Result<Posted, StoreError>>;
 pub(crate) struct PostQueue(mpsc::Sender<(PostJob, Reply)>);
 
 impl PostQueue {
-    /// Starts the writing task on `writer` (the store's single-connection write pool), on a
-    /// thread of its own.
-    pub fn start(writer: AnyPool, wake: LogWake) -> std::io::Result<Self> {
+    /// Starts the writing task, on a thread of its own, writing to the database `file`;
+    /// `gate` is the store's single-connection write pool.
+    pub fn start(gate: AnyPool, file: &Path, wake: LogWake) -> Result<Self, sqlx::Error> {
+        let writer = PostWriter::open(file)?;
         let (sender, receiver) = mpsc::channel(QUEUE);
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         std::thread::Builder::new()
             .name("baton-posts".into())
-            .spawn(move || runtime.block_on(run(writer, wake, receiver)))?;
+            .spawn(move || runtime.block_on(run(gate, writer, wake, receiver)))?;
         Ok(PostQueue(sender))
     }
 
@@ -55,11 +58,16 @@ impl PostQueue {
     }
 }
 
-async fn run(writer: AnyPool, wake: LogWake, mut receiver: mpsc::Receiver<(PostJob, Reply)>) {
+async fn run(
+    gate: AnyPool,
+    mut writer: PostWriter,
+    wake: LogWake,
+    mut receiver: mpsc::Receiver<(PostJob, Reply)>,
+) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let (jobs, replies): (Vec<_>, Vec<_>) = batch.drain(..).unzip();
-        let written = write_together(&writer, &jobs).await;
+        let written = write_together(&gate, &mut writer, &jobs).await;
         wake.bump();
         match written {
             Ok(results) => {
@@ -74,7 +82,7 @@ async fn run(writer: AnyPool, wake: LogWake, mut receiver: mpsc::Receiver<(PostJ
             }
             Err(_) => {
                 for (job, reply) in jobs.iter().zip(replies) {
-                    let result = write_together(&writer, std::slice::from_ref(job)).await;
+                    let result = write_together(&gate, &mut writer, std::slice::from_ref(job)).await;
                     wake.bump();
                     let _ = reply.send(result.and_then(|mut one| one.pop().expect("one result per post")));
                 }
@@ -86,29 +94,32 @@ async fn run(writer: AnyPool, wake: LogWake, mut receiver: mpsc::Receiver<(PostJ
 /// Writes `jobs` in order in one transaction: the outer error is a database failure that
 /// aborted it; the inner ones are each post's own refusals.
 async fn write_together(
-    writer: &AnyPool,
+    gate: &AnyPool,
+    writer: &mut PostWriter,
     jobs: &[PostJob],
 ) -> Result<Vec<Result<Posted, StoreError>>, StoreError> {
-    let mut conn = writer.acquire().await?;
-    let written = write_in(&mut conn, jobs).await;
+    // Every other write goes through the pool's one connection: holding it is the write lock.
+    let _gate = gate.acquire().await?;
+    let written = write_in(writer, jobs).await;
     if written.is_err() {
-        // A script stops at its first failing statement, inside the transaction. (If the
-        // failure was `BEGIN` itself, there is nothing to roll back and this fails harmlessly.)
-        let _ = conn.execute("ROLLBACK").await;
+        // A failed statement or COMMIT leaves the transaction open. (If the failure was
+        // `BEGIN` itself, there is nothing to roll back and this fails harmlessly.)
+        let _ = writer.execute("ROLLBACK");
     }
     written
 }
 
 async fn write_in(
-    conn: &mut AnyConnection,
+    writer: &mut PostWriter,
     jobs: &[PostJob],
 ) -> Result<Vec<Result<Posted, StoreError>>, StoreError> {
     // The write lock is taken up front, as `Store::begin_write` does.
-    let loaded = load_conversations(conn, Dialect::Sqlite, jobs, Some("BEGIN IMMEDIATE")).await?;
-    let mut script = Script::new(Dialect::Sqlite);
-    let results = post_into(conn, &mut script, loaded, jobs).await?;
-    script.statement("COMMIT");
-    script.execute(conn).await?;
+    writer.execute("BEGIN IMMEDIATE")?;
+    let loaded = load_conversations(writer, Dialect::Sqlite, jobs).await?;
+    let mut script = writer.script();
+    let results = post_into(writer, &mut script, loaded, jobs).await?;
+    writer.run(script).await?;
+    writer.execute("COMMIT")?;
     Ok(results)
 }
 

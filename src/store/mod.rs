@@ -6,6 +6,7 @@ mod ai_responses;
 mod api_keys;
 mod channels;
 mod checkpoint;
+mod conn;
 mod contacts;
 mod conversations;
 mod deliveries;
@@ -18,6 +19,7 @@ mod message_index;
 mod messages;
 mod migrate;
 mod notes;
+mod post_writer;
 mod reports;
 mod seed;
 mod sql;
@@ -34,6 +36,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{AnyPool, Executor};
 
 pub use agents::{AgentFields, AgentRow, AgentVersionRow};
@@ -314,11 +317,12 @@ impl Store {
             Dialect::Sqlite => {
                 let url = sqlite_url(url);
                 let options = AnyConnectOptions::from_str(&url)?;
+                let file = SqliteConnectOptions::from_str(&url)?.get_filename().to_owned();
                 let write = sqlite_pool(1, WRITER_PRAGMAS).connect_with(options.clone()).await?;
                 let read = sqlite_pool(8, "").connect_with(options).await?;
                 checkpoint::start(read.clone());
                 let wake = wake::LogWake::default();
-                let posts = Some(group_commit::PostQueue::start(write.clone(), wake.clone())?);
+                let posts = Some(group_commit::PostQueue::start(write.clone(), &file, wake.clone())?);
                 let search = SearchPlans::for_dialect(dialect);
                 let message_index = Some(message_index::MessageIndex::default());
                 Ok(Self { write, read, dialect, posts, wake, listen_url: None, search, message_index })
@@ -493,7 +497,15 @@ fn sqlite_url(url: &str) -> String {
     format!("{url}{separator}mode=rwc")
 }
 
-/// The writer leaves checkpoints to `checkpoint`, so no commit pays for one.
+/// Every SQLite connection: reads of the file through a memory map (the OS page cache, shared
+/// by every connection) and 32 MiB of page cache per connection: the full-text probes of a
+/// search read many index pages (one-word search p99 48 → 26 ms at 1M). Temporary tables and
+/// statement journals stay in memory.
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY; \
+     PRAGMA mmap_size = 2147418112; PRAGMA cache_size = -32768;";
+
+/// The writers leave checkpoints to `checkpoint`, so no commit pays for one.
 const WRITER_PRAGMAS: &str = "PRAGMA wal_autocheckpoint = 0;";
 
 fn sqlite_pool(size: u32, extra_pragmas: &'static str) -> AnyPoolOptions {
@@ -505,16 +517,7 @@ fn sqlite_pool(size: u32, extra_pragmas: &'static str) -> AnyPoolOptions {
         .test_before_acquire(false)
         .after_connect(move |conn, _meta| {
             Box::pin(async move {
-                // Reads of the file through a memory map (the OS page cache, shared by every
-                // connection) and 32 MiB of page cache per connection: the full-text probes
-                // of a search read many index pages (one-word search p99 48 → 26 ms at 1M).
-                // Temporary tables and statement journals stay in memory.
-                conn.execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY; \
-                     PRAGMA mmap_size = 2147418112; PRAGMA cache_size = -32768;",
-                )
-                .await?;
+                conn.execute(SQLITE_PRAGMAS).await?;
                 if !extra_pragmas.is_empty() {
                     conn.execute(extra_pragmas).await?;
                 }

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use sqlx::any::{AnyArguments, AnyRow};
-use sqlx::{Any, AnyConnection, Arguments, AssertSqlSafe, Encode, Type};
+use sqlx::{Any, AnyConnection, Arguments, AssertSqlSafe};
 
 use super::{Dialect, Store, StoreError};
 
@@ -20,12 +20,41 @@ macro_rules! bind_row {
 }
 pub(crate) use bind_row;
 
+/// A value bound to a placeholder, typed even when null (PostgreSQL needs the type).
+#[derive(Debug, Clone)]
+pub(crate) enum Value {
+    Int(Option<i64>),
+    Text(Option<String>),
+}
+
+impl From<i64> for Value {
+    fn from(value: i64) -> Self {
+        Value::Int(Some(value))
+    }
+}
+
+impl From<Option<i64>> for Value {
+    fn from(value: Option<i64>) -> Self {
+        Value::Int(value)
+    }
+}
+
+impl From<String> for Value {
+    fn from(value: String) -> Self {
+        Value::Text(Some(value))
+    }
+}
+
+impl From<Option<String>> for Value {
+    fn from(value: Option<String>) -> Self {
+        Value::Text(value)
+    }
+}
+
 #[derive(Default)]
 pub(crate) struct Sql {
     text: String,
-    args: AnyArguments,
-    count: usize,
-    error: Option<sqlx::error::BoxDynError>,
+    values: Vec<Value>,
 }
 
 impl Sql {
@@ -39,16 +68,18 @@ impl Sql {
     }
 
     /// Appends a placeholder and binds `value` to it.
-    pub fn bind<T>(&mut self, value: T) -> &mut Self
-    where
-        T: for<'q> Encode<'q, Any> + Type<Any> + Send + 'static,
-    {
-        self.count += 1;
-        let _ = write!(self.text, "${}", self.count);
-        if let Err(error) = self.args.add(value) {
-            self.error.get_or_insert(error);
-        }
+    pub fn bind(&mut self, value: impl Into<Value>) -> &mut Self {
+        self.values.push(value.into());
+        let _ = write!(self.text, "${}", self.values.len());
         self
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    pub fn values(&self) -> &[Value] {
+        &self.values
     }
 
     /// `column LIKE pattern` over a user-supplied substring, with LIKE metacharacters escaped.
@@ -94,10 +125,15 @@ impl Sql {
     }
 
     pub fn query(self) -> Result<sqlx::query::Query<'static, Any, AnyArguments>, sqlx::Error> {
-        match self.error {
-            Some(error) => Err(sqlx::Error::Encode(error)),
-            None => Ok(sqlx::query_with(AssertSqlSafe(self.text), self.args)),
+        let mut args = AnyArguments::default();
+        for value in self.values {
+            match value {
+                Value::Int(v) => args.add(v),
+                Value::Text(v) => args.add(v),
+            }
+            .map_err(sqlx::Error::Encode)?;
         }
+        Ok(sqlx::query_with(AssertSqlSafe(self.text), args))
     }
 }
 
@@ -108,12 +144,20 @@ impl Sql {
 /// `execute` is the one place to change.)
 pub(crate) struct Script {
     dialect: Dialect,
+    /// Whether statements are joined into one call (sqlx on SQLite).
+    joined: bool,
     statements: Vec<Sql>,
 }
 
 impl Script {
     pub fn new(dialect: Dialect) -> Self {
-        Self { dialect, statements: Vec::new() }
+        Self { dialect, joined: dialect == Dialect::Sqlite, statements: Vec::new() }
+    }
+
+    /// A script whose statements stay apart, for a connection that prepares each once and
+    /// keeps it (`post_writer`).
+    pub fn apart(dialect: Dialect) -> Self {
+        Self { dialect, joined: false, statements: Vec::new() }
     }
 
     /// The dialect of `conn`, for code that is handed a connection.
@@ -128,14 +172,18 @@ impl Script {
 
     /// Starts the next statement with `text`; bind its values on the builder returned.
     pub fn statement(&mut self, text: &str) -> &mut Sql {
-        match (self.dialect, self.statements.last_mut()) {
+        match (self.joined, self.statements.last_mut()) {
             // The placeholders go on numbering across the script: `$n` is the script's nth value.
-            (Dialect::Sqlite, Some(last)) => {
+            (true, Some(last)) => {
                 last.push("; ").push(text);
             }
             _ => self.statements.push(Sql::new(text)),
         }
         self.statements.last_mut().expect("a statement was just added")
+    }
+
+    pub fn into_statements(self) -> Vec<Sql> {
+        self.statements
     }
 
     pub async fn execute(self, conn: &mut AnyConnection) -> Result<(), StoreError> {

@@ -3,8 +3,7 @@
 //! row and how it is read and written; creation, lists and snooze wake-ups have their own.
 
 use serde_json::{Map, Value, json};
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 use super::events::{self, Actor, Subject};
 use super::{Dialect, Store, StoreError, WorkspaceId};
@@ -143,7 +142,11 @@ fn parse<T>(text: String, parse: fn(&str) -> Option<T>) -> Result<T, sqlx::Error
     parse(&text).ok_or_else(|| sqlx::Error::Decode(format!("unexpected value {text:?}").into()))
 }
 
-fn summary(row: &AnyRow, prefix: &str, at: &str) -> Result<Option<MessageSummary>, sqlx::Error> {
+fn summary(
+    row: &impl super::conn::Columns,
+    prefix: &str,
+    at: &str,
+) -> Result<Option<MessageSummary>, sqlx::Error> {
     let id: Option<String> = row.try_get(format!("{prefix}_message_id").as_str())?;
     let Some(id) = id else { return Ok(None) };
     Ok(Some(MessageSummary {
@@ -159,7 +162,7 @@ fn summary(row: &AnyRow, prefix: &str, at: &str) -> Result<Option<MessageSummary
     }))
 }
 
-pub(crate) fn map(row: &AnyRow) -> Result<ConversationRow, sqlx::Error> {
+pub(crate) fn map(row: &impl super::conn::Columns) -> Result<ConversationRow, sqlx::Error> {
     let custom_data: String = row.try_get("custom_data")?;
     let channel_id: Option<String> = row.try_get("channel_id")?;
     let channel_type: Option<String> = row.try_get("channel_type")?;
@@ -260,18 +263,15 @@ pub(crate) async fn load_for_update(
 }
 
 /// Reads several conversations of one workspace inside a transaction, locking their rows on
-/// PostgreSQL (in id order, so two transactions never wait on each other crosswise). `lead`
-/// is a statement to run first in the same call (SQLite only: it takes several).
+/// PostgreSQL (in id order, so two transactions never wait on each other crosswise).
 pub(crate) async fn load_many_for_update(
-    conn: &mut AnyConnection,
+    conn: &mut impl super::conn::Conn,
     dialect: Dialect,
-    lead: Option<&str>,
     ws: &WorkspaceId,
     ids: &[String],
 ) -> Result<Vec<ConversationRow>, StoreError> {
-    let mut sql = super::sql::Sql::new(lead.map(|lead| format!("{lead}; ")).as_deref().unwrap_or(""));
-    sql.push(select_conversation!())
-        .push(" WHERE c.workspace_id = ")
+    let mut sql = super::sql::Sql::new(select_conversation!());
+    sql.push(" WHERE c.workspace_id = ")
         .bind(ws.as_str().to_owned())
         .push(" AND c.id IN (")
         .list(ids)
@@ -279,7 +279,7 @@ pub(crate) async fn load_many_for_update(
     if dialect == Dialect::Postgres {
         sql.push(" ORDER BY c.id FOR UPDATE OF c");
     }
-    let rows = sql.query()?.fetch_all(conn).await?;
+    let rows = conn.fetch_all(sql).await?;
     Ok(rows.iter().map(map).collect::<Result<_, _>>()?)
 }
 

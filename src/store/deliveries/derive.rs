@@ -1,8 +1,7 @@
 //! Deliveries derived from events, inside the transaction that appends them.
 
-use sqlx::{AnyConnection, Row};
-
 use super::super::StoreError;
+use super::super::conn::{Columns, Conn};
 use super::super::events::NewEvent;
 use super::super::sql::{Script, Sql, bind_row};
 use crate::ids;
@@ -19,7 +18,7 @@ struct Derived<'a> {
 /// Queues each event for every enabled endpoint of its workspace that wants its type, and
 /// each reply (agent or human message) for its channel's `outbound_url`.
 pub(crate) async fn derive(
-    conn: &mut AnyConnection,
+    conn: &mut impl Conn,
     script: &mut Script,
     events: &[(String, &NewEvent)],
 ) -> Result<(), StoreError> {
@@ -28,11 +27,9 @@ pub(crate) async fn derive(
     workspaces.sort_unstable();
     workspaces.dedup();
     for ws in workspaces {
-        let endpoints =
-            sqlx::query("SELECT id, events FROM webhook_endpoints WHERE workspace_id = $1 AND enabled = 1")
-                .bind(ws.to_owned())
-                .fetch_all(&mut *conn)
-                .await?;
+        let mut sql = Sql::new("SELECT id, events FROM webhook_endpoints WHERE workspace_id = ");
+        sql.bind(ws.to_owned()).push(" AND enabled = 1");
+        let endpoints = conn.fetch_all(sql).await?;
         for endpoint in &endpoints {
             let id: String = endpoint.try_get("id")?;
             let wanted: String = endpoint.try_get("events")?;
@@ -83,7 +80,7 @@ pub(crate) async fn derive(
 /// Replies to deliver: `message.created` events of agent or human messages whose
 /// conversation's channel has an `outbound_url`.
 async fn derive_channel_replies<'a>(
-    conn: &mut AnyConnection,
+    conn: &mut impl Conn,
     events: &'a [(String, &'a NewEvent)],
     derived: &mut Vec<Derived<'a>>,
 ) -> Result<(), StoreError> {
@@ -106,13 +103,8 @@ async fn derive_channel_replies<'a>(
     channels.dedup();
     let mut sql = Sql::new("SELECT id FROM channels WHERE outbound_url IS NOT NULL");
     sql.any_of("id", &channels);
-    let outbound: Vec<String> = sql
-        .query()?
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|r| r.try_get("id"))
-        .collect::<Result<_, _>>()?;
+    let outbound: Vec<String> =
+        conn.fetch_all(sql).await?.iter().map(|r| r.try_get("id")).collect::<Result<_, _>>()?;
     for (event_id, event, channel, message_id) in replies {
         if outbound.iter().any(|c| c == channel) {
             derived.push(Derived {

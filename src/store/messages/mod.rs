@@ -1,8 +1,7 @@
 //! Messages: posted in one transaction with the conversation's summary and the events.
 
 use serde_json::{Map, Value, json};
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 use super::conversations::{self, ConversationRow, load_for_update};
 use super::events::{self, Actor, Subject};
@@ -77,12 +76,16 @@ fn decode<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, sqlx::Error> 
     serde_json::from_str(text).map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }
 
-fn enum_value<T>(row: &AnyRow, column: &str, parse: fn(&str) -> Option<T>) -> Result<T, sqlx::Error> {
+fn enum_value<T>(
+    row: &impl super::conn::Columns,
+    column: &str,
+    parse: fn(&str) -> Option<T>,
+) -> Result<T, sqlx::Error> {
     let text: String = row.try_get(column)?;
     parse(&text).ok_or_else(|| sqlx::Error::Decode(format!("unexpected {column} {text:?}").into()))
 }
 
-fn map(row: &AnyRow) -> Result<MessageRow, sqlx::Error> {
+fn map(row: &impl super::conn::Columns) -> Result<MessageRow, sqlx::Error> {
     let rating: Option<String> = row.try_get("feedback_rating")?;
     Ok(MessageRow {
         id: row.try_get("id")?,

@@ -15,6 +15,7 @@ use crate::domain::handoff::{self, Command, Control};
 use crate::domain::sentiment;
 use crate::ids;
 use crate::store::ai_responses::{self, QueuedAnswer};
+use crate::store::conn::Conn;
 use crate::store::conversations::{self, ConversationRow, MessageSummary, apply_transition, system_message};
 use crate::store::events::{self, Actor, NewEvent};
 use crate::store::sql::{Script, Sql, bind_row};
@@ -41,7 +42,7 @@ pub(crate) async fn post_batch(
     dialect: Dialect,
     jobs: &[PostJob],
 ) -> Result<Vec<Result<Posted, StoreError>>, StoreError> {
-    let loaded = load_conversations(conn, dialect, jobs, None).await?;
+    let loaded = load_conversations(conn, dialect, jobs).await?;
     post_loaded(conn, loaded, jobs).await
 }
 
@@ -51,16 +52,16 @@ pub(crate) async fn post_loaded(
     loaded: Loaded,
     jobs: &[PostJob],
 ) -> Result<Vec<Result<Posted, StoreError>>, StoreError> {
-    let mut script = Script::for_connection(conn);
+    let mut script = conn.script();
     let results = post_into(conn, &mut script, loaded, jobs).await?;
-    script.execute(conn).await?;
+    conn.run(script).await?;
     Ok(results)
 }
 
 /// Decides every post, reading on `conn` what deciding needs, and adds the batch's writes to
 /// `script`.
 pub(crate) async fn post_into(
-    conn: &mut AnyConnection,
+    conn: &mut impl Conn,
     script: &mut Script,
     mut loaded: Loaded,
     jobs: &[PostJob],
@@ -78,13 +79,11 @@ pub(crate) async fn post_into(
     Ok(results)
 }
 
-/// The batch's conversations, locked. `lead` is a statement sent ahead of the first read in
-/// the same round trip (SQLite's `BEGIN IMMEDIATE`).
+/// The batch's conversations, locked.
 pub(crate) async fn load_conversations(
-    conn: &mut AnyConnection,
+    conn: &mut impl Conn,
     dialect: Dialect,
     jobs: &[PostJob],
-    mut lead: Option<&str>,
 ) -> Result<Loaded, StoreError> {
     let mut by_workspace: HashMap<&WorkspaceId, Vec<String>> = HashMap::new();
     for job in jobs {
@@ -95,7 +94,7 @@ pub(crate) async fn load_conversations(
     }
     let mut loaded = Loaded::new();
     for (ws, ids) in by_workspace {
-        let rows = conversations::load_many_for_update(&mut *conn, dialect, lead.take(), ws, &ids).await?;
+        let rows = conversations::load_many_for_update(&mut *conn, dialect, ws, &ids).await?;
         loaded.extend(rows.into_iter().map(|row| ((ws.clone(), row.id.clone()), row)));
     }
     Ok(loaded)
@@ -117,7 +116,7 @@ impl Known {
     }
 }
 
-async fn known_messages(conn: &mut AnyConnection, jobs: &[PostJob]) -> Result<Known, StoreError> {
+async fn known_messages(conn: &mut impl Conn, jobs: &[PostJob]) -> Result<Known, StoreError> {
     let mut sql = Sql::new(concat!("SELECT ", message_columns!(), " FROM messages WHERE 1 = 0"));
     let mut wanted = false;
     for job in jobs {
@@ -133,7 +132,7 @@ async fn known_messages(conn: &mut AnyConnection, jobs: &[PostJob]) -> Result<Kn
     }
     let mut known = Known::default();
     if wanted {
-        for row in sql.query()?.fetch_all(&mut *conn).await? {
+        for row in conn.fetch_all(sql).await? {
             known.record(&map(&row)?);
         }
     }
