@@ -320,7 +320,7 @@ impl Store {
                 let file = SqliteConnectOptions::from_str(&url)?.get_filename().to_owned();
                 let write = sqlite_pool(1, WRITER_PRAGMAS).connect_with(options.clone()).await?;
                 let read = sqlite_pool(8, "").connect_with(options).await?;
-                checkpoint::start(read.clone());
+                checkpoint::start(read.clone(), write.clone());
                 let wake = wake::LogWake::default();
                 let posts = Some(group_commit::PostQueue::start(write.clone(), &file, wake.clone())?);
                 let search = SearchPlans::for_dialect(dialect);

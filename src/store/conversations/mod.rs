@@ -271,13 +271,20 @@ pub(crate) async fn load_many_for_update(
     ids: &[String],
 ) -> Result<Vec<ConversationRow>, StoreError> {
     let mut sql = super::sql::Sql::new(select_conversation!());
-    sql.push(" WHERE c.workspace_id = ")
-        .bind(ws.as_str().to_owned())
-        .push(" AND c.id IN (")
-        .list(ids)
-        .push(")");
-    if dialect == Dialect::Postgres {
-        sql.push(" ORDER BY c.id FOR UPDATE OF c");
+    match dialect {
+        // One text for any number of ids, prepared once by the post writer; and no term whose
+        // plan could depend on its value (with STAT4 statistics SQLite re-plans such a
+        // statement whenever it is bound again): the `+` and the JSON array leave the ids'
+        // unique index as the only way in.
+        Dialect::Sqlite => {
+            sql.push(" WHERE +c.workspace_id = ").bind(ws.as_str().to_owned());
+            let ids = serde_json::to_string(ids).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+            sql.push(" AND c.id IN (SELECT value FROM json_each(").bind(ids).push("))");
+        }
+        Dialect::Postgres => {
+            sql.push(" WHERE c.workspace_id = ").bind(ws.as_str().to_owned()).push(" AND c.id IN (");
+            sql.list(ids).push(") ORDER BY c.id FOR UPDATE OF c");
+        }
     }
     let rows = conn.fetch_all(sql).await?;
     Ok(rows.iter().map(map).collect::<Result<_, _>>()?)
