@@ -162,3 +162,35 @@ impl From<rusqlite::Error> for StoreError {
         StoreError::Database(database_error(error))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A constraint SQLite refuses reaches callers as sqlx reports it, so the store's
+    /// conflict mapping (`unique_violation`) works on either connection.
+    #[tokio::test]
+    async fn sqlite_errors_read_as_sqlx_database_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut writer = PostWriter::open(&dir.path().join("t.db")).unwrap();
+        writer.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)").unwrap();
+        let insert = |name: &str| {
+            let mut script = Script::apart(Dialect::Sqlite);
+            script.statement("INSERT INTO t (name) VALUES (").bind(name.to_owned()).push(")");
+            script
+        };
+        writer.run(insert("ada")).await.unwrap();
+        let Err(StoreError::Database(sqlx::Error::Database(error))) = writer.run(insert("ada")).await else {
+            panic!("a repeated name must fail as a database error");
+        };
+        assert!(error.is_unique_violation(), "{error}");
+        assert!(error.message().contains("UNIQUE"), "{error}");
+
+        let rows = writer.fetch_all(Sql::new("SELECT id, name, NULL AS absent FROM t")).await.unwrap();
+        let row = &rows[0];
+        assert_eq!(row.try_get::<i64, _>("id").unwrap(), 1);
+        assert_eq!(row.try_get::<String, _>("name").unwrap(), "ada");
+        assert_eq!(row.try_get::<Option<String>, _>("absent").unwrap(), None);
+        assert!(matches!(row.try_get::<i64, _>("missing"), Err(sqlx::Error::ColumnNotFound(_))));
+    }
+}
