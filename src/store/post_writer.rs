@@ -21,7 +21,7 @@ use super::{Dialect, SQLITE_PRAGMAS, StoreError, WRITER_PRAGMAS};
 
 /// Distinct statement texts kept prepared: a batch's multi-row statements have one text per
 /// row count, up to the batch limit.
-const PREPARED: usize = 512;
+const PREPARED: usize = 256;
 
 pub(crate) struct PostWriter {
     conn: Connection,
