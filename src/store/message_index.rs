@@ -36,8 +36,8 @@ pub(crate) struct MessageIndex(Arc<Shared>);
 
 #[derive(Default)]
 struct Shared {
-    /// The mark as the last round left it.
-    indexed: watch::Sender<i64>,
+    /// Rounds finished so far.
+    rounds: watch::Sender<u64>,
     /// A search waits for a round.
     asked: Notify,
     started: AtomicBool,
@@ -54,8 +54,8 @@ impl MessageIndex {
             let mut commits = wake.subscribe();
             loop {
                 match round(&writer).await {
-                    Ok((indexed, more)) => {
-                        shared.indexed.send_replace(indexed);
+                    Ok(more) => {
+                        shared.rounds.send_modify(|n| *n += 1);
                         if more {
                             continue;
                         }
@@ -80,32 +80,37 @@ impl MessageIndex {
     }
 
     /// Waits until every message committed before the call is indexed (at most [`WAIT`]).
+    /// The mark is read from the database each time: a deletion may have lowered it.
     pub async fn caught_up(&self, reader: &AnyPool) -> Result<(), StoreError> {
         if !self.0.started.load(Ordering::SeqCst) {
             return Ok(());
         }
-        let row = sqlx::query(
-            "SELECT (SELECT COALESCE(MAX(rid), 0) FROM messages) AS newest, \
-             (SELECT indexed_rid FROM message_index_progress) AS indexed",
-        )
-        .fetch_one(reader)
-        .await?;
-        let (newest, indexed): (i64, i64) = (row.try_get("newest")?, row.try_get("indexed")?);
-        if indexed >= newest {
-            return Ok(());
+        let deadline = tokio::time::Instant::now() + WAIT;
+        let mut rounds = self.0.rounds.subscribe();
+        loop {
+            let row = sqlx::query(
+                "SELECT (SELECT COALESCE(MAX(rid), 0) FROM messages) AS newest, \
+                 (SELECT indexed_rid FROM message_index_progress) AS indexed",
+            )
+            .fetch_one(reader)
+            .await?;
+            let (newest, indexed): (i64, i64) = (row.try_get("newest")?, row.try_get("indexed")?);
+            if indexed >= newest {
+                return Ok(());
+            }
+            rounds.borrow_and_update();
+            self.0.asked.notify_one();
+            if tokio::time::timeout_at(deadline, rounds.changed()).await.is_err() {
+                tracing::warn!("the message index is behind: searching without the newest messages");
+                return Ok(());
+            }
         }
-        let mut progress = self.0.indexed.subscribe();
-        self.0.asked.notify_one();
-        if tokio::time::timeout(WAIT, progress.wait_for(|&indexed| indexed >= newest)).await.is_err() {
-            tracing::warn!("the message index is behind: searching without the newest messages");
-        }
-        Ok(())
     }
 }
 
-/// Indexes the next messages (up to [`ROUND`]) in one transaction. Returns the new mark and
-/// whether more are waiting.
-pub(crate) async fn round(writer: &AnyPool) -> Result<(i64, bool), sqlx::Error> {
+/// Indexes the next messages (up to [`ROUND`]) in one transaction. Returns whether more are
+/// waiting.
+pub(crate) async fn round(writer: &AnyPool) -> Result<bool, sqlx::Error> {
     let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
     let from: i64 =
         sqlx::query_scalar("SELECT indexed_rid FROM message_index_progress").fetch_one(&mut *tx).await?;
@@ -120,7 +125,7 @@ pub(crate) async fn round(writer: &AnyPool) -> Result<(i64, bool), sqlx::Error> 
     let (upto, n): (Option<i64>, i64) = (row.try_get("upto")?, row.try_get("n")?);
     let Some(upto) = upto else {
         tx.rollback().await?;
-        return Ok((from, false));
+        return Ok(false);
     };
     // In key order, so FTS5 writes the round as one run.
     sqlx::query(AssertSqlSafe(format!(
@@ -134,5 +139,5 @@ pub(crate) async fn round(writer: &AnyPool) -> Result<(i64, bool), sqlx::Error> 
     .await?;
     sqlx::query("UPDATE message_index_progress SET indexed_rid = $1").bind(upto).execute(&mut *tx).await?;
     tx.commit().await?;
-    Ok((upto, n == ROUND))
+    Ok(n == ROUND)
 }

@@ -426,7 +426,7 @@ impl Store {
     /// Indexes every message not yet in the search index, now (after a bulk load).
     pub async fn index_all_messages(&self) -> Result<(), StoreError> {
         if self.message_index.is_some() {
-            while message_index::round(&self.write).await?.1 {}
+            while message_index::round(&self.write).await? {}
         }
         Ok(())
     }
