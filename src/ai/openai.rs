@@ -14,7 +14,7 @@ use futures_util::future::BoxFuture;
 use serde_json::{Map, Value, json};
 
 use super::{Responder, Turn};
-use crate::delivery::client::outbound_client;
+use crate::delivery::client::{outbound_client, with_causes};
 use crate::delivery::targets::private_target;
 use crate::domain::conversation::SenderType;
 use crate::model::agent::AgentSettings;
@@ -230,9 +230,9 @@ fn describe(error: &reqwest::Error) -> String {
     if error.is_timeout() {
         "the model server did not answer in time".into()
     } else if error.is_connect() {
-        format!("could not connect to the model server: {error}")
+        format!("could not connect to the model server: {}", with_causes(error))
     } else {
-        format!("the model server request failed: {error}")
+        format!("the model server request failed: {}", with_causes(error))
     }
 }
 

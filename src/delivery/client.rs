@@ -120,13 +120,18 @@ fn describe(error: &reqwest::Error) -> String {
     } else {
         "failed"
     };
+    format!("{kind}: {}", with_causes(error))
+}
+
+/// The error with every cause under it ("error sending request: … : connection reset").
+pub fn with_causes(error: &reqwest::Error) -> String {
     let mut detail = error.to_string();
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {
         detail = format!("{detail}: {cause}");
         source = cause.source();
     }
-    format!("{kind}: {detail}")
+    detail
 }
 
 /// `Retry-After` in seconds or as an HTTP date.
