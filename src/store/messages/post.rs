@@ -1,8 +1,8 @@
 //! Posting messages. The rules run in memory, post after post, on the conversations as the
 //! earlier posts left them; then the whole batch is written with a fixed handful of
 //! statements (one multi-row INSERT for the messages, one UPDATE for the conversations, one
-//! INSERT for the events), however many posts it holds, sent as one script (on SQLite, one
-//! round trip). A single post is a batch of one.
+//! INSERT for the events), however many posts it holds, sent as one script (on SQLite, by
+//! the post writer: see `group_commit`). A single post is a batch of one.
 
 use std::collections::{HashMap, HashSet};
 
