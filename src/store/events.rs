@@ -1,5 +1,6 @@
 //! The append-only event log, written in the same transaction as the change it describes.
 
+use serde::Serialize;
 use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -94,7 +95,10 @@ pub(crate) struct NewEvent {
     pub conversation_id: Option<String>,
     pub contact_id: Option<String>,
     pub actor: Actor,
-    pub data: Value,
+    /// The event's data as JSON text: serialized once, straight from what it describes.
+    pub data: String,
+    /// A reply to deliver to the conversation's channel: `(channel id, message id)`.
+    pub reply: Option<(String, String)>,
     pub created_at: i64,
 }
 
@@ -105,7 +109,7 @@ impl NewEvent {
         kind: &'static str,
         conversation: &super::conversations::ConversationRow,
         actor: &Actor,
-        data: Value,
+        data: impl Serialize,
         now: i64,
     ) -> Self {
         NewEvent {
@@ -114,10 +118,16 @@ impl NewEvent {
             conversation_id: Some(conversation.id.clone()),
             contact_id: Some(conversation.contact.id.clone()),
             actor: actor.clone(),
-            data,
+            data: to_text(data),
+            reply: None,
             created_at: now,
         }
     }
+}
+
+/// JSON text of an event's data (every type given here serializes infallibly).
+fn to_text(data: impl Serialize) -> String {
+    serde_json::to_string(&data).unwrap_or_else(|_| "null".into())
 }
 
 /// Appends one event inside the caller's transaction.
@@ -127,7 +137,7 @@ pub(crate) async fn append(
     kind: &'static str,
     subject: Subject<'_>,
     actor: &Actor,
-    data: Value,
+    data: impl Serialize,
     now: i64,
 ) -> Result<(), StoreError> {
     let event = NewEvent {
@@ -136,7 +146,8 @@ pub(crate) async fn append(
         conversation_id: subject.conversation_id.map(str::to_owned),
         contact_id: subject.contact_id.map(str::to_owned),
         actor: actor.clone(),
-        data,
+        data: to_text(data),
+        reply: None,
         created_at: now,
     };
     append_all(conn, std::slice::from_ref(&event)).await
@@ -197,7 +208,7 @@ pub(crate) async fn append_to(
             event.contact_id.clone(),
             event.actor.kind.to_owned(),
             event.actor.id.clone(),
-            event.data.to_string(),
+            event.data.clone(),
             event.created_at,
         );
     }

@@ -7,7 +7,7 @@
 use serde_json::json;
 use sqlx::AnyConnection;
 
-use super::{ConversationRow, Handoff, load_for_update, snapshot};
+use super::{Changed, ConversationRow, Handoff, load_for_update};
 use crate::domain::conversation::{MessageType, Mode, Refusal, SenderType, Status};
 use crate::domain::handoff::{self, Command, Control, Transition};
 use crate::ids;
@@ -134,7 +134,7 @@ pub(crate) async fn change_control_in(
     let before = row.mode;
     let text = apply_transition(&mut row, transition, member, requested, now);
     // The system message's post writes the row, handoff columns included.
-    let data = json!({"conversation": snapshot(&row), "changes": {"mode": [before, row.mode]}});
+    let data = Changed::new(&row, json!({"mode": [before, row.mode]}));
     events::append(&mut *tx, ws, transition.event, Subject::conversation(&row), actor, data, now).await?;
 
     let job = PostJob {

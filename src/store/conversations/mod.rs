@@ -2,6 +2,7 @@
 //! last and previous message, counts) so lists need no query per row. This file holds the
 //! row and how it is read and written; creation, lists and snooze wake-ups have their own.
 
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 use sqlx::AnyConnection;
 
@@ -240,8 +241,22 @@ pub(crate) fn map(row: &impl super::conn::Columns) -> Result<ConversationRow, sq
 }
 
 /// The conversation as events carry it.
-pub(crate) fn snapshot(row: &ConversationRow) -> Value {
-    serde_json::to_value(ConversationOut::from(row)).unwrap_or(Value::Null)
+pub(crate) fn snapshot(row: &ConversationRow) -> ConversationOut {
+    ConversationOut::from(row)
+}
+
+/// A `conversation.*` event's data: the conversation as it now is, and what changed
+/// (`{"field": [before, after]}`).
+#[derive(Serialize)]
+pub(crate) struct Changed<T: Serialize> {
+    pub conversation: ConversationOut,
+    pub changes: T,
+}
+
+impl<T: Serialize> Changed<T> {
+    pub fn new(row: &ConversationRow, changes: T) -> Self {
+        Changed { conversation: snapshot(row), changes }
+    }
 }
 
 /// Reads a conversation inside a transaction, locking its row on PostgreSQL (SQLite has one
@@ -369,8 +384,8 @@ pub(crate) async fn append_changes(
     now: i64,
 ) -> Result<(), StoreError> {
     for (kind, change) in changes {
-        let data = json!({"conversation": snapshot(row), "changes": change});
-        events::append(conn, ws, kind, Subject::conversation(row), actor, data, now).await?;
+        events::append(conn, ws, kind, Subject::conversation(row), actor, Changed::new(row, change), now)
+            .await?;
     }
     Ok(())
 }

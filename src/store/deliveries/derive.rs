@@ -77,8 +77,8 @@ pub(crate) async fn derive(
     Ok(())
 }
 
-/// Replies to deliver: `message.created` events of agent or human messages whose
-/// conversation's channel has an `outbound_url`.
+/// Replies to deliver: events that carry a reply (`message.created` of an agent or human
+/// message in a conversation with a channel) whose channel has an `outbound_url`.
 async fn derive_channel_replies<'a>(
     conn: &mut impl Conn,
     events: &'a [(String, &'a NewEvent)],
@@ -86,13 +86,8 @@ async fn derive_channel_replies<'a>(
 ) -> Result<(), StoreError> {
     let replies: Vec<(&String, &NewEvent, &str, &str)> = events
         .iter()
-        .filter(|(_, e)| e.kind == "message.created")
         .filter_map(|(id, e)| {
-            let message = &e.data["message"];
-            let sender = message["sender_type"].as_str()?;
-            let channel = e.data["conversation"]["channel"]["id"].as_str()?;
-            let message_id = message["id"].as_str()?;
-            matches!(sender, "agent" | "human").then_some((id, *e, channel, message_id))
+            e.reply.as_ref().map(|(channel, message)| (id, *e, channel.as_str(), message.as_str()))
         })
         .collect();
     if replies.is_empty() {

@@ -1,6 +1,7 @@
 //! Messages: posted in one transaction with the conversation's summary and the events.
 
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::{Map, Value};
 use sqlx::AnyConnection;
 
 use super::conversations::{self, ConversationRow, load_for_update};
@@ -8,6 +9,7 @@ use super::events::{self, Actor, Subject};
 use super::sql::{ListQuery, Page, PageRequest, Sql};
 use super::{Store, StoreError, WorkspaceId};
 use crate::domain::conversation::{self as rules, MessageStatus, MessageType, Refusal, SenderType};
+use crate::model::conversation::ConversationOut;
 use crate::model::message::{Attachment, Feedback, MessageOut, Rating};
 
 macro_rules! message_columns {
@@ -151,8 +153,15 @@ async fn write(conn: &mut AnyConnection, message: &MessageRow) -> Result<(), Sto
     Ok(())
 }
 
-fn message_event(conversation: &ConversationRow, message: &MessageRow) -> Value {
-    json!({"conversation": conversations::snapshot(conversation), "message": MessageOut::from(message)})
+/// A `message.*` event's data: the conversation as the message left it, and the message.
+#[derive(Serialize)]
+struct MessageEvent {
+    conversation: ConversationOut,
+    message: MessageOut,
+}
+
+fn message_event(conversation: &ConversationRow, message: &MessageRow) -> MessageEvent {
+    MessageEvent { conversation: conversations::snapshot(conversation), message: MessageOut::from(message) }
 }
 
 impl Store {

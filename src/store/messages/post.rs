@@ -6,7 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use serde_json::json;
+use serde::Serialize;
 use sqlx::AnyConnection;
 
 use super::{MessageRow, NewMessage, Posted, map, message_event};
@@ -16,7 +16,9 @@ use crate::domain::sentiment;
 use crate::ids;
 use crate::store::ai_responses::{self, QueuedAnswer};
 use crate::store::conn::Conn;
-use crate::store::conversations::{self, ConversationRow, MessageSummary, apply_transition, system_message};
+use crate::store::conversations::{
+    self, Changed, ConversationRow, MessageSummary, apply_transition, system_message,
+};
 use crate::store::events::{self, Actor, NewEvent};
 use crate::store::sql::{Script, Sql, bind_row};
 use crate::store::{Dialect, StoreError, WorkspaceId};
@@ -231,7 +233,7 @@ impl Batch {
         let Ok(Some(transition)) = handoff::decide(control, command) else { return };
         let before = conversation.mode;
         let text = apply_transition(conversation, transition, who.0, who.1, job.now);
-        let data = json!({"conversation": conversations::snapshot(conversation), "changes": {"mode": [before, conversation.mode]}});
+        let data = Changed::new(conversation, ModeChange { mode: [before, conversation.mode] });
         self.events.push(NewEvent::about(&job.ws, transition.event, conversation, actor, data, job.now));
         let notice = new_row(conversation, &ids::new_id("msg"), &system_message(text), job.now);
         self.record(job, conversation, &notice, conversation.status, known);
@@ -248,17 +250,15 @@ impl Batch {
     ) {
         let before = conversation.status;
         apply(conversation, message, status, job.now);
-        self.events.push(NewEvent::about(
-            &job.ws,
-            "message.created",
-            conversation,
-            &job.actor,
-            message_event(conversation, message),
-            job.now,
-        ));
+        let data = message_event(conversation, message);
+        let mut created =
+            NewEvent::about(&job.ws, "message.created", conversation, &job.actor, data, job.now);
+        if matches!(message.sender_type, SenderType::Agent | SenderType::Human) {
+            created.reply = conversation.channel.as_ref().map(|c| (c.id.clone(), message.id.clone()));
+        }
+        self.events.push(created);
         if status != before {
-            let data = json!({"conversation": conversations::snapshot(conversation),
-                "changes": {"status": [before, status]}});
+            let data = Changed::new(conversation, StatusChange { status: [before, status] });
             let event = NewEvent::about(
                 &job.ws,
                 "conversation.status_changed",
@@ -284,6 +284,16 @@ impl Batch {
             });
         }
     }
+}
+
+#[derive(Serialize)]
+struct ModeChange {
+    mode: [Mode; 2],
+}
+
+#[derive(Serialize)]
+struct StatusChange {
+    status: [rules::Status; 2],
 }
 
 fn new_row(conversation: &ConversationRow, id: &str, input: &NewMessage, now: i64) -> MessageRow {
