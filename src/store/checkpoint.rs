@@ -45,8 +45,8 @@ pub(crate) fn start(read: AnyPool, write: AnyPool) {
 /// waits, so every write waits with it. When the readers have not left by then it gives up,
 /// and a later tick tries again.
 const RESTART_WAIT: &str = "PRAGMA busy_timeout = 10";
-/// Every connection's own busy timeout (`SQLITE_PRAGMAS`), restored after a restart.
-const BUSY_TIMEOUT: &str = "PRAGMA busy_timeout = 5000";
+/// Every connection's own busy timeout, restored after a restart.
+const BUSY_TIMEOUT: &str = super::busy_timeout!();
 
 /// Copies the WAL back, and wraps it to its start when it holds `restart_after` pages or
 /// more. Returns the pages the WAL held.

@@ -497,13 +497,24 @@ fn sqlite_url(url: &str) -> String {
     format!("{url}{separator}mode=rwc")
 }
 
+/// How long every SQLite connection waits for a lock (`SQLITE_PRAGMAS`); `checkpoint`
+/// shortens it for a restart and puts it back.
+macro_rules! busy_timeout {
+    () => {
+        "PRAGMA busy_timeout = 5000;"
+    };
+}
+use busy_timeout;
+
 /// Every SQLite connection: reads of the file through a memory map (the OS page cache, shared
 /// by every connection) and 32 MiB of page cache per connection: the full-text probes of a
 /// search read many index pages (one-word search p99 48 → 26 ms at 1M). Temporary tables and
 /// statement journals stay in memory.
-const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY; \
-     PRAGMA mmap_size = 2147418112; PRAGMA cache_size = -32768;";
+const SQLITE_PRAGMAS: &str = concat!(
+    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; ",
+    busy_timeout!(),
+    " PRAGMA temp_store = MEMORY; PRAGMA mmap_size = 2147418112; PRAGMA cache_size = -32768;"
+);
 
 /// The writers leave checkpoints to `checkpoint`, so no commit pays for one.
 const WRITER_PRAGMAS: &str = "PRAGMA wal_autocheckpoint = 0;";

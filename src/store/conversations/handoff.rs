@@ -4,10 +4,9 @@
 //! after the other on the row as it then is, so of two members taking the same conversation
 //! exactly one wins.
 
-use serde_json::json;
 use sqlx::AnyConnection;
 
-use super::{Changed, ConversationRow, Handoff, load_for_update};
+use super::{Changed, ConversationRow, Handoff, ModeChange, load_for_update};
 use crate::domain::conversation::{MessageType, Mode, Refusal, SenderType, Status};
 use crate::domain::handoff::{self, Command, Control, Transition};
 use crate::ids;
@@ -134,7 +133,7 @@ pub(crate) async fn change_control_in(
     let before = row.mode;
     let text = apply_transition(&mut row, transition, member, requested, now);
     // The system message's post writes the row, handoff columns included.
-    let data = Changed::new(&row, json!({"mode": [before, row.mode]}));
+    let data = Changed::new(&row, ModeChange { mode: [before, row.mode] });
     events::append(&mut *tx, ws, transition.event, Subject::conversation(&row), actor, data, now).await?;
 
     let job = PostJob {

@@ -259,6 +259,12 @@ impl<T: Serialize> Changed<T> {
     }
 }
 
+/// The changes of a hand-off: the mode before and after.
+#[derive(Serialize)]
+pub(crate) struct ModeChange {
+    pub mode: [Mode; 2],
+}
+
 /// Reads a conversation inside a transaction, locking its row on PostgreSQL (SQLite has one
 /// writer, so the transaction already excludes other writers).
 pub(crate) async fn load_for_update(

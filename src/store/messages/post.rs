@@ -17,7 +17,7 @@ use crate::ids;
 use crate::store::ai_responses::{self, QueuedAnswer};
 use crate::store::conn::Conn;
 use crate::store::conversations::{
-    self, Changed, ConversationRow, MessageSummary, apply_transition, system_message,
+    self, Changed, ConversationRow, MessageSummary, ModeChange, apply_transition, system_message,
 };
 use crate::store::events::{self, Actor, NewEvent};
 use crate::store::sql::{Script, Sql, bind_row};
@@ -284,11 +284,6 @@ impl Batch {
             });
         }
     }
-}
-
-#[derive(Serialize)]
-struct ModeChange {
-    mode: [Mode; 2],
 }
 
 #[derive(Serialize)]
