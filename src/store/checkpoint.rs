@@ -11,8 +11,9 @@
 //! [`RESTART_AFTER_PAGES`] a restart checkpoint finishes the copy with writers held off for a
 //! moment and the WAL starts over. Before it takes the write lock, passive copies catch up
 //! with what arrived meanwhile and the database file is synced, so the restart finds little
-//! left to copy or sync (it held writes ~140 ms at 256 MiB; now a few ms). The restart runs on the write pool's one connection: it takes its turn among the writes, as
-//! they do, instead of polling for SQLite's write lock against a writer that keeps retaking it.
+//! left to copy or sync (it held writes ~140 ms at 256 MiB; now a few ms). The restart runs
+//! on the write pool's one connection: it takes its turn among the writes, as they do,
+//! instead of polling for SQLite's write lock against a writer that keeps retaking it.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -76,11 +77,13 @@ pub(crate) async fn once(
         }
         // A passive copy leaves the database file unsynced; the restart syncs it, and that
         // sync, with up to the whole WAL's worth of pages to write (~140 ms measured), would
-        // hold every write. Synced here first, the restart's own sync finds little to do.
+        // hold every write. Synced here first, the restart's own sync finds little to do. If
+        // this fails, the restart still syncs, only with the lock held.
         let file = file.to_owned();
-        tokio::task::spawn_blocking(move || sync_database_file(&file))
-            .await
-            .map_err(|error| sqlx::Error::Io(std::io::Error::other(error)))??;
+        let synced = tokio::task::spawn_blocking(move || sync_database_file(&file)).await;
+        if let Err(error) = synced.map_err(std::io::Error::other).and_then(|synced| synced) {
+            tracing::warn!(%error, "syncing the database file before a WAL restart failed");
+        }
         let mut conn = write.acquire().await?;
         conn.execute(RESTART_WAIT).await?;
         let restarted = conn.execute("PRAGMA wal_checkpoint(RESTART)").await;

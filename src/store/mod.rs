@@ -519,8 +519,8 @@ const SQLITE_PRAGMAS: &str = concat!(
 /// The writers leave checkpoints to `checkpoint`, so no commit pays for one. They read
 /// without the memory map: SQLite unmaps a connection's whole map whenever another connection
 /// committed since its last transaction (pager.c, pagerBeginReadTransaction), which for a
-/// writer is nearly every time, and the unmap and the page faults after it cost the post
-/// writer ~8% of its time per post.
+/// writer is nearly every time; without the map the posting thread's CPU time per post fell
+/// ~8% (docs/BENCHMARKS.md, ninth session).
 const WRITER_PRAGMAS: &str = "PRAGMA wal_autocheckpoint = 0; PRAGMA mmap_size = 0;";
 
 fn sqlite_pool(size: u32, extra_pragmas: &'static str) -> AnyPoolOptions {
