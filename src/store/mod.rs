@@ -520,8 +520,12 @@ const SQLITE_PRAGMAS: &str = concat!(
 /// without the memory map: SQLite unmaps a connection's whole map whenever another connection
 /// committed since its last transaction (pager.c, pagerBeginReadTransaction), which for a
 /// writer is nearly every time; without the map the posting thread's CPU time per post fell
-/// ~8% (docs/BENCHMARKS.md, ninth session).
-const WRITER_PRAGMAS: &str = "PRAGMA wal_autocheckpoint = 0; PRAGMA mmap_size = 0;";
+/// ~8%. They keep up to 256 MiB of pages each (filled only as pages are read): posts go to
+/// recent conversations all over the file, and with 32 MiB the writers read most of their
+/// pages again from the OS for each batch (+5% posts/s at 16 clients, in six rounds out of
+/// six; docs/BENCHMARKS.md, ninth session).
+const WRITER_PRAGMAS: &str =
+    "PRAGMA wal_autocheckpoint = 0; PRAGMA mmap_size = 0; PRAGMA cache_size = -262144;";
 
 fn sqlite_pool(size: u32, extra_pragmas: &'static str) -> AnyPoolOptions {
     AnyPoolOptions::new()
