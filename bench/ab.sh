@@ -27,8 +27,12 @@ posting_cpu_ms() {
 i=0
 for bin in "$@"; do
   i=$((i + 1))
+  # The database with its WAL: a server stopped mid-write leaves committed pages there.
+  rm -f "$WORK/ab-$N-$i.db" "$WORK/ab-$N-$i.db-wal" "$WORK/ab-$N-$i.db-shm"
   cp "$WORK/bench-$N.db" "$WORK/ab-$N-$i.db"
-  rm -f "$WORK/ab-$N-$i.db-wal" "$WORK/ab-$N-$i.db-shm"
+  [ ! -f "$WORK/bench-$N.db-wal" ] || cp "$WORK/bench-$N.db-wal" "$WORK/ab-$N-$i.db-wal"
+  # Each build's schema before any round is timed.
+  "$bin" --database-url "sqlite://$WORK/ab-$N-$i.db" migrate >/dev/null
 done
 cargo bench --locked --bench load --no-run 2>/dev/null
 echo "| build | clients | messages/s | p50 ms | p99 ms | stored/acknowledged | raw inserts/s | throughput ratio | p99 vs healthz | posting thread µs/post |"

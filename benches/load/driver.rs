@@ -110,7 +110,7 @@ where
 
 pub async fn run(options: Options) -> Result<(), String> {
     let http = Http::new(&options.url, &options.key);
-    let store = Store::connect(&options.database_url).await.map_err(|e| e.to_string())?;
+    let store = Store::connect_beside_server(&options.database_url).await.map_err(|e| e.to_string())?;
     let ws = WorkspaceId::trusted(&options.workspace);
     let pool = Arc::new(store.sample_conversation_ids(&ws, 5_000).await.map_err(|e| format!("{e:?}"))?);
     if pool.is_empty() {

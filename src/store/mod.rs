@@ -285,6 +285,19 @@ pub(crate) fn conflict_as(error: sqlx::Error, label: &'static str) -> StoreError
 impl Store {
     /// Connects to `sqlite:…` or `postgres://…`. SQLite files are created when missing.
     pub async fn connect(url: &str) -> Result<Self, sqlx::Error> {
+        Self::open(url, true).await
+    }
+
+    /// Connects from a process beside a running server (the load driver), leaving the
+    /// SQLite WAL's checkpoints to the server: a second checkpointer copies the same pages
+    /// again, and its restarts take the write lock from under the server's writer, which then
+    /// polls for it.
+    pub async fn connect_beside_server(url: &str) -> Result<Self, sqlx::Error> {
+        Self::open(url, false).await
+    }
+
+    /// `checkpoints`: whether this process copies the SQLite WAL back (`checkpoint`).
+    async fn open(url: &str, checkpoints: bool) -> Result<Self, sqlx::Error> {
         sqlx::any::install_default_drivers();
         let dialect = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             Dialect::Postgres
@@ -320,7 +333,9 @@ impl Store {
                 let file = SqliteConnectOptions::from_str(&url)?.get_filename().to_owned();
                 let write = sqlite_pool(1, WRITER_PRAGMAS).connect_with(options.clone()).await?;
                 let read = sqlite_pool(8, "").connect_with(options).await?;
-                checkpoint::start(read.clone(), write.clone(), file.clone());
+                if checkpoints {
+                    checkpoint::start(read.clone(), write.clone(), file.clone());
+                }
                 let wake = wake::LogWake::default();
                 let posts = Some(group_commit::PostQueue::start(write.clone(), &file, wake.clone())?);
                 let search = SearchPlans::for_dialect(dialect);
