@@ -521,26 +521,26 @@ macro_rules! busy_timeout {
 }
 use busy_timeout;
 
-/// Every SQLite connection: reads of the file through a memory map (the OS page cache, shared
-/// by every connection) and 32 MiB of page cache per connection: the full-text probes of a
-/// search read many index pages (one-word search p99 48 → 26 ms at 1M). Temporary tables and
-/// statement journals stay in memory.
+/// Every SQLite connection: 32 MiB of page cache per connection, since the full-text probes of
+/// a search read many index pages (one-word search p99 48 → 26 ms at 1M). No memory map:
+/// SQLite unmaps a connection's whole map whenever another connection committed since its
+/// last transaction (pager.c, pagerBeginReadTransaction), and under posting that is nearly
+/// every read (a post's key lookup, say); each unmap interrupts the other core to flush its
+/// TLB, the core the posting thread runs on (posts/s at 16 clients faster without it in
+/// seven rounds of seven, +26% on one run's means; docs/BENCHMARKS.md, tenth session). Temporary tables and statement journals
+/// stay in memory.
 const SQLITE_PRAGMAS: &str = concat!(
     "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; ",
     busy_timeout!(),
-    " PRAGMA temp_store = MEMORY; PRAGMA mmap_size = 2147418112; PRAGMA cache_size = -32768;"
+    " PRAGMA temp_store = MEMORY; PRAGMA mmap_size = 0; PRAGMA cache_size = -32768;"
 );
 
-/// The writers leave checkpoints to `checkpoint`, so no commit pays for one. They read
-/// without the memory map: SQLite unmaps a connection's whole map whenever another connection
-/// committed since its last transaction (pager.c, pagerBeginReadTransaction), which for a
-/// writer is nearly every time; without the map the posting thread's CPU time per post fell
-/// ~8%. They keep up to 256 MiB of pages each (filled only as pages are read): posts go to
-/// recent conversations all over the file, and with 32 MiB the writers read most of their
-/// pages again from the OS for each batch (+5% posts/s at 16 clients, in six rounds out of
-/// six; docs/BENCHMARKS.md, ninth session).
-const WRITER_PRAGMAS: &str =
-    "PRAGMA wal_autocheckpoint = 0; PRAGMA mmap_size = 0; PRAGMA cache_size = -262144;";
+/// The writers leave checkpoints to `checkpoint`, so no commit pays for one. They keep up to
+/// 256 MiB of pages each (filled only as pages are read): posts go to recent conversations all
+/// over the file, and with 32 MiB the writers read most of their pages again from the OS for
+/// each batch (+5% posts/s at 16 clients, in six rounds out of six; docs/BENCHMARKS.md, ninth
+/// session).
+const WRITER_PRAGMAS: &str = "PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -262144;";
 
 fn sqlite_pool(size: u32, extra_pragmas: &'static str) -> AnyPoolOptions {
     AnyPoolOptions::new()
