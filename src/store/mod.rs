@@ -527,8 +527,8 @@ use busy_timeout;
 /// last transaction (pager.c, pagerBeginReadTransaction), and under posting that is nearly
 /// every read (a post's key lookup, say); each unmap interrupts the other core to flush its
 /// TLB, the core the posting thread runs on (posts/s at 16 clients faster without it in
-/// seven rounds of seven, +26% on one run's means; docs/BENCHMARKS.md, tenth session). Temporary tables and statement journals
-/// stay in memory.
+/// seven rounds of seven, +26% on one run's means; docs/BENCHMARKS.md, tenth session).
+/// Temporary tables and statement journals stay in memory.
 const SQLITE_PRAGMAS: &str = concat!(
     "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; ",
     busy_timeout!(),
