@@ -485,7 +485,15 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
+    /// Closes the pools; on SQLite, after copying the WAL back into the database file.
     pub async fn close(&self) {
+        if self.dialect == Dialect::Sqlite {
+            match checkpoint::last(&self.write).await {
+                Ok(true) => {}
+                Ok(false) => tracing::warn!("a reader held the WAL at shutdown; it stays for the next start"),
+                Err(error) => tracing::warn!(%error, "the WAL could not be copied back at shutdown"),
+            }
+        }
         self.write.close().await;
         self.read.close().await;
     }
@@ -586,6 +594,26 @@ mod sqlite_tests {
             let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(pool).await.unwrap();
             assert_eq!((mode.as_str(), sync, fk), ("wal", 2, 1));
         }
+    }
+
+    /// A stopped store leaves its data in the database file and an empty WAL.
+    #[tokio::test]
+    async fn closing_copies_the_wal_back_and_empties_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let url = format!("sqlite://{}", path.display());
+        let store = Store::connect(&url).await.unwrap();
+        sqlx::query("CREATE TABLE kept (x TEXT)").execute(store.writer()).await.unwrap();
+        sqlx::query("INSERT INTO kept (x) VALUES ('a')").execute(store.writer()).await.unwrap();
+        let wal = dir.path().join("t.db-wal");
+        let wal_size = || std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+        assert!(wal_size() > 0);
+        store.close().await;
+        assert_eq!(wal_size(), 0);
+        let reopened = Store::connect(&url).await.unwrap();
+        let kept: String =
+            sqlx::query_scalar("SELECT x FROM kept").fetch_one(reopened.reader()).await.unwrap();
+        assert_eq!(kept, "a");
     }
 
     /// Commits never checkpoint; the background task copies the WAL back instead.

@@ -1,5 +1,5 @@
 //! The real binary: first start prints a key once; CLI subcommands create keys that work;
-//! SIGTERM stops the server cleanly.
+//! SIGTERM stops the server cleanly, leaving its data in the database file.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -39,6 +39,10 @@ async fn first_start_prints_a_working_key_once() {
         assert_eq!(get(again.addr, "/v1/me", &key), 200, "the key survives a restart");
         let printed = again.stop();
         assert!(!printed.contains("bt_sk_"), "never printed again: {printed}");
+        if let Some(file) = url.strip_prefix("sqlite://") {
+            let wal = std::fs::metadata(format!("{file}-wal")).map_or(0, |m| m.len());
+            assert_eq!(wal, 0, "a stopped server copies its WAL back into the database file");
+        }
     })
     .await
     .unwrap();
