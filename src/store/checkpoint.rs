@@ -25,9 +25,9 @@ use sqlx::{AnyPool, Executor};
 /// How often the WAL is copied back; at peak ingest that is a few thousand pages.
 const EVERY: Duration = Duration::from_millis(250);
 
-/// The WAL's size (in pages, 256 MiB) at which it is wrapped to its start. Each restart holds
-/// writes for a moment; at 3,500 posts/s the WAL grows by ~150 MB/s, so this is one pause
-/// every second or two.
+/// The WAL's size in pages (128 MiB at 2 KiB pages, 256 MiB in older files of 4 KiB) at
+/// which it is wrapped to its start. Each restart holds writes for a moment; under peak
+/// ingest (~15 pages per post) that is one pause every second or so.
 pub(crate) const RESTART_AFTER_PAGES: i64 = 65_536;
 
 pub(crate) fn start(read: AnyPool, write: AnyPool, file: PathBuf) {
@@ -50,7 +50,7 @@ pub(crate) fn start(read: AnyPool, write: AnyPool, file: PathBuf) {
 /// waits, so every write waits with it. When the readers have not left by then it gives up,
 /// and a later tick tries again.
 const RESTART_WAIT: &str = "PRAGMA busy_timeout = 10";
-/// Pages a restart may have left to copy back (4 MiB: a few milliseconds with the lock held).
+/// Pages a restart may have left to copy back (2–4 MiB: a few milliseconds with the lock held).
 const TAIL_PAGES: i64 = 1_024;
 /// Passive copies tried at most before a restart: each copies what arrived during the last.
 const TAIL_ROUNDS: usize = 4;
@@ -95,7 +95,7 @@ pub(crate) async fn once(
 
 /// Copies the whole WAL back and empties it, for a server that stops: it leaves one
 /// self-contained database file, and the next start has no WAL to read through (after a busy
-/// server, up to 256 MiB that its first minutes of writes would otherwise copy back).
+/// server, up to 128–256 MiB that its first minutes of writes would otherwise copy back).
 /// Returns whether the WAL was emptied; it is not when a reader held on to it.
 pub(crate) async fn last(write: &AnyPool) -> Result<bool, sqlx::Error> {
     let (busy, _, _): (i64, i64, i64) =
