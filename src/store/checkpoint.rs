@@ -46,9 +46,9 @@ pub(crate) fn start(read: AnyPool, write: AnyPool, file: PathBuf) {
     });
 }
 
-/// How long a restart may wait for readers to leave the WAL. It holds the write lock while it
-/// waits, so every write waits with it. When the readers have not left by then it gives up,
-/// and a later tick tries again.
+/// How long a restart (or the last checkpoint) may wait for readers to leave the WAL. It holds
+/// the write lock while it waits, so every write waits with it. When the readers have not left
+/// by then it gives up, and a later tick tries again.
 const RESTART_WAIT: &str = "PRAGMA busy_timeout = 10";
 /// Pages a restart may have left to copy back (2–4 MiB: a few milliseconds with the lock held).
 const TAIL_PAGES: i64 = 1_024;
@@ -84,13 +84,19 @@ pub(crate) async fn once(
         if let Err(error) = synced.map_err(std::io::Error::other).and_then(|synced| synced) {
             tracing::warn!(%error, "syncing the database file before a WAL restart failed");
         }
-        let mut conn = write.acquire().await?;
-        conn.execute(RESTART_WAIT).await?;
-        let restarted = conn.execute("PRAGMA wal_checkpoint(RESTART)").await;
-        conn.execute(BUSY_TIMEOUT).await?;
-        restarted?;
+        restart(write, "PRAGMA wal_checkpoint(RESTART)").await?;
     }
     Ok(pages)
+}
+
+/// Runs a checkpoint that must wait for readers to leave the WAL (`RESTART`, `TRUNCATE`) on
+/// the write pool's connection, waiting only [`RESTART_WAIT`]. Returns whether it completed.
+async fn restart(write: &AnyPool, checkpoint: &'static str) -> Result<bool, sqlx::Error> {
+    let mut conn = write.acquire().await?;
+    conn.execute(RESTART_WAIT).await?;
+    let done: Result<(i64, i64, i64), _> = sqlx::query_as(checkpoint).fetch_one(&mut *conn).await;
+    conn.execute(BUSY_TIMEOUT).await?;
+    Ok(done?.0 == 0)
 }
 
 /// Copies the whole WAL back and empties it, for a server that stops: it leaves one
@@ -98,9 +104,7 @@ pub(crate) async fn once(
 /// server, up to 128–256 MiB that its first minutes of writes would otherwise copy back).
 /// Returns whether the WAL was emptied; it is not when a reader held on to it.
 pub(crate) async fn last(write: &AnyPool) -> Result<bool, sqlx::Error> {
-    let (busy, _, _): (i64, i64, i64) =
-        sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(write).await?;
-    Ok(busy == 0)
+    restart(write, "PRAGMA wal_checkpoint(TRUNCATE)").await
 }
 
 /// Flushes the database file to disk. The descriptor is opened once per file and never
