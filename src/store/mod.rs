@@ -487,6 +487,9 @@ impl Store {
 
     /// Closes the pools; on SQLite, after copying the WAL back into the database file.
     pub async fn close(&self) {
+        // Readers go first: one still reading, or the background task's passive checkpoint
+        // running on a reading connection, would make the last checkpoint give up.
+        self.read.close().await;
         if self.dialect == Dialect::Sqlite {
             match checkpoint::last(&self.write).await {
                 Ok(true) => {}
@@ -495,7 +498,6 @@ impl Store {
             }
         }
         self.write.close().await;
-        self.read.close().await;
     }
 }
 
@@ -605,7 +607,7 @@ mod sqlite_tests {
     }
 
     /// A stopped store leaves its data in the database file and an empty WAL.
-    #[tokio::test]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn closing_copies_the_wal_back_and_empties_it() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.db");
@@ -616,8 +618,22 @@ mod sqlite_tests {
         let wal = dir.path().join("t.db-wal");
         let wal_size = || std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
         assert!(wal_size() > 0);
+        // The background task's passive checkpoints run on reading connections; one running
+        // while the store closes held the checkpoint lock, and the WAL was left behind.
+        let checkpointing: Vec<_> = (0..4)
+            .map(|_| {
+                let reader = store.reader().clone();
+                tokio::spawn(async move {
+                    while sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&reader).await.is_ok() {}
+                })
+            })
+            .collect();
+        tokio::task::yield_now().await;
         store.close().await;
         assert_eq!(wal_size(), 0);
+        for task in checkpointing {
+            task.await.unwrap();
+        }
         let reopened = Store::connect(&url).await.unwrap();
         let kept: String =
             sqlx::query_scalar("SELECT x FROM kept").fetch_one(reopened.reader()).await.unwrap();
