@@ -48,7 +48,7 @@ pub(crate) fn start(read: AnyPool, write: AnyPool, file: PathBuf) {
 
 /// How long a restart (or the last checkpoint) may wait for readers to leave the WAL. It holds
 /// the write lock while it waits, so every write waits with it. When the readers have not left
-/// by then it gives up, and a later tick tries again.
+/// by then it gives up: a restart is tried again at a later tick.
 const RESTART_WAIT: &str = "PRAGMA busy_timeout = 10";
 /// Pages a restart may have left to copy back (2–4 MiB: a few milliseconds with the lock held).
 const TAIL_PAGES: i64 = 1_024;
@@ -102,7 +102,7 @@ async fn restart(write: &AnyPool, checkpoint: &'static str) -> Result<bool, sqlx
 /// Copies the whole WAL back and empties it, for a server that stops: it leaves one
 /// self-contained database file, and the next start has no WAL to read through (after a busy
 /// server, up to 128–256 MiB that its first minutes of writes would otherwise copy back).
-/// Returns whether the WAL was emptied; it is not when a reader held on to it.
+/// Returns whether the WAL was emptied; it is not when a reader in another process held it.
 pub(crate) async fn last(write: &AnyPool) -> Result<bool, sqlx::Error> {
     restart(write, "PRAGMA wal_checkpoint(TRUNCATE)").await
 }

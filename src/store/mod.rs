@@ -493,7 +493,7 @@ impl Store {
         if self.dialect == Dialect::Sqlite {
             match checkpoint::last(&self.write).await {
                 Ok(true) => {}
-                Ok(false) => tracing::warn!("a reader held the WAL at shutdown; it stays for the next start"),
+                Ok(false) => tracing::warn!("another process held the WAL at shutdown; it stays"),
                 Err(error) => tracing::warn!(%error, "the WAL could not be copied back at shutdown"),
             }
         }
@@ -628,7 +628,6 @@ mod sqlite_tests {
                 })
             })
             .collect();
-        tokio::task::yield_now().await;
         store.close().await;
         assert_eq!(wal_size(), 0);
         for task in checkpointing {
