@@ -222,6 +222,7 @@ pub async fn authenticate(
     }
     let kind = KeyKind::parse(&found.kind).ok_or_else(invalid)?;
     if due(found.last_used_at, now) {
+        store.key_used(&presented, now);
         let (store, ws, id) = (store.clone(), found.workspace_id.clone(), found.key_id.clone());
         record_use(id.clone(), async move { store.touch_api_key(&ws, &id, now).await });
     }

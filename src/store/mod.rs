@@ -13,6 +13,7 @@ mod deliveries;
 mod events;
 mod group_commit;
 mod idempotency;
+mod key_cache;
 mod knowledge;
 mod members;
 mod message_index;
@@ -33,6 +34,7 @@ mod widget;
 mod workspaces;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -196,6 +198,7 @@ pub struct Store {
     search: SearchPlans,
     /// SQLite only: fills the message search index after commit.
     message_index: Option<message_index::MessageIndex>,
+    keys: Arc<key_cache::KeyCache>,
 }
 
 /// The thresholds that choose how a conversation search is answered: walking the list in
@@ -325,6 +328,7 @@ impl Store {
                     listen_url: Some(url.into()),
                     search: SearchPlans::for_dialect(dialect),
                     message_index: None,
+                    keys: Arc::default(),
                 })
             }
             Dialect::Sqlite => {
@@ -340,7 +344,8 @@ impl Store {
                 let posts = Some(group_commit::PostQueue::start(write.clone(), &file, wake.clone())?);
                 let search = SearchPlans::for_dialect(dialect);
                 let message_index = Some(message_index::MessageIndex::default());
-                Ok(Self { write, read, dialect, posts, wake, listen_url: None, search, message_index })
+                let keys = Arc::default();
+                Ok(Self { write, read, dialect, posts, wake, listen_url: None, search, message_index, keys })
             }
         }
     }

@@ -130,6 +130,8 @@ impl Store {
             .bind(ws.as_str().to_owned())
             .execute(self.writer())
             .await?;
+        // Its keys went with it.
+        self.keys.forget_all();
         Ok(done.rows_affected() > 0)
     }
 }

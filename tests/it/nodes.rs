@@ -1,6 +1,7 @@
 //! Several `baton serve` processes on one database (PostgreSQL in production; the same
 //! holds on one SQLite file): a change made through one node reaches streams on the other,
-//! each delivery is sent by one node, and a node killed mid-delivery leaves it to another.
+//! each delivery is sent by one node, a node killed mid-delivery leaves it to another, and a
+//! key revoked through one node stops working on the other.
 
 use std::time::{Duration, Instant};
 
@@ -199,4 +200,25 @@ async fn a_node_killed_mid_delivery_leaves_it_to_another() {
     let log = api.get(&b, &deliveries).await;
     assert_eq!(log["data"][0]["attempt_count"], 1, "A died before recording its attempt");
     tokio::task::spawn_blocking(move || b.stop()).await.unwrap();
+}
+
+/// Each node keeps the keys it has just read for a moment (`key_cache`): a key revoked
+/// through one node must stop working on the other within that moment.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_revoked_through_one_node_stops_working_on_the_other() {
+    let db = TestDb::new().await;
+    let (a, b, key) = two_nodes(&db).await;
+    let admin = Api::new(&key);
+    let created = admin.post(&a, "/v1/api-keys", json!({"name": "Help desk", "kind": "server"})).await;
+    let revoked = Api::new(created["secret"].as_str().unwrap());
+    assert_eq!(revoked.get(&b, "/v1/me").await["api_key_id"], created["id"], "node b has the key at hand");
+
+    let path = format!("{}/v1/api-keys/{}", a.url(), created["id"].as_str().unwrap());
+    let response = admin.http.delete(path).bearer_auth(&admin.key).send().await.unwrap();
+    assert_eq!(response.status(), reqwest::StatusCode::NO_CONTENT);
+    assert_eq!(revoked.get(&a, "/v1/me").await["code"], "invalid_api_key", "at once on the revoking node");
+    eventually(Duration::from_secs(5), "the revoked key refused by node b", || async {
+        revoked.get(&b, "/v1/me").await["code"] == "invalid_api_key"
+    })
+    .await;
 }

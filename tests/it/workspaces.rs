@@ -64,6 +64,8 @@ async fn workspaces_list_get_patch_and_delete() {
     assert_eq!(renamed.body["version"], 2);
     assert_eq!(renamed.header("etag"), Some("\"2\""));
 
+    // The key is in use (so this node has it at hand) until its workspace goes.
+    assert_eq!(app.send(Method::GET, "/v1/me", Some(&key), None, &[]).await.status, StatusCode::OK);
     let deleted = app.admin(Method::DELETE, &path, None).await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT);
     app.admin(Method::GET, &path, None).await.problem(404, "workspace_not_found");
