@@ -33,6 +33,9 @@ impl PostWriter {
             let conn = Connection::open(path)?;
             conn.execute_batch(SQLITE_PRAGMAS)?;
             conn.execute_batch(WRITER_PRAGMAS)?;
+            // Its commits do not wait for the disk: `group_commit` flushes the WAL on a
+            // thread of its own and answers a batch's posts only once that is done.
+            conn.execute_batch("PRAGMA synchronous = NORMAL;")?;
             conn.set_prepared_statement_cache_capacity(PREPARED);
             Ok(PostWriter { conn })
         };
