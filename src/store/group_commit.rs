@@ -282,8 +282,8 @@ mod tests {
     }
 
     /// The flush syncs the WAL beside the database (a WAL already copied back and removed
-    /// leaves nothing to flush), and posts spread over many batches are all answered, each
-    /// after the flush that follows its batch's commit, and stored.
+    /// leaves nothing to flush), and concurrent posts, handed from the writing thread to the
+    /// flushing one in several batches, are all answered and stored.
     #[tokio::test]
     async fn the_wal_is_flushed_beside_the_database_and_every_post_is_answered() {
         let (dir, store, ws, conv) = store_with_conversation().await;

@@ -91,11 +91,17 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_kept_key_is_trusted_only_while_fresh() {
+    /// A cache holding the key hashed `h1`, read at the returned instant.
+    fn holding_h1() -> (KeyCache, Instant) {
         let cache = KeyCache::default();
         let t0 = Instant::now();
         cache.put(cache.generation(), key("h1"), t0);
+        (cache, t0)
+    }
+
+    #[test]
+    fn a_kept_key_is_trusted_only_while_fresh() {
+        let (cache, t0) = holding_h1();
         assert_eq!(cache.get("h1", t0 + FRESH / 2).map(|k| k.key_id), Some("key_h1".into()));
         assert!(cache.get("h1", t0 + FRESH).is_none(), "a stale copy must be read again");
         assert!(cache.get("h2", t0).is_none());
@@ -103,9 +109,7 @@ mod tests {
 
     #[test]
     fn a_read_begun_before_forgetting_does_not_put_the_key_back() {
-        let cache = KeyCache::default();
-        let t0 = Instant::now();
-        cache.put(cache.generation(), key("h1"), t0);
+        let (cache, t0) = holding_h1();
         let before = cache.generation();
         cache.forget_all();
         assert!(cache.get("h1", t0).is_none());
@@ -117,9 +121,7 @@ mod tests {
 
     #[test]
     fn a_use_shows_on_the_kept_copy() {
-        let cache = KeyCache::default();
-        let t0 = Instant::now();
-        cache.put(cache.generation(), key("h1"), t0);
+        let (cache, t0) = holding_h1();
         cache.used("h1", 42);
         assert_eq!(cache.get("h1", t0).and_then(|k| k.last_used_at), Some(42));
     }
