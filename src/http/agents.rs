@@ -22,9 +22,10 @@ use crate::store::{AgentFields, AgentRow, AgentVersionRow, StoreError};
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AgentIn {
-    #[schema(example = "Ava")]
+    #[schema(min_length = 1, pattern = r"\S", example = "Ava")]
     pub name: String,
     pub picture_url: Option<String>,
+    #[schema(min_length = 1, pattern = r"\S")]
     pub description: Option<String>,
     /// The first version's settings (defaults when left out).
     #[serde(default)]
@@ -34,12 +35,13 @@ pub struct AgentIn {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AgentPatch {
+    #[schema(min_length = 1, pattern = r"\S")]
     pub name: Option<String>,
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     pub picture_url: Patch<String>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(min_length = 1, pattern = r"\S", value_type = Option<String>)]
     pub description: Patch<String>,
 }
 
@@ -49,6 +51,7 @@ pub struct AgentPatch {
 pub struct AgentVersionIn {
     #[serde(default)]
     pub instructions: String,
+    #[schema(min_length = 1, pattern = r"\S")]
     pub greeting: Option<String>,
     #[serde(default)]
     pub provider: Provider,

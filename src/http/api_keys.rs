@@ -22,7 +22,7 @@ use crate::store::ApiKeyRow;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApiKeyIn {
-    #[schema(example = "Help desk integration")]
+    #[schema(min_length = 1, pattern = r"\S", example = "Help desk integration")]
     pub name: String,
     pub kind: ApiKeyKind,
 }

@@ -56,7 +56,7 @@ impl ChannelType {
 #[serde(deny_unknown_fields)]
 pub struct ChannelIn {
     pub r#type: ChannelType,
-    #[schema(example = "Website")]
+    #[schema(min_length = 1, pattern = r"\S", example = "Website")]
     pub name: String,
     /// The AI agent that answers on this channel.
     pub agent_id: Option<String>,
@@ -69,6 +69,7 @@ pub struct ChannelIn {
 #[serde(deny_unknown_fields)]
 pub struct ChannelPatch {
     pub r#type: Option<ChannelType>,
+    #[schema(min_length = 1, pattern = r"\S")]
     pub name: Option<String>,
     #[serde(default)]
     #[schema(value_type = Option<String>)]

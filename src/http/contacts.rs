@@ -25,8 +25,9 @@ use crate::store::{ContactFilter, ContactRow, NewContact};
 #[serde(deny_unknown_fields)]
 pub struct ContactIn {
     /// Your system's id for this person; unique in the workspace.
+    #[schema(min_length = 1, pattern = r"\S")]
     pub external_id: Option<String>,
-    #[schema(example = "June Park")]
+    #[schema(min_length = 1, pattern = r"\S", example = "June Park")]
     pub name: Option<String>,
     /// Unique in the workspace; stored lower-cased.
     #[schema(example = "june@example.com")]
@@ -43,10 +44,10 @@ pub struct ContactIn {
 #[serde(deny_unknown_fields)]
 pub struct ContactPatch {
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(min_length = 1, pattern = r"\S", value_type = Option<String>)]
     pub external_id: Patch<String>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(min_length = 1, pattern = r"\S", value_type = Option<String>)]
     pub name: Patch<String>,
     #[serde(default)]
     #[schema(value_type = Option<String>)]

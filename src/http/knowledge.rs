@@ -26,10 +26,14 @@ use crate::store::{ArticleRow, FoundPassage, NewArticle};
 pub struct ArticleIn {
     /// The agent that may use it; every agent of the workspace when left out.
     pub agent_id: Option<String>,
-    #[schema(example = "Returning an item")]
+    #[schema(min_length = 1, pattern = r"\S", example = "Returning an item")]
     pub title: String,
     /// Plain text; blank lines separate paragraphs.
-    #[schema(example = "You can return most items within 30 days of delivery for a full refund.")]
+    #[schema(
+        min_length = 1,
+        pattern = r"\S",
+        example = "You can return most items within 30 days of delivery for a full refund."
+    )]
     pub body: String,
     #[schema(example = "https://help.example.com/returns")]
     pub url: Option<String>,
@@ -41,7 +45,9 @@ pub struct ArticlePatch {
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     pub agent_id: Patch<String>,
+    #[schema(min_length = 1, pattern = r"\S")]
     pub title: Option<String>,
+    #[schema(min_length = 1, pattern = r"\S")]
     pub body: Option<String>,
     #[serde(default)]
     #[schema(value_type = Option<String>)]

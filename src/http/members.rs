@@ -24,7 +24,7 @@ use crate::{ids, password};
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MemberIn {
-    #[schema(example = "Ana Lima")]
+    #[schema(min_length = 1, pattern = r"\S", example = "Ana Lima")]
     pub name: String,
     #[schema(example = "ana@example.com")]
     pub email: String,
@@ -37,6 +37,7 @@ pub struct MemberIn {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MemberPatch {
+    #[schema(min_length = 1, pattern = r"\S")]
     pub name: Option<String>,
     pub email: Option<String>,
     pub role: Option<Role>,

@@ -53,6 +53,7 @@ pub struct MessageIn {
     /// Required when posting to a conversation; a conversation's first message defaults to `contact`.
     pub sender_type: Option<PostSender>,
     /// The contact, member or agent id of the sender.
+    #[schema(min_length = 1, pattern = r"\S")]
     pub sender_id: Option<String>,
     #[serde(default)]
     #[schema(example = "Where is my order?")]
@@ -60,9 +61,11 @@ pub struct MessageIn {
     pub r#type: Option<MessageType>,
     pub attachments: Option<Vec<Attachment>>,
     /// Your id for the message, unique per conversation: a repeat returns the stored message.
+    #[schema(min_length = 1, pattern = r"\S")]
     pub client_message_id: Option<String>,
     pub in_reply_to: Option<String>,
     /// Where the message came from (`widget`, `whatsapp`, …).
+    #[schema(min_length = 1, pattern = r"\S")]
     pub source: Option<String>,
     pub metadata: Option<Map<String, Value>>,
     /// For a contact message the AI will answer: wait (up to 25 s) and return
@@ -75,6 +78,7 @@ pub struct MessageIn {
 pub struct MessagePatch {
     pub status: MessageStatus,
     /// Why delivery failed (with `status: failed`).
+    #[schema(min_length = 1, pattern = r"\S")]
     pub failure_reason: Option<String>,
 }
 
@@ -82,6 +86,7 @@ pub struct MessagePatch {
 #[serde(deny_unknown_fields)]
 pub struct FeedbackIn {
     pub rating: Rating,
+    #[schema(min_length = 1, pattern = r"\S")]
     pub comment: Option<String>,
 }
 

@@ -21,7 +21,11 @@ use crate::store::{NewNote, StoreError};
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoteIn {
-    #[schema(example = "Customer is a reseller; check the wholesale order.")]
+    #[schema(
+        min_length = 1,
+        pattern = r"\S",
+        example = "Customer is a reseller; check the wholesale order."
+    )]
     pub body: String,
     #[serde(default)]
     pub pinned: bool,
@@ -30,6 +34,7 @@ pub struct NoteIn {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NotePatch {
+    #[schema(min_length = 1, pattern = r"\S")]
     pub body: Option<String>,
     pub pinned: Option<bool>,
 }

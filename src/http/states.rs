@@ -21,8 +21,9 @@ use crate::store::{NewState, StateRow};
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StateIn {
-    #[schema(example = "Waiting on warehouse")]
+    #[schema(min_length = 1, pattern = r"\S", example = "Waiting on warehouse")]
     pub name: String,
+    #[schema(min_length = 1, pattern = r"\S")]
     pub description: Option<String>,
     /// `#rrggbb`.
     #[schema(example = "#f6993f")]
@@ -37,9 +38,10 @@ pub struct StateIn {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StatePatch {
+    #[schema(min_length = 1, pattern = r"\S")]
     pub name: Option<String>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(min_length = 1, pattern = r"\S", value_type = Option<String>)]
     pub description: Patch<String>,
     pub color: Option<String>,
     pub persistent: Option<bool>,

@@ -22,21 +22,23 @@ use crate::store::{NewTag, StoreError, TagRow};
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TagIn {
-    #[schema(example = "refund")]
+    #[schema(min_length = 1, pattern = r"\S", example = "refund")]
     pub name: String,
     /// `#rrggbb`; grey when omitted.
     #[schema(example = "#e3342f")]
     pub color: Option<String>,
+    #[schema(min_length = 1, pattern = r"\S")]
     pub description: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TagPatch {
+    #[schema(min_length = 1, pattern = r"\S")]
     pub name: Option<String>,
     pub color: Option<String>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(min_length = 1, pattern = r"\S", value_type = Option<String>)]
     pub description: Patch<String>,
 }
 

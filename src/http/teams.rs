@@ -21,7 +21,7 @@ use crate::store::TeamRow;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TeamIn {
-    #[schema(example = "Billing")]
+    #[schema(min_length = 1, pattern = r"\S", example = "Billing")]
     pub name: String,
     /// The team's members (ids of members of this workspace).
     #[serde(default)]
@@ -31,6 +31,7 @@ pub struct TeamIn {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TeamPatch {
+    #[schema(min_length = 1, pattern = r"\S")]
     pub name: Option<String>,
     /// Replaces the team's members.
     pub member_ids: Option<Vec<String>>,

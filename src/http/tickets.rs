@@ -26,7 +26,7 @@ use crate::store::{StoreError, TicketFields, TicketFilter, TicketRow, WorkspaceI
 #[serde(deny_unknown_fields)]
 pub struct TicketIn {
     /// The conversation's title (or "Conversation #n") when left out.
-    #[schema(example = "Refund for order 4421")]
+    #[schema(min_length = 1, pattern = r"\S", example = "Refund for order 4421")]
     pub subject: Option<String>,
     /// The conversation's priority when left out.
     pub priority: Option<Priority>,
@@ -36,6 +36,7 @@ pub struct TicketIn {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TicketPatch {
+    #[schema(min_length = 1, pattern = r"\S")]
     pub subject: Option<String>,
     pub status: Option<TicketStatus>,
     pub priority: Option<Priority>,

@@ -27,6 +27,7 @@ use crate::store::{WebhookFields, WebhookRow};
 pub struct WebhookIn {
     #[schema(example = "https://example.com/baton/webhooks")]
     pub url: String,
+    #[schema(min_length = 1, pattern = r"\S")]
     pub description: Option<String>,
     /// Event types to deliver; empty or left out: all of them.
     #[serde(default)]
@@ -40,7 +41,7 @@ pub struct WebhookIn {
 pub struct WebhookPatch {
     pub url: Option<String>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(min_length = 1, pattern = r"\S", value_type = Option<String>)]
     pub description: Patch<String>,
     pub events: Option<Vec<String>>,
     /// `true` re-enables an endpoint Baton disabled, clearing `disabled_reason`.

@@ -23,13 +23,14 @@ use crate::store::{WorkspaceId, WorkspaceRow};
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WorkspaceIn {
-    #[schema(example = "Acme Support")]
+    #[schema(min_length = 1, pattern = r"\S", example = "Acme Support")]
     pub name: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WorkspacePatch {
+    #[schema(min_length = 1, pattern = r"\S")]
     pub name: Option<String>,
 }
 

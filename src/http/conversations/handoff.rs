@@ -21,7 +21,7 @@ use crate::store::ControlRequest;
 #[serde(deny_unknown_fields)]
 pub struct HandoffRequestIn {
     /// Why a human is needed, shown to whoever takes it.
-    #[schema(example = "asked for a human")]
+    #[schema(min_length = 1, pattern = r"\S", example = "asked for a human")]
     pub reason: Option<String>,
 }
 

@@ -41,7 +41,9 @@ impl Versioned for ConversationOut {
 #[serde(deny_unknown_fields)]
 pub struct ContactLookupIn {
     pub email: Option<String>,
+    #[schema(min_length = 1, pattern = r"\S")]
     pub external_id: Option<String>,
+    #[schema(min_length = 1, pattern = r"\S")]
     pub name: Option<String>,
     pub phone: Option<String>,
 }
@@ -53,9 +55,10 @@ pub struct ConversationIn {
     /// An existing contact; or give `contact` to look one up (or create it).
     pub contact_id: Option<String>,
     pub contact: Option<ContactLookupIn>,
-    #[schema(example = "Refund request — order 4421")]
+    #[schema(min_length = 1, pattern = r"\S", example = "Refund request — order 4421")]
     pub title: Option<String>,
     /// Background for whoever answers (the AI or a human).
+    #[schema(min_length = 1, pattern = r"\S")]
     pub context: Option<String>,
     pub priority: Option<Priority>,
     pub custom_data: Option<Map<String, Value>>,
@@ -70,13 +73,13 @@ pub struct ConversationIn {
 #[serde(deny_unknown_fields)]
 pub struct ConversationPatch {
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(min_length = 1, pattern = r"\S", value_type = Option<String>)]
     pub title: Patch<String>,
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     pub summary: Patch<String>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(min_length = 1, pattern = r"\S", value_type = Option<String>)]
     pub context: Patch<String>,
     pub status: Option<Status>,
     /// With `status: snoozed`: when the conversation wakes up (RFC 3339).

@@ -42,6 +42,7 @@ pub struct VisitorMessageIn {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VisitorConversationIn {
+    #[schema(min_length = 1, pattern = r"\S")]
     pub title: Option<String>,
     /// The first message.
     pub message: Option<VisitorMessageIn>,
@@ -64,6 +65,7 @@ pub struct VisitorReadIn {
 pub struct RatingIn {
     /// 1 (poor) to 5 (great).
     pub rating: i64,
+    #[schema(min_length = 1, pattern = r"\S")]
     pub comment: Option<String>,
 }
 

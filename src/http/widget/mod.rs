@@ -36,10 +36,12 @@ const SESSION_MS: i64 = 30 * 24 * 3_600_000;
 #[serde(deny_unknown_fields)]
 pub struct SessionIn {
     /// Your id for a signed-in user; the same id comes back to the same contact.
+    #[schema(min_length = 1, pattern = r"\S")]
     pub external_id: Option<String>,
     /// Hex HMAC-SHA256 of `external_id` under the identity secret (required when identity
     /// verification is on).
     pub user_hash: Option<String>,
+    #[schema(min_length = 1, pattern = r"\S")]
     pub name: Option<String>,
     pub email: Option<String>,
 }
