@@ -16,7 +16,8 @@ impl Checker {
         self.errors.push(FieldError::new(field, message));
     }
 
-    /// Trimmed text of 1..=max characters (control characters refused).
+    /// Trimmed text of 1..=max characters (control characters refused). The request fields
+    /// checked here say so in the OpenAPI document: `#[schema(min_length = 1, pattern = r"\S")]`.
     pub fn text(&mut self, field: &str, value: &str, max: usize) -> String {
         let value = value.trim();
         if value.is_empty() {
