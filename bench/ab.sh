@@ -28,7 +28,7 @@ i=0
 for bin in "$@"; do
   i=$((i + 1))
   # The database with its WAL: a server stopped mid-write leaves committed pages there.
-  rm -f "$WORK/ab-$N-$i.db" "$WORK/ab-$N-$i.db-wal" "$WORK/ab-$N-$i.db-shm"
+  rm -f "$WORK/ab-$N-$i.db"*
   cp "$WORK/bench-$N.db" "$WORK/ab-$N-$i.db"
   [ ! -f "$WORK/bench-$N.db-wal" ] || cp "$WORK/bench-$N.db-wal" "$WORK/ab-$N-$i.db-wal"
   # Each build's schema before any round is timed.

@@ -129,7 +129,7 @@ fn sync_database_file(file: &Path) -> std::io::Result<()> {
 /// A passive checkpoint: the WAL's pages, and how many of them are not yet copied back.
 async fn passive(read: &AnyPool) -> Result<(i64, i64), sqlx::Error> {
     let (_, pages, copied): (i64, i64, i64) =
-        sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(read).await?;
+        sqlx::query_as("PRAGMA main.wal_checkpoint(PASSIVE)").fetch_one(read).await?;
     Ok((pages, pages - copied))
 }
 

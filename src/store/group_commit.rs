@@ -199,15 +199,22 @@ async fn write_in(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::{
         Actor, ContactSpec, NewApiKey, NewContact, NewConversation, NewMessage, Store, WorkspaceId,
     };
     use super::*;
     use crate::domain::conversation::{MessageType, Priority, SenderType};
 
-    async fn store_with_conversation() -> (tempfile::TempDir, Store, WorkspaceId, String) {
-        let dir = tempfile::tempdir().unwrap();
+    /// A migrated store in a temporary directory (as `t.db`), with one open conversation.
+    pub(crate) async fn store_with_conversation() -> (tempfile::TempDir, Store, WorkspaceId, String) {
+        store_with_conversation_in(tempfile::tempdir().unwrap()).await
+    }
+
+    /// The same, in `dir`.
+    pub(crate) async fn store_with_conversation_in(
+        dir: tempfile::TempDir,
+    ) -> (tempfile::TempDir, Store, WorkspaceId, String) {
         let store = Store::connect(&format!("sqlite://{}", dir.path().join("t.db").display())).await.unwrap();
         store.migrate().await.unwrap();
         let key = NewApiKey {
@@ -236,7 +243,8 @@ mod tests {
         (dir, store, ws, conversation.id)
     }
 
-    fn message(content: &str) -> NewMessage {
+    /// A contact's text message.
+    pub(crate) fn message(content: &str) -> NewMessage {
         NewMessage {
             sender_type: SenderType::Contact,
             sender_id: None,

@@ -88,6 +88,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0013_message_search_after_commit.sql"),
         include_str!("../../migrations/postgres/0013_message_search_after_commit.sql"),
     ),
+    (
+        14,
+        "message_search_file",
+        include_str!("../../migrations/sqlite/0014_message_search_file.sql"),
+        include_str!("../../migrations/postgres/0014_message_search_file.sql"),
+    ),
 ];
 
 pub(super) fn migrator(dialect: Dialect) -> Migrator {

@@ -335,15 +335,19 @@ impl Store {
                 let url = sqlite_url(url);
                 let options = AnyConnectOptions::from_str(&url)?;
                 let file = SqliteConnectOptions::from_str(&url)?.get_filename().to_owned();
-                let write = sqlite_pool(1, WRITER_PRAGMAS).connect_with(options.clone()).await?;
-                let read = sqlite_pool(8, "").connect_with(options).await?;
+                // The writers do not attach the search index: `BEGIN IMMEDIATE` would take its
+                // write lock too (see `message_index`).
+                let write = sqlite_pool(1, WRITER_PRAGMAS.into()).connect_with(options.clone()).await?;
+                let message_index = message_index::MessageIndex::open(&file).await?;
+                let read =
+                    sqlite_pool(8, message_index::attach_for_reading(&file)).connect_with(options).await?;
                 if checkpoints {
                     checkpoint::start(read.clone(), write.clone(), file.clone());
                 }
                 let wake = wake::LogWake::default();
                 let posts = Some(group_commit::PostQueue::start(write.clone(), &file, wake.clone())?);
                 let search = SearchPlans::for_dialect(dialect);
-                let message_index = Some(message_index::MessageIndex::default());
+                let message_index = Some(message_index);
                 let keys = Arc::default();
                 Ok(Self { write, read, dialect, posts, wake, listen_url: None, search, message_index, keys })
             }
@@ -429,7 +433,7 @@ impl Store {
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
         migrate::migrator(self.dialect).run(&self.write).await?;
         if let Some(index) = &self.message_index {
-            index.start(self.write.clone(), self.wake.clone());
+            index.start(self.write.clone(), self.wake.clone()).await?;
         }
         Ok(())
     }
@@ -445,8 +449,8 @@ impl Store {
 
     /// Indexes every message not yet in the search index, now (after a bulk load).
     pub async fn index_all_messages(&self) -> Result<(), StoreError> {
-        if self.message_index.is_some() {
-            while message_index::round(&self.write).await? {}
+        if let Some(index) = &self.message_index {
+            index.catch_up(&self.write).await?;
         }
         Ok(())
     }
@@ -495,6 +499,9 @@ impl Store {
         // Readers go first: one still reading, or the background task's passive checkpoint
         // running on a reading connection, would make the last checkpoint give up.
         self.read.close().await;
+        if let Some(index) = &self.message_index {
+            index.close().await;
+        }
         if self.dialect == Dialect::Sqlite {
             match checkpoint::last(&self.write).await {
                 Ok(true) => {}
@@ -564,7 +571,8 @@ const SQLITE_PRAGMAS: &str = concat!(
 /// session).
 const WRITER_PRAGMAS: &str = "PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -262144;";
 
-fn sqlite_pool(size: u32, extra_pragmas: &'static str) -> AnyPoolOptions {
+/// `extra`: statements each connection runs after [`SQLITE_PRAGMAS`].
+fn sqlite_pool(size: u32, extra: String) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(size)
         .acquire_timeout(Duration::from_secs(10))
@@ -572,11 +580,10 @@ fn sqlite_pool(size: u32, extra_pragmas: &'static str) -> AnyPoolOptions {
         // connection's thread on every acquire.
         .test_before_acquire(false)
         .after_connect(move |conn, _meta| {
+            let extra = extra.clone();
             Box::pin(async move {
                 conn.execute(SQLITE_PRAGMAS).await?;
-                if !extra_pragmas.is_empty() {
-                    conn.execute(extra_pragmas).await?;
-                }
+                conn.execute(sqlx::AssertSqlSafe(extra)).await?;
                 Ok(())
             })
         })
