@@ -10,10 +10,11 @@
 //! lands first, so the WAL would grow without end (gigabytes in a bulk load). Once it passes
 //! [`RESTART_AFTER_PAGES`] a restart checkpoint finishes the copy with writers held off for a
 //! moment and the WAL starts over. Before it takes the write lock, passive copies catch up
-//! with what arrived meanwhile and the database file is synced, so the restart finds little
-//! left to copy or sync (it held writes ~140 ms at 256 MiB; now a few ms). The restart runs
-//! on the write pool's one connection: it takes its turn among the writes, as they do,
-//! instead of polling for SQLite's write lock against a writer that keeps retaking it.
+//! with what arrived meanwhile and the database file is synced, so the restart has only the
+//! tail that arrived during that sync to copy and sync (it held writes ~140 ms at 256 MiB;
+//! now 40–50 ms). The restart runs on the write pool's one connection: it takes its turn
+//! among the writes, as they do, instead of polling for SQLite's write lock against a writer
+//! that keeps retaking it.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -25,10 +26,13 @@ use sqlx::{AnyPool, Executor};
 /// How often the WAL is copied back; at peak ingest that is a few thousand pages.
 const EVERY: Duration = Duration::from_millis(250);
 
-/// The WAL's size in pages (128 MiB at 2 KiB pages, 256 MiB in older files of 4 KiB) at
-/// which it is wrapped to its start. Each restart holds writes for a moment; under peak
-/// ingest (~15 pages per post) that is one pause every second or so.
-pub(crate) const RESTART_AFTER_PAGES: i64 = 65_536;
+/// The WAL's size in pages (512 MiB at 2 KiB pages, 1 GiB in older files of 4 KiB) at
+/// which it is wrapped to its start. Each restart holds writes for 40–50 ms (the tail it
+/// copies, then syncs); under peak ingest (~15 pages per post) that is one pause every four
+/// seconds or so. At a quarter of this it was one a second: +6% posts/s at 16 clients and p99
+/// 16 → 11 ms, three rounds of three (docs/BENCHMARKS.md, sixteenth session). Readers do not
+/// pay for a longer WAL: they look up only the frames not yet copied back.
+pub(crate) const RESTART_AFTER_PAGES: i64 = 262_144;
 
 pub(crate) fn start(read: AnyPool, write: AnyPool, file: PathBuf) {
     tokio::spawn(async move {
