@@ -217,6 +217,37 @@ async fn start_over_if_ahead(index: &AnyPool) -> Result<(), sqlx::Error> {
     tx.commit().await
 }
 
+/// Applies the changes up to id `applied` to the index, in the round's transaction, and
+/// returns the mark, brought down to the newest message left if a deletion took it.
+///
+/// The changed keys go; so do the present keys of the changed rids already within the mark
+/// (a rid the newest message left may have been taken again, and indexed again by a round
+/// whose changes were not cleared); those messages are then indexed as they read now.
+async fn apply_changes(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    applied: i64,
+    from: i64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query(
+        "DELETE FROM message_search WHERE rowid IN (SELECT key FROM message_search_changes WHERE id <= $1)",
+    )
+    .bind(applied)
+    .execute(&mut **tx)
+    .await?;
+    let changed_rids = "m.rid IN (SELECT rid FROM message_search_changes WHERE id <= $1) AND m.rid <= $2";
+    let present = messages_keyed(false, changed_rids);
+    let again = messages_keyed(true, changed_rids);
+    for sql in [
+        format!("DELETE FROM message_search WHERE rowid IN ({present})"),
+        format!("INSERT INTO message_search (rowid, content) {again} ORDER BY 1"),
+    ] {
+        sqlx::query(AssertSqlSafe(sql)).bind(applied).bind(from).execute(&mut **tx).await?;
+    }
+    let newest: i64 =
+        sqlx::query_scalar("SELECT COALESCE(MAX(rid), 0) FROM messages").fetch_one(&mut **tx).await?;
+    Ok(from.min(newest))
+}
+
 /// `SELECT key[, content] FROM` the messages `filter` keeps, joined to their conversations.
 fn messages_keyed(with_content: bool, filter: &str) -> String {
     let content = if with_content { ", m.content" } else { "" };
@@ -242,32 +273,7 @@ pub(crate) async fn round(index: &AnyPool, writer: &AnyPool) -> Result<bool, sql
     .await?;
     let (applied, changes): (Option<i64>, i64) = (row.try_get("upto")?, row.try_get("n")?);
     if let Some(applied) = applied {
-        // The changed keys go; so do the present keys of the changed rids already within the
-        // mark (a rid the newest message left may have been taken again, and indexed again by
-        // a round whose changes were not cleared); those messages are then indexed as they
-        // read now. A deletion of the newest message brings the mark down to the newest left.
-        let changed_rids = "m.rid IN (SELECT rid FROM message_search_changes WHERE id <= $1) AND m.rid <= $2";
-        sqlx::query("DELETE FROM message_search WHERE rowid IN (SELECT key FROM message_search_changes WHERE id <= $1)")
-            .bind(applied)
-            .execute(&mut *tx)
-            .await?;
-        let present = messages_keyed(false, changed_rids);
-        sqlx::query(AssertSqlSafe(format!("DELETE FROM message_search WHERE rowid IN ({present})")))
-            .bind(applied)
-            .bind(from)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(AssertSqlSafe(format!(
-            "INSERT INTO message_search (rowid, content) {} ORDER BY 1",
-            messages_keyed(true, changed_rids)
-        )))
-        .bind(applied)
-        .bind(from)
-        .execute(&mut *tx)
-        .await?;
-        let newest: i64 =
-            sqlx::query_scalar("SELECT COALESCE(MAX(rid), 0) FROM messages").fetch_one(&mut *tx).await?;
-        from = from.min(newest);
+        from = apply_changes(&mut tx, applied, from).await?;
     }
     let row = sqlx::query(
         "SELECT MAX(rid) AS upto, COUNT(*) AS n FROM \
