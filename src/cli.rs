@@ -7,11 +7,12 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::app::{self, AppState, Settings};
+use crate::app;
 use crate::auth::{self, KeyKind};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Global, LogFormat, Serve};
 use crate::delivery::Policy;
+use crate::http::{AppState, Settings};
 use crate::ids;
 use crate::store::{Store, WorkspaceId};
 

@@ -5,6 +5,10 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+pub use crate::domain::validate::FieldError;
+use crate::domain::validate::Invalid;
+use crate::store::{Entity, StoreError, UniqueKey};
+
 /// Every machine-readable error code the API can return.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
@@ -171,20 +175,6 @@ impl ErrorCode {
     }
 }
 
-/// One invalid field of a request.
-#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
-pub struct FieldError {
-    /// The field's path in the request, e.g. `email` or `contact.email`.
-    pub field: String,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into() }
-    }
-}
-
 /// An RFC 9457 problem details body.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Problem {
@@ -211,6 +201,17 @@ pub struct ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+tokio::task_local! {
+    /// The id of the request being answered: the HTTP layer's request-id middleware sets it
+    /// for the request's task, so every problem body carries it.
+    pub static REQUEST_ID: String;
+}
+
+/// The id of the request being handled on this task, or an empty string outside one.
+pub fn current_request_id() -> String {
+    REQUEST_ID.try_with(Clone::clone).unwrap_or_default()
+}
 
 impl ApiError {
     pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
@@ -247,7 +248,7 @@ impl ApiError {
             status: status.as_u16(),
             code: code.to_owned(),
             detail: self.detail.clone(),
-            request_id: crate::http::request_id::current(),
+            request_id: current_request_id(),
             errors: self.errors.clone(),
         }
     }
@@ -295,56 +296,64 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<crate::store::StoreError> for ApiError {
-    fn from(error: crate::store::StoreError) -> Self {
-        use crate::store::StoreError;
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
         match error {
             StoreError::Database(error) => error.into(),
             StoreError::VersionMismatch => Self::new(
                 ErrorCode::PreconditionFailed,
                 "The object changed since it was read; fetch it again and retry",
             ),
-            StoreError::Conflict("email") => {
-                Self::new(ErrorCode::ContactEmailTaken, "Another contact in this workspace has this email")
-            }
-            StoreError::Conflict("external_id") => Self::new(
-                ErrorCode::ContactExternalIdTaken,
-                "Another contact in this workspace has this external_id",
-            ),
-            StoreError::Conflict("tag_name") => {
-                Self::new(ErrorCode::TagNameTaken, "Another tag in this workspace has this name")
-            }
-            StoreError::Conflict("state_name") => {
-                Self::new(ErrorCode::StateNameTaken, "Another state in this workspace has this name")
-            }
-            StoreError::Conflict("member_email") => {
-                Self::new(ErrorCode::MemberEmailTaken, "Another member of this workspace has this email")
-            }
-            StoreError::Conflict("ticket") => {
-                Self::new(ErrorCode::TicketExists, "This conversation already has a ticket; PATCH it instead")
-            }
-            StoreError::Conflict("team_name") => {
-                Self::new(ErrorCode::TeamNameTaken, "Another team in this workspace has this name")
-            }
-            StoreError::Conflict(column) => Self::internal(format!("unmapped unique violation on {column}")),
-            StoreError::NotFound(what) => {
-                let code = match what {
-                    "conversation" => ErrorCode::ConversationNotFound,
-                    "message" => ErrorCode::MessageNotFound,
-                    "note" => ErrorCode::NoteNotFound,
-                    "contact" => ErrorCode::ContactNotFound,
-                    "member" => ErrorCode::MemberNotFound,
-                    "team" => ErrorCode::TeamNotFound,
-                    "ticket" => ErrorCode::TicketNotFound,
-                    "agent" => ErrorCode::AgentNotFound,
-                    "delivery" => ErrorCode::DeliveryNotFound,
-                    _ => ErrorCode::RouteNotFound,
+            StoreError::Conflict(key) => {
+                let (code, detail) = match key {
+                    UniqueKey::ContactEmail => {
+                        (ErrorCode::ContactEmailTaken, "Another contact in this workspace has this email")
+                    }
+                    UniqueKey::ContactExternalId => (
+                        ErrorCode::ContactExternalIdTaken,
+                        "Another contact in this workspace has this external_id",
+                    ),
+                    UniqueKey::TagName => {
+                        (ErrorCode::TagNameTaken, "Another tag in this workspace has this name")
+                    }
+                    UniqueKey::StateName => {
+                        (ErrorCode::StateNameTaken, "Another state in this workspace has this name")
+                    }
+                    UniqueKey::MemberEmail => {
+                        (ErrorCode::MemberEmailTaken, "Another member of this workspace has this email")
+                    }
+                    UniqueKey::ConversationTicket => {
+                        (ErrorCode::TicketExists, "This conversation already has a ticket; PATCH it instead")
+                    }
+                    UniqueKey::TeamName => {
+                        (ErrorCode::TeamNameTaken, "Another team in this workspace has this name")
+                    }
                 };
-                Self::new(code, format!("No such {what} in this workspace"))
+                Self::new(code, detail)
+            }
+            StoreError::NotFound(entity) => {
+                let code = match entity {
+                    Entity::Conversation => ErrorCode::ConversationNotFound,
+                    Entity::Message => ErrorCode::MessageNotFound,
+                    Entity::Note => ErrorCode::NoteNotFound,
+                    Entity::Contact => ErrorCode::ContactNotFound,
+                    Entity::Member => ErrorCode::MemberNotFound,
+                    Entity::Team => ErrorCode::TeamNotFound,
+                    Entity::Ticket => ErrorCode::TicketNotFound,
+                    Entity::Agent => ErrorCode::AgentNotFound,
+                    Entity::Delivery => ErrorCode::DeliveryNotFound,
+                };
+                Self::new(code, format!("No such {} in this workspace", entity.as_str()))
             }
             StoreError::InvalidReference(field) => Self::field(field, "names nothing in this workspace"),
             StoreError::Refused(refusal) => refusal.into(),
         }
+    }
+}
+
+impl From<Invalid> for ApiError {
+    fn from(invalid: Invalid) -> Self {
+        Self::validation(invalid.errors)
     }
 }
 

@@ -13,5 +13,6 @@ pub mod http;
 pub mod ids;
 pub mod live;
 pub mod model;
+pub mod outbound;
 pub mod password;
 pub mod store;

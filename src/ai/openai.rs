@@ -14,10 +14,9 @@ use futures_util::future::BoxFuture;
 use serde_json::{Map, Value, json};
 
 use super::{Responder, Turn};
-use crate::delivery::client::{outbound_client, with_causes};
-use crate::delivery::targets::private_target;
 use crate::domain::conversation::SenderType;
 use crate::model::agent::AgentSettings;
+use crate::outbound::{outbound_client, private_target, with_causes};
 use crate::store::Answer;
 
 /// Where `base_url` is left out.

@@ -1,15 +1,12 @@
-//! The outbound HTTP client: signed POSTs with a timeout, no redirects followed, a capped
-//! response body, and no connection to a private address unless the server allows it.
+//! Webhook and channel POSTs: the Standard Webhooks headers, a capped response body kept for
+//! the attempt log, and `Retry-After` honoured (the connection rules are `outbound`'s).
 
-use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, RETRY_AFTER};
 use url::Url;
 
-use super::targets::{private_address, private_target};
+use crate::outbound::{outbound_client, private_target, with_causes};
 use crate::store::Attempt;
 
 /// Response bytes kept in the attempt log.
@@ -92,22 +89,6 @@ impl Client {
     }
 }
 
-/// An HTTP client for calls Baton makes out: bounded by `timeout`, no redirects followed, no
-/// proxy, and (unless `allow_private`) no connection to a loopback or private address.
-pub fn outbound_client(timeout: Duration, allow_private: bool, user_agent: &'static str) -> reqwest::Client {
-    // reqwest is built without a default crypto provider; ring builds without cmake.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .timeout(timeout)
-        .connect_timeout(timeout.min(Duration::from_secs(5)))
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .user_agent(user_agent)
-        .dns_resolver(Arc::new(PublicOnly { allow_private }))
-        .build()
-        .expect("the HTTP client builds")
-}
-
 fn failure(error: String) -> Sent {
     Sent { attempt: Attempt { error: Some(error), ..Attempt::default() }, retry_after: None }
 }
@@ -123,17 +104,6 @@ fn describe(error: &reqwest::Error) -> String {
     format!("{kind}: {}", with_causes(error))
 }
 
-/// The error with every cause under it ("error sending request: … : connection reset").
-pub fn with_causes(error: &reqwest::Error) -> String {
-    let mut detail = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        detail = format!("{detail}: {cause}");
-        source = cause.source();
-    }
-    detail
-}
-
 /// `Retry-After` in seconds or as an HTTP date.
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
@@ -143,31 +113,6 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let at = time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc2822).ok()?;
     let wait = at - time::OffsetDateTime::now_utc();
     Some(Duration::try_from(wait).unwrap_or(Duration::ZERO))
-}
-
-/// Resolves names, then refuses private addresses unless allowed: a public name pointing at
-/// 10.0.0.1 (or rebinding to it) cannot reach the private network.
-struct PublicOnly {
-    allow_private: bool,
-}
-
-impl Resolve for PublicOnly {
-    fn resolve(&self, name: Name) -> Resolving {
-        let allow_private = self.allow_private;
-        Box::pin(async move {
-            let found: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
-            let usable: Vec<SocketAddr> =
-                found.into_iter().filter(|a| allow_private || !private_address(a.ip())).collect();
-            if usable.is_empty() {
-                return Err(format!(
-                    "{} resolves only to loopback or private addresses, which this server does not allow",
-                    name.as_str()
-                )
-                .into());
-            }
-            Ok(Box::new(usable.into_iter()) as Addrs)
-        })
-    }
 }
 
 #[cfg(test)]

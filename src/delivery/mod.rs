@@ -8,7 +8,6 @@
 pub mod client;
 pub mod policy;
 pub mod sign;
-pub mod targets;
 
 use std::sync::Arc;
 use std::time::Duration;

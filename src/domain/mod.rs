@@ -8,3 +8,4 @@ pub mod retrieval;
 pub mod sentiment;
 pub mod text;
 pub mod validate;
+pub mod vector;

@@ -1,6 +1,24 @@
 //! Field validation that collects every problem of a request, so one 422 names them all.
 
-use crate::error::{ApiError, FieldError};
+/// One invalid field of a request.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema, PartialEq, Eq)]
+pub struct FieldError {
+    /// The field's path in the request, e.g. `email` or `contact.email`.
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { field: field.into(), message: message.into() }
+    }
+}
+
+/// The fields a request got wrong, every one of them (the HTTP layer answers 422 with them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    pub errors: Vec<FieldError>,
+}
 
 #[derive(Default)]
 pub struct Checker {
@@ -105,8 +123,8 @@ impl Checker {
         }
     }
 
-    pub fn finish(self) -> Result<(), ApiError> {
-        if self.errors.is_empty() { Ok(()) } else { Err(ApiError::validation(self.errors)) }
+    pub fn finish(self) -> Result<(), Invalid> {
+        if self.errors.is_empty() { Ok(()) } else { Err(Invalid { errors: self.errors }) }
     }
 }
 

@@ -12,11 +12,11 @@ use super::caller::Manager;
 use super::docs::{E, IdempotencyKey};
 use super::extract::{Json, PathId, Query};
 use super::list::{ListOut, PageQuery};
-use crate::app::AppState;
 use crate::auth::{self, KeyKind};
 use crate::clock::Timestamp;
 use crate::domain::validate::Checker;
 use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::http::AppState;
 use crate::store::ApiKeyRow;
 
 #[derive(Debug, Deserialize, ToSchema)]

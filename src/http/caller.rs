@@ -5,9 +5,10 @@ use std::ops::Deref;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
-use crate::auth::{Caller, KeyKind, Role};
-use crate::error::{ApiError, ErrorCode};
-use crate::store::{Actor, WorkspaceId};
+use super::authenticate::Caller;
+use crate::auth::{KeyKind, Role};
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::store::{Actor, Store, WorkspaceId};
 
 fn caller(parts: &Parts) -> Result<Caller, ApiError> {
     parts.extensions.get::<Caller>().cloned().ok_or_else(|| {
@@ -51,27 +52,52 @@ pub struct MemberRef {
 
 /// Someone working inside one workspace: a server key (everything) or a member token (what
 /// the member's role allows, acting as that member).
-pub struct Workspace {
+pub struct WorkspaceCaller {
     pub workspace: WorkspaceId,
     pub member: Option<MemberRef>,
     actor: Actor,
 }
 
-impl Workspace {
+impl WorkspaceCaller {
     /// The actor recorded in events for changes this caller makes.
     pub fn actor(&self) -> Actor {
         self.actor.clone()
     }
+
+    /// The member a request acts for: a member token's own member (an admin may name another),
+    /// or the `member_id` a server key names, which must exist.
+    pub async fn acting_member(
+        &self,
+        store: &Store,
+        field: &str,
+        named: Option<String>,
+    ) -> ApiResult<Option<String>> {
+        match (&self.member, named) {
+            (Some(me), None) => Ok(Some(me.id.clone())),
+            (Some(me), Some(id)) if id == me.id => Ok(Some(id)),
+            (Some(me), Some(_)) if me.role != Role::Admin => Err(ApiError::new(
+                ErrorCode::ForbiddenForRole,
+                format!("An agent acts as themselves: leave `{field}` out or name yourself"),
+            )),
+            (_, Some(id)) => {
+                if store.get_member(&self.workspace, &id).await?.is_none() {
+                    return Err(ApiError::field(field, format!("no member {id} in this workspace")));
+                }
+                Ok(Some(id))
+            }
+            (None, None) => Ok(None),
+        }
+    }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Workspace {
+impl<S: Send + Sync> FromRequestParts<S> for WorkspaceCaller {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         match caller(parts)? {
             Caller::Key { workspace, key_id, kind: KeyKind::Server } => {
-                Ok(Workspace { workspace, member: None, actor: Actor::api_key(&key_id) })
+                Ok(WorkspaceCaller { workspace, member: None, actor: Actor::api_key(&key_id) })
             }
-            Caller::Member { workspace, member_id, role, .. } => Ok(Workspace {
+            Caller::Member { workspace, member_id, role, .. } => Ok(WorkspaceCaller {
                 workspace,
                 actor: Actor::member(&member_id),
                 member: Some(MemberRef { id: member_id, role }),
@@ -88,11 +114,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Workspace {
 
 /// Managing the workspace (keys, members, teams, channels, contacts, states): a server key or
 /// an `admin` member.
-pub struct Manager(Workspace);
+pub struct Manager(WorkspaceCaller);
 
 impl Deref for Manager {
-    type Target = Workspace;
-    fn deref(&self) -> &Workspace {
+    type Target = WorkspaceCaller;
+    fn deref(&self) -> &WorkspaceCaller {
         &self.0
     }
 }
@@ -100,7 +126,7 @@ impl Deref for Manager {
 impl<S: Send + Sync> FromRequestParts<S> for Manager {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let caller = Workspace::from_request_parts(parts, state).await?;
+        let caller = WorkspaceCaller::from_request_parts(parts, state).await?;
         if caller.member.as_ref().is_some_and(|m| m.role != Role::Admin) {
             return Err(ApiError::new(
                 ErrorCode::ForbiddenForRole,

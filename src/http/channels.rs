@@ -7,19 +7,19 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::caller::{Manager, Workspace};
+use super::caller::{Manager, WorkspaceCaller};
 use super::docs::{E, IdempotencyKey, IfMatchHeader};
 use super::extract::{
     FromQuery, IfMatch, Json, Patch, PathId, Query, QueryMap, Tagged, Versioned, update_optimistically,
 };
 use super::list::{ListOut, PageQuery};
-use crate::app::AppState;
 use crate::clock::Timestamp;
 use crate::delivery::sign::new_secret;
-use crate::delivery::targets::checked_target;
 use crate::domain::validate::Checker;
 use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::http::AppState;
 use crate::ids;
+use crate::outbound::checked_target;
 use crate::store::{ChannelFilter, ChannelRow, NewChannel, WorkspaceId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
@@ -199,7 +199,7 @@ async fn create(
         E<400>, E<401>, E<403>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn list(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     Query((page, filter)): Query<(PageQuery, ChannelQuery)>,
 ) -> ApiResult<axum::Json<ListOut<ChannelOut>>> {
@@ -215,7 +215,7 @@ async fn list(
         E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn get(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> ApiResult<Tagged<ChannelOut>> {

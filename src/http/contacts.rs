@@ -8,15 +8,15 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::caller::{Manager, Workspace};
+use super::caller::{Manager, WorkspaceCaller};
 use super::docs::{E, IdempotencyKey, IfMatchHeader};
 use super::extract::{
     FromQuery, IfMatch, Json, Patch, PathId, Query, QueryMap, Tagged, Versioned, update_optimistically,
 };
 use super::list::{ListOut, PageQuery};
-use crate::app::AppState;
 use crate::domain::validate::Checker;
 use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::http::AppState;
 use crate::ids;
 use crate::model::contact::ContactOut;
 use crate::store::{ContactFilter, ContactRow, NewContact};
@@ -141,7 +141,7 @@ async fn create(
         E<400>, E<401>, E<403>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn list(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     Query((page, filter)): Query<(PageQuery, ContactQuery)>,
 ) -> ApiResult<axum::Json<ListOut<ContactOut>>> {
@@ -156,7 +156,7 @@ async fn list(
         E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn get(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> ApiResult<Tagged<ContactOut>> {
@@ -241,7 +241,7 @@ async fn delete_conversations(
 
 async fn set_blocked(
     state: &AppState,
-    caller: &Workspace,
+    caller: &WorkspaceCaller,
     id: &str,
     blocked: bool,
 ) -> ApiResult<Tagged<ContactOut>> {

@@ -9,14 +9,14 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::caller::{Manager, Workspace};
+use super::caller::{Manager, WorkspaceCaller};
 use super::docs::{E, IdempotencyKey};
 use super::events::EVENT_TYPES;
 use super::extract::{FromQuery, PathId, PathIds, Query, QueryMap};
 use super::list::{ListOut, PageQuery};
-use crate::app::AppState;
 use crate::clock::Timestamp;
 use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::http::AppState;
 use crate::ids;
 use crate::store::{AttemptRow, DeliveryFilter, DeliveryRow, Retry, WorkspaceId};
 
@@ -125,7 +125,7 @@ async fn endpoint_exists(state: &AppState, ws: &WorkspaceId, id: &str) -> ApiRes
         E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn list(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
     Query((page, filter)): Query<(PageQuery, DeliveryQuery)>,

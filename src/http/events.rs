@@ -5,12 +5,12 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::caller::Workspace;
+use super::caller::WorkspaceCaller;
 use super::docs::E;
 use super::extract::{FromQuery, Query, QueryMap, bad_param};
 use super::list::{ListOut, PageQuery};
-use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
+use crate::http::AppState;
 use crate::model::event::EventOut;
 use crate::store::EventFilter;
 
@@ -66,7 +66,7 @@ impl FromQuery for EventQuery {
         E<400>, E<401>, E<403>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn list(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     Query((page, query)): Query<(PageQuery, EventQuery)>,
 ) -> ApiResult<axum::Json<ListOut<EventOut>>> {

@@ -9,11 +9,11 @@ use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::app::AppState;
-use crate::auth;
+use super::authenticate::authenticate_token;
 use crate::error::{ApiError, ErrorCode};
+use crate::http::AppState;
 
-/// Resolves `Authorization: Bearer …` into a [`auth::Caller`] in the request extensions.
+/// Resolves `Authorization: Bearer …` into a [`Caller`](super::authenticate::Caller) in the request extensions.
 /// No header passes through (the route's extractor decides whether that is a 401); a
 /// malformed or unknown key is a 401 here.
 pub async fn authenticate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
@@ -28,7 +28,7 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
         return ApiError::new(ErrorCode::InvalidApiKey, "Use `Authorization: Bearer <key>`").into_response();
     };
     let now = state.clock.now_ms();
-    match auth::authenticate(&state.store, state.settings.admin_key_hash.as_deref(), &token, now).await {
+    match authenticate_token(&state.store, state.settings.admin_key_hash.as_deref(), &token, now).await {
         Ok(caller) => {
             request.extensions_mut().insert(caller);
             next.run(request).await

@@ -8,9 +8,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
-use crate::app::AppState;
-use crate::auth::Caller;
+use super::authenticate::Caller;
 use crate::error::{ApiError, ErrorCode};
+use crate::http::AppState;
 use crate::store::{IdempotencyBegin, StoredResponse};
 
 const HEADER: &str = "idempotency-key";

@@ -7,17 +7,17 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::caller::{Manager, Workspace};
+use super::caller::{Manager, WorkspaceCaller};
 use super::docs::{E, IdempotencyKey, IfMatchHeader};
 use super::extract::{
     FromQuery, IfMatch, Json, Patch, PathId, Query, QueryMap, Tagged, Versioned, bad_param,
     update_optimistically,
 };
 use super::list::{ListOut, PageQuery};
-use crate::app::AppState;
 use crate::clock::Timestamp;
 use crate::domain::validate::Checker;
 use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::http::AppState;
 use crate::ids;
 use crate::store::{ArticleRow, FoundPassage, NewArticle};
 
@@ -213,7 +213,7 @@ async fn create(
     responses((status = 200, description = "The articles", body = ListOut<ArticleOut>), E<400>, E<401>, E<403>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn list(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     Query((page, query)): Query<(PageQuery, ArticleQuery)>,
 ) -> ApiResult<axum::Json<ListOut<ArticleOut>>> {
@@ -227,7 +227,7 @@ async fn list(
     responses((status = 200, description = "The article", body = ArticleOut), E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn get(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> ApiResult<Tagged<ArticleOut>> {
@@ -289,7 +289,7 @@ async fn delete(caller: Manager, State(state): State<AppState>, PathId(id): Path
     responses((status = 200, description = "Ranked passages", body = SearchOut), E<400>, E<401>, E<403>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn search(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     Query(query): Query<SearchQuery>,
 ) -> ApiResult<axum::Json<SearchOut>> {

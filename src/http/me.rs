@@ -6,13 +6,14 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::authenticate::Caller;
 use super::caller::AnyCaller;
 use super::docs::E;
 use super::members::MemberOut;
 use super::workspaces::WorkspaceOut;
-use crate::app::AppState;
-use crate::auth::{Caller, KeyKind};
+use crate::auth::KeyKind;
 use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::http::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

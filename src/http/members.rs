@@ -7,17 +7,17 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::caller::{Manager, Workspace};
+use super::caller::{Manager, WorkspaceCaller};
 use super::docs::{E, IdempotencyKey, IfMatchHeader};
 use super::extract::{
     FromQuery, IfMatch, Json, Patch, PathId, Query, QueryMap, Tagged, Versioned, update_optimistically,
 };
 use super::list::{ListOut, PageQuery};
-use crate::app::AppState;
 use crate::auth::Role;
 use crate::clock::Timestamp;
 use crate::domain::validate::Checker;
 use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::http::AppState;
 use crate::store::{MemberRow, NewMember};
 use crate::{ids, password};
 
@@ -164,7 +164,7 @@ impl FromQuery for MemberQuery {
         E<400>, E<401>, E<403>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn list(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     Query((filter, page)): Query<(MemberQuery, PageQuery)>,
 ) -> ApiResult<axum::Json<ListOut<MemberOut>>> {
@@ -178,7 +178,7 @@ async fn list(
     responses((status = 200, description = "The member", body = MemberOut), E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn get(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> ApiResult<Tagged<MemberOut>> {

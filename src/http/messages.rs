@@ -8,18 +8,18 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::caller::Workspace;
-use super::conversations::acting_member;
+use super::caller::WorkspaceCaller;
 use super::docs::{E, IdempotencyKey};
 use super::extract::{FromQuery, Json, PathId, PathIds, Query, QueryMap, bad_param};
 use super::list::{ListOut, PageQuery};
 use super::responses::{self, AiResponseOut};
-use crate::app::AppState;
 use crate::domain::conversation::{MessageStatus, MessageType, SenderType};
 use crate::domain::validate::Checker;
 use crate::error::ApiResult;
+use crate::http::AppState;
 use crate::ids;
 use crate::model::message::{Attachment, Feedback, MessageOut, Rating};
+use crate::store::Entity;
 use crate::store::{MessageFilter, MessageRow, NewMessage, Posted, StoreError};
 
 /// What posting returns: the message, or with `await_response` the message and its AI response.
@@ -178,13 +178,13 @@ impl FromQuery for MessageQuery {
         E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn list(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
     Query((page, query)): Query<(PageQuery, MessageQuery)>,
 ) -> ApiResult<axum::Json<ListOut<MessageOut>>> {
     let ws = &caller.workspace;
-    state.store.get_conversation(ws, &id).await?.ok_or(StoreError::NotFound("conversation"))?;
+    state.store.get_conversation(ws, &id).await?.ok_or(StoreError::NotFound(Entity::Conversation))?;
     let filter = MessageFilter {
         after_seq: query.after_seq,
         before_seq: query.before_seq,
@@ -205,7 +205,7 @@ async fn list(
         E<400>, E<401>, E<403>, E<404>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn post(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
     Json(input): Json<MessageIn>,
@@ -219,7 +219,7 @@ async fn post(
     check.finish()?;
     if message.sender_type == SenderType::Human {
         // A human message is from a member: it may take the conversation over for them.
-        message.sender_id = acting_member(&state, &caller, "sender_id", message.sender_id).await?;
+        message.sender_id = caller.acting_member(&state.store, "sender_id", message.sender_id).await?;
     }
     let now = state.clock.now_ms();
     let posted = state
@@ -244,17 +244,17 @@ async fn post(
     responses((status = 200, description = "The message", body = MessageOut), E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn get(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathIds(id, message_id): PathIds,
 ) -> ApiResult<axum::Json<MessageOut>> {
     let message = state.store.get_message(&caller.workspace, &id, &message_id).await?;
-    Ok(axum::Json(MessageOut::from(&message.ok_or(StoreError::NotFound("message"))?)))
+    Ok(axum::Json(MessageOut::from(&message.ok_or(StoreError::NotFound(Entity::Message))?)))
 }
 
 async fn change(
     state: &AppState,
-    caller: &Workspace,
+    caller: &WorkspaceCaller,
     (id, message_id): (&str, &str),
     change: impl FnOnce(&mut MessageRow) -> Result<Option<&'static str>, crate::domain::conversation::Refusal>,
 ) -> ApiResult<axum::Json<MessageOut>> {
@@ -271,7 +271,7 @@ async fn change(
         E<400>, E<401>, E<403>, E<404>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn update(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathIds(id, message_id): PathIds,
     Json(patch): Json<MessagePatch>,
@@ -288,7 +288,7 @@ async fn update(
     responses((status = 200, description = "Deleted", body = MessageOut), E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn delete(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathIds(id, message_id): PathIds,
 ) -> ApiResult<axum::Json<MessageOut>> {
@@ -302,7 +302,7 @@ async fn delete(
         E<400>, E<401>, E<403>, E<404>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn put_feedback(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathIds(id, message_id): PathIds,
     Json(input): Json<FeedbackIn>,
@@ -320,7 +320,7 @@ async fn put_feedback(
         E<400>, E<401>, E<403>, E<404>, E<409>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn delete_feedback(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathIds(id, message_id): PathIds,
 ) -> ApiResult<axum::Json<MessageOut>> {

@@ -9,7 +9,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use crate::app::AppState;
+use crate::http::AppState;
 
 const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
 
@@ -102,7 +102,7 @@ pub async fn record(State(state): State<AppState>, request: Request, next: Next)
         http.route = route,
         http.status = status,
         latency_ms = elapsed * 1000.0,
-        request.id = %super::request_id::current(),
+        request.id = %crate::error::current_request_id(),
         "request handled"
     );
     response

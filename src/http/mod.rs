@@ -2,6 +2,7 @@
 
 mod agents;
 mod api_keys;
+mod authenticate;
 mod caller;
 mod channels;
 mod contacts;
@@ -26,6 +27,7 @@ mod reports;
 pub mod request_id;
 mod responses;
 mod sessions;
+mod state;
 mod states;
 pub(crate) mod stream;
 mod tags;
@@ -45,8 +47,9 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::app::AppState;
 use crate::error::{FieldError, Problem};
+
+pub use state::{AppState, Settings};
 
 #[derive(OpenApi)]
 #[openapi(

@@ -7,15 +7,16 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::caller::Workspace;
+use super::caller::WorkspaceCaller;
 use super::docs::{E, IdempotencyKey, IfMatchHeader};
 use super::extract::{IfMatch, Json, PathId, PathIds, Query, Tagged, Versioned};
 use super::list::{ListOut, PageQuery};
-use crate::app::AppState;
 use crate::domain::validate::Checker;
 use crate::error::ApiResult;
+use crate::http::AppState;
 use crate::ids;
 use crate::model::note::NoteOut;
+use crate::store::Entity;
 use crate::store::{NewNote, StoreError};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -51,13 +52,13 @@ impl Versioned for NoteOut {
         E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn list(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
     Query(page): Query<PageQuery>,
 ) -> ApiResult<axum::Json<ListOut<NoteOut>>> {
     let ws = &caller.workspace;
-    state.store.get_conversation(ws, &id).await?.ok_or(StoreError::NotFound("conversation"))?;
+    state.store.get_conversation(ws, &id).await?.ok_or(StoreError::NotFound(Entity::Conversation))?;
     let rows = state.store.list_notes(ws, &id, &page.request(false)?).await?;
     Ok(axum::Json(ListOut::from_page(rows, |n| NoteOut::from(&n))))
 }
@@ -68,7 +69,7 @@ async fn list(
         E<400>, E<401>, E<403>, E<404>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn create(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
     Json(input): Json<NoteIn>,
@@ -91,7 +92,7 @@ async fn create(
         E<400>, E<401>, E<403>, E<404>, E<412>, E<413>, E<415>, E<422>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn update(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathIds(id, note_id): PathIds,
     if_match: IfMatch,
@@ -118,7 +119,7 @@ async fn update(
     responses((status = 204, description = "Deleted"), E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn delete(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathIds(id, note_id): PathIds,
 ) -> ApiResult<StatusCode> {

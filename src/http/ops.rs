@@ -10,8 +10,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::docs::E;
-use crate::app::AppState;
 use crate::error::{ApiError, ErrorCode};
+use crate::http::AppState;
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {

@@ -8,12 +8,12 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::caller::Workspace;
+use super::caller::WorkspaceCaller;
 use super::docs::E;
 use super::extract::{FromQuery, Query, QueryMap, bad_param};
-use crate::app::AppState;
 use crate::clock::Timestamp;
 use crate::error::{ApiError, ApiResult};
+use crate::http::AppState;
 use crate::store::ReportScope;
 
 /// The period when none is given: the last 30 days.
@@ -93,7 +93,7 @@ fn share(part: i64, whole: i64) -> Option<f64> {
     responses((status = 200, description = "The summary", body = SummaryOut), E<400>, E<401>, E<403>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn summary(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     Query(period): Query<ReportQuery>,
 ) -> ApiResult<axum::Json<SummaryOut>> {

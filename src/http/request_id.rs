@@ -5,18 +5,10 @@ use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
 
+use crate::error::REQUEST_ID;
 use crate::ids;
 
 pub const HEADER: &str = "x-request-id";
-
-tokio::task_local! {
-    static REQUEST_ID: String;
-}
-
-/// The id of the request being handled on this task, or an empty string outside one.
-pub fn current() -> String {
-    REQUEST_ID.try_with(Clone::clone).unwrap_or_default()
-}
 
 /// Keeps a well-formed incoming id (from a proxy) or makes a new one.
 pub async fn middleware(request: Request, next: Next) -> Response {

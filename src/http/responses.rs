@@ -9,12 +9,13 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::caller::Workspace;
+use super::caller::WorkspaceCaller;
 use super::docs::E;
 use super::extract::PathIds;
-use crate::app::AppState;
 use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::http::AppState;
 use crate::model::message::MessageOut;
+use crate::store::Entity;
 use crate::store::{ResponseRow, StoreError, WorkspaceId};
 
 /// How long `await_response` waits for the AI before answering with the response as it is.
@@ -77,12 +78,12 @@ impl From<ResponseRow> for AiResponseOut {
     responses((status = 200, description = "The response", body = AiResponseOut), E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn get(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathIds(id, message_id): PathIds,
 ) -> ApiResult<axum::Json<AiResponseOut>> {
     let ws = &caller.workspace;
-    state.store.get_message(ws, &id, &message_id).await?.ok_or(StoreError::NotFound("message"))?;
+    state.store.get_message(ws, &id, &message_id).await?.ok_or(StoreError::NotFound(Entity::Message))?;
     let response = state.store.get_response(ws, &id, &message_id).await?.ok_or_else(|| {
         ApiError::new(
             ErrorCode::AiResponseNotFound,

@@ -12,10 +12,10 @@ use super::caller::Session;
 use super::docs::{E, IdempotencyKey};
 use super::extract::Json;
 use super::members::MemberOut;
-use crate::app::AppState;
 use crate::auth::{MEMBER_TOKEN_TTL_MS, generate_member_token};
 use crate::clock::Timestamp;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldError};
+use crate::http::AppState;
 use crate::store::WorkspaceId;
 use crate::{ids, password};
 

@@ -22,14 +22,14 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::caller::Workspace;
+use super::caller::WorkspaceCaller;
 use super::docs::E;
 use super::events::EVENT_TYPES;
 use super::extract::{FromQuery, Query, QueryMap, bad_param};
 use super::log_tail::{Entry, LogTails};
-use crate::app::AppState;
 use crate::clock::Timestamp;
 use crate::error::{ApiError, ApiResult};
+use crate::http::AppState;
 use crate::live::Signal;
 use crate::store::{Store, StoreError, WorkspaceId};
 
@@ -188,7 +188,7 @@ impl Follower {
         E<400>, E<401>, E<403>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn stream(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(query): Query<StreamQuery>,

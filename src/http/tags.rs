@@ -7,16 +7,17 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::caller::Workspace;
+use super::caller::WorkspaceCaller;
 use super::docs::{E, IdempotencyKey, IfMatchHeader};
 use super::extract::{IfMatch, Json, Patch, PathId, Query, Tagged, Versioned, update_optimistically};
 use super::list::{ListOut, PageQuery};
-use crate::app::AppState;
 use crate::clock::Timestamp;
 use crate::domain::validate::Checker;
 use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::http::AppState;
 use crate::ids;
 use crate::model::conversation::ConversationOut;
+use crate::store::Entity;
 use crate::store::{NewTag, StoreError, TagRow};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -115,7 +116,7 @@ fn not_found(id: &str) -> ApiError {
         E<400>, E<401>, E<403>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn create(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     Json(input): Json<TagIn>,
 ) -> ApiResult<Tagged<TagOut>> {
@@ -132,7 +133,7 @@ async fn create(
     responses((status = 200, description = "The palette", body = ListOut<TagOut>), E<400>, E<401>, E<403>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn list(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     Query(page): Query<PageQuery>,
 ) -> ApiResult<axum::Json<ListOut<TagOut>>> {
@@ -147,7 +148,7 @@ async fn list(
         E<400>, E<401>, E<403>, E<404>, E<409>, E<412>, E<413>, E<415>, E<422>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn update(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
     if_match: IfMatch,
@@ -186,7 +187,7 @@ async fn update(
     responses((status = 204, description = "Deleted"), E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn delete(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> ApiResult<StatusCode> {
@@ -203,7 +204,7 @@ async fn delete(
         E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn get_conversation_tags(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> ApiResult<axum::Json<ConversationTagsOut>> {
@@ -211,7 +212,7 @@ async fn get_conversation_tags(
         .store
         .get_conversation(&caller.workspace, &id)
         .await?
-        .ok_or(StoreError::NotFound("conversation"))?;
+        .ok_or(StoreError::NotFound(Entity::Conversation))?;
     Ok(axum::Json(ConversationTagsOut { object: "list", data: row.tags }))
 }
 
@@ -222,7 +223,7 @@ async fn get_conversation_tags(
         E<400>, E<401>, E<403>, E<404>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn put_conversation_tags(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
     Json(input): Json<ConversationTagsIn>,

@@ -7,19 +7,20 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::caller::Workspace;
+use super::caller::WorkspaceCaller;
 use super::docs::{E, IdempotencyKey, IfMatchHeader};
 use super::extract::{
     FromQuery, IfMatch, Json, OptionalJson, Patch, PathId, Query, QueryMap, Tagged, Versioned,
     update_optimistically,
 };
 use super::list::{ListOut, PageQuery};
-use crate::app::AppState;
 use crate::clock::Timestamp;
 use crate::domain::conversation::{Priority, TicketStatus};
 use crate::domain::validate::Checker;
 use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::http::AppState;
 use crate::ids;
+use crate::store::Entity;
 use crate::store::{StoreError, TicketFields, TicketFilter, TicketRow, WorkspaceId};
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -113,7 +114,7 @@ async fn checked(state: &AppState, ws: &WorkspaceId, fields: TicketFields) -> Ap
         E<400>, E<401>, E<403>, E<404>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn create(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(conversation_id): PathId,
     OptionalJson(input): OptionalJson<TicketIn>,
@@ -123,7 +124,7 @@ async fn create(
         .store
         .get_conversation(ws, &conversation_id)
         .await?
-        .ok_or(StoreError::NotFound("conversation"))?;
+        .ok_or(StoreError::NotFound(Entity::Conversation))?;
     let subject = input
         .subject
         .or(conversation.title)
@@ -169,7 +170,7 @@ impl FromQuery for TicketQuery {
         E<400>, E<401>, E<403>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn list(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     Query((query, page)): Query<(TicketQuery, PageQuery)>,
 ) -> ApiResult<axum::Json<ListOut<TicketOut>>> {
@@ -187,7 +188,7 @@ async fn list(
     responses((status = 200, description = "The ticket", body = TicketOut), E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn get(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> ApiResult<Tagged<TicketOut>> {
@@ -201,7 +202,7 @@ async fn get(
         E<400>, E<401>, E<403>, E<404>, E<409>, E<412>, E<413>, E<415>, E<422>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn update(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
     if_match: IfMatch,

@@ -8,18 +8,18 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::caller::{Manager, Workspace};
+use super::caller::{Manager, WorkspaceCaller};
 use super::docs::{E, IdempotencyKey, IfMatchHeader};
 use super::events::EVENT_TYPES;
 use super::extract::{IfMatch, Json, Patch, PathId, Query, Tagged, Versioned, update_optimistically};
 use super::list::{ListOut, PageQuery};
-use crate::app::AppState;
 use crate::clock::Timestamp;
 use crate::delivery::sign::new_secret;
-use crate::delivery::targets::checked_target;
 use crate::domain::validate::Checker;
 use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::http::AppState;
 use crate::ids;
+use crate::outbound::checked_target;
 use crate::store::{WebhookFields, WebhookRow};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -143,7 +143,7 @@ async fn create(
         E<400>, E<401>, E<403>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn list(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     Query(page): Query<PageQuery>,
 ) -> ApiResult<axum::Json<ListOut<WebhookOut>>> {
@@ -157,7 +157,7 @@ async fn list(
         E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn get(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> ApiResult<Tagged<WebhookOut>> {

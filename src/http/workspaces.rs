@@ -12,11 +12,11 @@ use super::caller::Admin;
 use super::docs::{E, IdempotencyKey, IfMatchHeader};
 use super::extract::{IfMatch, Json, PathId, Query, Tagged, Versioned, update_optimistically};
 use super::list::{ListOut, PageQuery};
-use crate::app::AppState;
 use crate::auth::{self, KeyKind};
 use crate::clock::Timestamp;
 use crate::domain::validate::Checker;
 use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::http::AppState;
 use crate::ids;
 use crate::store::{WorkspaceId, WorkspaceRow};
 

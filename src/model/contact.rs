@@ -3,7 +3,27 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use crate::clock::Timestamp;
-use crate::store::ContactRow;
+
+/// The fields of a contact a caller may set.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NewContact {
+    pub external_id: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub avatar_url: Option<String>,
+    pub custom_attributes: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ContactRow {
+    pub id: String,
+    pub fields: NewContact,
+    pub blocked: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub version: i64,
+}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ContactOut {

@@ -4,7 +4,99 @@ use utoipa::ToSchema;
 
 use crate::clock::Timestamp;
 use crate::domain::conversation::{Mode, Priority, SenderType, Status};
-use crate::store::{ConversationRow, MessageSummary};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChannelRef {
+    pub id: String,
+    pub kind: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContactRef {
+    pub id: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub external_id: Option<String>,
+    pub blocked: bool,
+}
+
+/// The AI agent answering, with the version pinned for this conversation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgentRef {
+    pub name: String,
+    pub picture_url: Option<String>,
+    pub version_number: Option<i64>,
+}
+
+/// The conversation's ticket, if one was opened.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TicketRef {
+    pub id: String,
+    pub number: i64,
+    pub status: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Handoff {
+    pub requested_at: Option<i64>,
+    pub requested_by: Option<String>,
+    pub reason: Option<String>,
+    pub started_at: Option<i64>,
+    pub member_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageSummary {
+    pub id: String,
+    pub preview: String,
+    pub sender_type: SenderType,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConversationRow {
+    pub id: String,
+    pub number: i64,
+    pub title: Option<String>,
+    pub status: Status,
+    pub mode: Mode,
+    pub priority: Priority,
+    pub channel: Option<ChannelRef>,
+    pub contact: ContactRef,
+    pub agent_id: Option<String>,
+    pub agent_version_id: Option<String>,
+    pub assignee_id: Option<String>,
+    pub team_id: Option<String>,
+    pub state_id: Option<String>,
+    pub tags: Vec<String>,
+    pub summary: Option<String>,
+    pub context: Option<String>,
+    pub sentiment_score: Option<i64>,
+    pub rating: Option<i64>,
+    /// What the contact wrote with their rating.
+    pub rating_comment: Option<String>,
+    pub custom_data: Map<String, Value>,
+    pub handoff: Handoff,
+    pub last_message: Option<MessageSummary>,
+    pub previous_message: Option<MessageSummary>,
+    pub last_message_at: i64,
+    pub message_count: i64,
+    pub unread_count: i64,
+    pub first_response_at: Option<i64>,
+    pub human_started_at: Option<i64>,
+    pub snoozed_until: Option<i64>,
+    pub resolved_at: Option<i64>,
+    pub closed_at: Option<i64>,
+    pub removed: bool,
+    pub ticket: Option<TicketRef>,
+    /// Name and pinned version of `agent_id`'s agent.
+    pub agent: Option<AgentRef>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub version: i64,
+}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ChannelSummary {

@@ -3,7 +3,19 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::clock::Timestamp;
-use crate::store::EventRow;
+
+#[derive(Debug, Clone)]
+pub struct EventRow {
+    pub position: i64,
+    pub id: String,
+    pub workspace_id: String,
+    pub kind: String,
+    pub conversation_id: Option<String>,
+    pub actor_type: String,
+    pub actor_id: Option<String>,
+    pub data: Value,
+    pub created_at: i64,
+}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ActorOut {

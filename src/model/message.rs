@@ -4,7 +4,28 @@ use utoipa::ToSchema;
 
 use crate::clock::Timestamp;
 use crate::domain::conversation::{MessageStatus, MessageType, SenderType};
-use crate::store::MessageRow;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageRow {
+    pub id: String,
+    pub conversation_id: String,
+    pub seq: i64,
+    pub sender_type: SenderType,
+    pub sender_id: Option<String>,
+    pub kind: MessageType,
+    pub content: String,
+    pub attachments: Vec<Attachment>,
+    pub status: MessageStatus,
+    pub failure_reason: Option<String>,
+    pub client_message_id: Option<String>,
+    pub in_reply_to: Option<String>,
+    pub source: Option<String>,
+    pub metadata: Map<String, Value>,
+    pub feedback: Option<Feedback>,
+    pub deleted: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
 
 /// A file attached to a message, stored as metadata (the file lives elsewhere).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

@@ -2,7 +2,23 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::clock::Timestamp;
-use crate::store::NoteRow;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewNote {
+    pub author_id: Option<String>,
+    pub body: String,
+    pub pinned: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct NoteRow {
+    pub id: String,
+    pub conversation_id: String,
+    pub fields: NewNote,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub version: i64,
+}
 
 /// An internal note: for the team, never shown to the contact.
 #[derive(Debug, Serialize, ToSchema)]

@@ -7,6 +7,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::sql::{ListQuery, Page, PageRequest, Sql};
 use super::{Store, StoreError, WorkspaceId};
+use crate::store::Entity;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct AgentFields {
@@ -243,7 +244,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         if taken.rows_affected() == 0 {
-            return Err(StoreError::NotFound("agent"));
+            return Err(StoreError::NotFound(Entity::Agent));
         }
         let last: i64 = sqlx::query_scalar("SELECT MAX(number) FROM agent_versions WHERE agent_id = $1")
             .bind(agent_id.to_owned())

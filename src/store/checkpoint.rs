@@ -59,7 +59,7 @@ const TAIL_PAGES: i64 = 1_024;
 /// Passive copies tried at most before a restart: each copies what arrived during the last.
 const TAIL_ROUNDS: usize = 4;
 /// Every connection's own busy timeout, restored after a restart.
-const BUSY_TIMEOUT: &str = super::busy_timeout!();
+const BUSY_TIMEOUT: &str = super::sqlite::busy_timeout!();
 
 /// Copies the WAL back, and wraps it to its start when it holds `restart_after` pages or
 /// more. Returns the pages the WAL held.

@@ -4,27 +4,9 @@ use sqlx::any::AnyRow;
 use super::events::{self, Actor, Subject};
 use super::sql::{ListQuery, Page, PageRequest, Sql};
 use super::{Store, StoreError, WorkspaceId, unique_violation};
+use crate::store::UniqueKey;
 
-/// The fields of a contact a caller may set.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct NewContact {
-    pub external_id: Option<String>,
-    pub name: Option<String>,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub avatar_url: Option<String>,
-    pub custom_attributes: serde_json::Map<String, serde_json::Value>,
-}
-
-#[derive(Debug, Clone)]
-pub struct ContactRow {
-    pub id: String,
-    pub fields: NewContact,
-    pub blocked: bool,
-    pub created_at: i64,
-    pub updated_at: i64,
-    pub version: i64,
-}
+pub use crate::model::contact::{ContactRow, NewContact};
 
 #[derive(Debug, Clone, Default)]
 pub struct ContactFilter {
@@ -39,7 +21,8 @@ macro_rules! contact_columns {
         "id, external_id, name, email, phone, avatar_url, blocked, custom_attributes, created_at, updated_at, version"
     };
 }
-const UNIQUE: &[&str] = &["email", "external_id"];
+const UNIQUE: &[(&str, UniqueKey)] =
+    &[("email", UniqueKey::ContactEmail), ("external_id", UniqueKey::ContactExternalId)];
 
 fn map(row: &AnyRow) -> Result<ContactRow, sqlx::Error> {
     let attributes: String = row.try_get("custom_attributes")?;

@@ -1,7 +1,6 @@
 //! The append-only event log, written in the same transaction as the change it describes.
 
 use serde::Serialize;
-use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -9,6 +8,8 @@ use super::conn::Conn;
 use super::sql::{ListQuery, Page, PageRequest, Script, Sql, bind_row};
 use super::{Dialect, Store, StoreError, WorkspaceId};
 use crate::ids;
+
+pub use crate::model::event::EventRow;
 
 /// Who caused a change: `member|api_key|contact|agent|system` and their id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,25 +46,12 @@ pub struct Subject<'a> {
 }
 
 impl<'a> Subject<'a> {
-    pub fn conversation(row: &'a super::conversations::ConversationRow) -> Self {
+    pub fn conversation(row: &'a crate::model::conversation::ConversationRow) -> Self {
         Subject { conversation_id: Some(&row.id), contact_id: Some(&row.contact.id) }
     }
     pub fn contact(id: &'a str) -> Self {
         Subject { conversation_id: None, contact_id: Some(id) }
     }
-}
-
-#[derive(Debug, Clone)]
-pub struct EventRow {
-    pub position: i64,
-    pub id: String,
-    pub workspace_id: String,
-    pub kind: String,
-    pub conversation_id: Option<String>,
-    pub actor_type: String,
-    pub actor_id: Option<String>,
-    pub data: Value,
-    pub created_at: i64,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -107,7 +95,7 @@ impl NewEvent {
     pub fn about(
         ws: &WorkspaceId,
         kind: &'static str,
-        conversation: &super::conversations::ConversationRow,
+        conversation: &crate::model::conversation::ConversationRow,
         actor: &Actor,
         data: impl Serialize,
         now: i64,

@@ -26,8 +26,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyPool};
 use tokio::sync::{mpsc, oneshot};
 
-use super::conn::Conn;
-use super::messages::{PostJob, Posted, load_conversations, post_into};
+use super::messages::{PostJob, Posted, lock_conversations, post};
 use super::post_writer::PostWriter;
 use super::wake::LogWake;
 use super::{Dialect, StoreError};
@@ -190,10 +189,8 @@ async fn write_in(
 ) -> Result<Vec<Result<Posted, StoreError>>, StoreError> {
     // The write lock is taken up front, as `Store::begin_write` does.
     writer.execute("BEGIN IMMEDIATE")?;
-    let loaded = load_conversations(writer, Dialect::Sqlite, jobs).await?;
-    let mut script = writer.script();
-    let results = post_into(writer, &mut script, loaded, jobs).await?;
-    writer.run(script).await?;
+    let conversations = lock_conversations(writer, Dialect::Sqlite, jobs).await?;
+    let results = post(writer, conversations, jobs).await?;
     writer.execute("COMMIT")?;
     Ok(results)
 }

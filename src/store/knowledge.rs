@@ -9,9 +9,9 @@ use sqlx::any::AnyRow;
 
 use super::sql::{ListQuery, Page, PageRequest, Sql, bind_row};
 use super::{Dialect, Store, StoreError, WorkspaceId};
-use crate::ai::embed;
 use crate::domain::retrieval::{self, Candidate};
 use crate::domain::text::words;
+use crate::domain::vector;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewArticle {
@@ -231,7 +231,7 @@ impl Store {
             let mut near: Vec<(f32, PassageRow)> = Vec::new();
             for row in sql.query()?.fetch_all(self.reader()).await? {
                 let passage = PassageRow::from_row(&row)?;
-                let similarity = passage.embedding.as_deref().map_or(0.0, |e| embed::cosine(vector, e));
+                let similarity = passage.embedding.as_deref().map_or(0.0, |e| vector::cosine(vector, e));
                 near.push((similarity, passage));
             }
             near.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -253,7 +253,7 @@ impl Store {
         let candidates: Vec<Candidate> =
             rows.iter().map(|r| Candidate { title: r.title.clone(), text: r.text.clone() }).collect();
         let similarity: Option<Vec<f32>> = vector.map(|v| {
-            rows.iter().map(|r| r.embedding.as_deref().map_or(0.0, |e| embed::cosine(v, e))).collect()
+            rows.iter().map(|r| r.embedding.as_deref().map_or(0.0, |e| vector::cosine(v, e))).collect()
         });
         let ranked = retrieval::rank(question, &candidates, total as usize, similarity.as_deref());
         Ok(ranked
@@ -293,7 +293,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         for (rid, vector) in vectors {
             sqlx::query("UPDATE knowledge_passages SET embedding = $1 WHERE rid = $2")
-                .bind(embed::to_bytes(vector))
+                .bind(vector::to_bytes(vector))
                 .bind(*rid)
                 .execute(&mut *tx)
                 .await?;
@@ -328,7 +328,7 @@ impl PassageRow {
             text: row.try_get("text")?,
             position: row.try_get("position")?,
             url: row.try_get("url")?,
-            embedding: row.try_get::<Option<Vec<u8>>, _>("embedding")?.map(|b| embed::from_bytes(&b)),
+            embedding: row.try_get::<Option<Vec<u8>>, _>("embedding")?.map(|b| vector::from_bytes(&b)),
         })
     }
 }

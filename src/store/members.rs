@@ -5,6 +5,7 @@ use sqlx::any::AnyRow;
 
 use super::sql::{ListQuery, Page, PageRequest, Sql};
 use super::{Store, StoreError, WorkspaceId, conflict_as};
+use crate::store::UniqueKey;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewMember {
@@ -86,7 +87,7 @@ impl Store {
         .bind(now)
         .fetch_one(self.writer())
         .await
-        .map_err(|e| conflict_as(e, "member_email"))?;
+        .map_err(|e| conflict_as(e, UniqueKey::MemberEmail))?;
         Ok(map(&row)?)
     }
 
@@ -167,7 +168,7 @@ impl Store {
         .bind(expected_version)
         .fetch_optional(self.writer())
         .await
-        .map_err(|e| conflict_as(e, "member_email"))?;
+        .map_err(|e| conflict_as(e, UniqueKey::MemberEmail))?;
         row.as_ref().map(map).transpose()?.ok_or(StoreError::VersionMismatch)
     }
 

@@ -33,8 +33,9 @@ use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{AnyPool, AssertSqlSafe, ConnectOptions, Executor, Row};
 use tokio::sync::{Notify, watch};
 
+use super::StoreError;
+use super::dialect::MESSAGE_KEYS;
 use super::wake::LogWake;
-use super::{MESSAGE_KEYS, StoreError};
 
 /// The least time between two rounds that follow commits: under steady posting a round
 /// indexes what this much time brought in. Fewer, larger rounds write fewer segments for

@@ -4,28 +4,15 @@ use serde_json::{Value, json};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::conversations::{self, ConversationRow, load_for_update};
+use super::conversation_rows::{self, load_for_update};
 use super::events::{self, Actor, Subject};
 use super::sql::{ListQuery, Page, PageRequest, Sql};
 use super::{Store, StoreError, WorkspaceId};
+use crate::model::conversation::ConversationRow;
 use crate::model::note::NoteOut;
+use crate::store::Entity;
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct NewNote {
-    pub author_id: Option<String>,
-    pub body: String,
-    pub pinned: bool,
-}
-
-#[derive(Debug, Clone)]
-pub struct NoteRow {
-    pub id: String,
-    pub conversation_id: String,
-    pub fields: NewNote,
-    pub created_at: i64,
-    pub updated_at: i64,
-    pub version: i64,
-}
+pub use crate::model::note::{NewNote, NoteRow};
 
 macro_rules! note_columns {
     () => {
@@ -49,7 +36,7 @@ fn map(row: &AnyRow) -> Result<NoteRow, sqlx::Error> {
 }
 
 fn event_data(conversation: &ConversationRow, note: &NoteRow) -> Value {
-    json!({"conversation": conversations::snapshot(conversation), "note": NoteOut::from(note)})
+    json!({"conversation": conversation_rows::snapshot(conversation), "note": NoteOut::from(note)})
 }
 
 async fn find(conn: &mut AnyConnection, conversation_id: &str, id: &str) -> Result<NoteRow, StoreError> {
@@ -62,7 +49,7 @@ async fn find(conn: &mut AnyConnection, conversation_id: &str, id: &str) -> Resu
     .bind(id.to_owned())
     .fetch_optional(conn)
     .await?;
-    row.as_ref().map(map).transpose()?.ok_or(StoreError::NotFound("note"))
+    row.as_ref().map(map).transpose()?.ok_or(StoreError::NotFound(Entity::Note))
 }
 
 impl Store {

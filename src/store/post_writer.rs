@@ -17,7 +17,8 @@ use rusqlite::{CachedStatement, Connection, ErrorCode};
 
 use super::conn::{Column, Columns, Conn};
 use super::sql::{Script, Sql, Value};
-use super::{Dialect, SQLITE_PRAGMAS, StoreError, WRITER_PRAGMAS};
+use super::sqlite::{SQLITE_PRAGMAS, WRITER_PRAGMAS};
+use super::{Dialect, StoreError};
 
 /// Distinct statement texts kept prepared: a batch's multi-row statements have one text per
 /// row count, up to the batch limit.

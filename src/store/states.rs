@@ -5,6 +5,7 @@ use sqlx::any::AnyRow;
 
 use super::sql::{ListQuery, Page, PageRequest, Sql};
 use super::{Store, StoreError, WorkspaceId, conflict_as};
+use crate::store::UniqueKey;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewState {
@@ -85,7 +86,7 @@ impl Store {
         .bind(now)
         .fetch_one(&mut *tx)
         .await
-        .map_err(|e| conflict_as(e, "state_name"))?;
+        .map_err(|e| conflict_as(e, UniqueKey::StateName))?;
         self.commit(tx).await?;
         Ok(map(&row)?)
     }
@@ -151,7 +152,7 @@ impl Store {
         .bind(expected_version)
         .fetch_optional(self.writer())
         .await
-        .map_err(|e| conflict_as(e, "state_name"))?;
+        .map_err(|e| conflict_as(e, UniqueKey::StateName))?;
         row.as_ref().map(map).transpose()?.ok_or(StoreError::VersionMismatch)
     }
 

@@ -4,10 +4,12 @@ use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::conversations::{self, ConversationRow, load_for_update};
+use super::conversation_rows::{self, load_for_update};
 use super::events::Actor;
 use super::sql::{ListQuery, Page, PageRequest, Sql};
 use super::{Store, StoreError, WorkspaceId, conflict_as};
+use crate::model::conversation::ConversationRow;
+use crate::store::UniqueKey;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewTag {
@@ -62,7 +64,7 @@ async fn insert(
     .bind(now)
     .fetch_one(conn)
     .await
-    .map_err(|e| conflict_as(e, "tag_name"))?;
+    .map_err(|e| conflict_as(e, UniqueKey::TagName))?;
     Ok(map(&row)?)
 }
 
@@ -174,7 +176,7 @@ impl Store {
         .bind(expected_version)
         .fetch_optional(&mut *tx)
         .await
-        .map_err(|e| conflict_as(e, "tag_name"))?;
+        .map_err(|e| conflict_as(e, UniqueKey::TagName))?;
         let row = row.as_ref().map(map).transpose()?.ok_or(StoreError::VersionMismatch)?;
         refresh_conversations(&mut tx, ws, id, false).await?;
         self.commit(tx).await?;
@@ -260,9 +262,9 @@ impl Store {
         let before = std::mem::replace(&mut conversation.tags, names);
         conversation.version += 1;
         conversation.updated_at = now;
-        conversations::write(&mut tx, ws, &conversation).await?;
+        conversation_rows::write(&mut tx, ws, &conversation).await?;
         let changes = vec![("conversation.tags_changed", json!({"tags": [before, conversation.tags]}))];
-        conversations::append_changes(&mut tx, ws, &conversation, actor, changes, now).await?;
+        conversation_rows::append_changes(&mut tx, ws, &conversation, actor, changes, now).await?;
         self.commit(tx).await?;
         Ok(conversation)
     }

@@ -5,6 +5,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::sql::{ListQuery, Page, PageRequest, Sql};
 use super::{Store, StoreError, WorkspaceId, conflict_as};
+use crate::store::{Entity, UniqueKey};
 
 #[derive(Debug, Clone)]
 pub struct TeamRow {
@@ -97,9 +98,9 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await
-        .map_err(|e| conflict_as(e, "team_name"))?;
+        .map_err(|e| conflict_as(e, UniqueKey::TeamName))?;
         set_members(&mut tx, ws, id, member_ids).await?;
-        let team = fetch(&mut tx, ws, id).await?.ok_or(StoreError::NotFound("team"))?;
+        let team = fetch(&mut tx, ws, id).await?.ok_or(StoreError::NotFound(Entity::Team))?;
         self.commit(tx).await?;
         Ok(team)
     }
@@ -152,12 +153,12 @@ impl Store {
         .bind(expected_version)
         .execute(&mut *tx)
         .await
-        .map_err(|e| conflict_as(e, "team_name"))?;
+        .map_err(|e| conflict_as(e, UniqueKey::TeamName))?;
         if updated.rows_affected() == 0 {
             return Err(StoreError::VersionMismatch);
         }
         set_members(&mut tx, ws, id, member_ids).await?;
-        let team = fetch(&mut tx, ws, id).await?.ok_or(StoreError::NotFound("team"))?;
+        let team = fetch(&mut tx, ws, id).await?.ok_or(StoreError::NotFound(Entity::Team))?;
         self.commit(tx).await?;
         Ok(team)
     }

@@ -4,10 +4,12 @@ use serde_json::{Value, json};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::conversations::{load_for_update, next_number, snapshot};
+use super::conversation_rows::{load_for_update, snapshot};
+use super::conversations::next_number;
 use super::events::{self, Actor, Subject};
 use super::sql::{ListQuery, Page, PageRequest, Sql};
 use super::{Store, StoreError, WorkspaceId, conflict_as};
+use crate::store::UniqueKey;
 
 /// The fields of a ticket a caller sets.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -97,9 +99,9 @@ impl Store {
         .bind(now)
         .fetch_one(&mut *tx)
         .await
-        .map_err(|e| conflict_as(e, "ticket"))?;
+        .map_err(|e| conflict_as(e, UniqueKey::ConversationTicket))?;
         let ticket = map(&row)?;
-        conversation.ticket = Some(super::conversations::TicketRef {
+        conversation.ticket = Some(crate::model::conversation::TicketRef {
             id: ticket.id.clone(),
             number,
             status: ticket.fields.status.clone(),

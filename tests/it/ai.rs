@@ -393,7 +393,7 @@ async fn with_the_embedding_model_meaning_finds_what_words_miss() {
         eprintln!("BATON_TEST_EMBEDDING_MODEL is not set: no embedding model to test");
         return;
     };
-    let mut settings = baton::app::Settings::default();
+    let mut settings = baton::http::Settings::default();
     settings.ai.embedding_model = Some(model.clone().into());
     let app = TestApp::with_settings(settings).await;
     agent_with_knowledge(&app, json!({})).await;

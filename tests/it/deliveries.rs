@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use axum::http::{HeaderMap, Method, StatusCode};
-use baton::app::Settings;
 use baton::delivery::Policy;
 use baton::delivery::policy::parse_schedule;
+use baton::http::Settings;
 use serde_json::{Value, json};
 
 use crate::helpers::TestApp;

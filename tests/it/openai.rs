@@ -11,7 +11,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use baton::app::Settings;
+use baton::http::Settings;
 use serde_json::{Value, json};
 
 use crate::helpers::TestApp;

@@ -1,7 +1,8 @@
 use std::sync::Arc;
 
 use axum::http::{Method, StatusCode};
-use baton::app::{self, AppState, Settings};
+use baton::app;
+use baton::http::{AppState, Settings};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::helpers::TestApp;

@@ -1,7 +1,7 @@
 //! Webhook endpoints: secrets shown once, event filters, private targets refused.
 
 use axum::http::{Method, StatusCode};
-use baton::app::Settings;
+use baton::http::Settings;
 use serde_json::{Value, json};
 
 use crate::helpers::TestApp;

@@ -255,7 +255,7 @@ async fn the_visitor_stream_carries_their_conversation_without_internal_fields()
 
 #[tokio::test]
 async fn a_public_key_opens_only_so_many_sessions_a_minute() {
-    let settings = baton::app::Settings { widget_sessions_per_minute: 3, ..Default::default() };
+    let settings = baton::http::Settings { widget_sessions_per_minute: 3, ..Default::default() };
     let app = TestApp::with_settings(settings).await;
     let key = client_key(&app).await;
     for _ in 0..3 {

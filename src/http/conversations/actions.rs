@@ -8,16 +8,17 @@ use axum::response::IntoResponse;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{Workspace, transition};
-use crate::app::AppState;
+use super::{WorkspaceCaller, transition};
 use crate::clock::Timestamp;
 use crate::domain::conversation::{SenderType, Status};
 use crate::error::ApiResult;
+use crate::http::AppState;
 use crate::http::docs::E;
 use crate::http::extract::{PathId, Query, Tagged};
 use crate::http::list::{ListOut, PageQuery};
 use crate::model::conversation::ConversationOut;
 use crate::model::event::EventOut;
+use crate::store::Entity;
 use crate::store::{EventFilter, MessageFilter, PageRequest, StoreError};
 
 /// Remove a conversation softly: hidden from lists until restored.
@@ -27,7 +28,7 @@ use crate::store::{EventFilter, MessageFilter, PageRequest, StoreError};
         E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 pub(super) async fn remove(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> ApiResult<Tagged<ConversationOut>> {
@@ -40,7 +41,7 @@ pub(super) async fn remove(
         E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn restore(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> ApiResult<Tagged<ConversationOut>> {
@@ -49,7 +50,7 @@ async fn restore(
 
 async fn set_status(
     state: &AppState,
-    caller: &Workspace,
+    caller: &WorkspaceCaller,
     id: &str,
     to: Status,
 ) -> ApiResult<Tagged<ConversationOut>> {
@@ -63,7 +64,7 @@ async fn set_status(
         E<400>, E<401>, E<403>, E<404>, E<409>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn resolve(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> ApiResult<Tagged<ConversationOut>> {
@@ -77,7 +78,7 @@ async fn resolve(
         E<400>, E<401>, E<403>, E<404>, E<409>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn reopen(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> ApiResult<Tagged<ConversationOut>> {
@@ -91,7 +92,7 @@ async fn reopen(
         E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn close(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> ApiResult<Tagged<ConversationOut>> {
@@ -105,7 +106,7 @@ async fn close(
         E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn timeline(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
     Query(page): Query<PageQuery>,
@@ -114,7 +115,7 @@ async fn timeline(
         .store
         .get_conversation(&caller.workspace, &id)
         .await?
-        .ok_or(StoreError::NotFound("conversation"))?;
+        .ok_or(StoreError::NotFound(Entity::Conversation))?;
     let filter = EventFilter { conversation_id: Some(id), ..EventFilter::default() };
     let rows = state.store.list_events(&caller.workspace, &filter, &page.request(false)?).await?;
     Ok(axum::Json(ListOut::from_page(rows, EventOut::from)))
@@ -127,13 +128,13 @@ async fn timeline(
         E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn transcript(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> ApiResult<impl IntoResponse> {
     let ws = &caller.workspace;
     let conversation =
-        state.store.get_conversation(ws, &id).await?.ok_or(StoreError::NotFound("conversation"))?;
+        state.store.get_conversation(ws, &id).await?.ok_or(StoreError::NotFound(Entity::Conversation))?;
     let contact =
         conversation.contact.name.clone().or(conversation.contact.email.clone()).unwrap_or("Contact".into());
     let mut text = format!("Conversation #{}", conversation.number);

@@ -7,11 +7,10 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{Workspace, out};
-use crate::app::AppState;
-use crate::auth::Role;
+use super::{WorkspaceCaller, out};
 use crate::domain::validate::Checker;
-use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::error::ApiResult;
+use crate::http::AppState;
 use crate::http::docs::{E, IdempotencyKey};
 use crate::http::extract::{OptionalJson, PathId, Tagged};
 use crate::model::conversation::ConversationOut;
@@ -35,34 +34,9 @@ pub struct StartHumanIn {
     pub force: bool,
 }
 
-/// The member a request acts for: a member token's own member (an admin may name another),
-/// or the `member_id` a server key names, which must exist.
-pub(crate) async fn acting_member(
-    state: &AppState,
-    caller: &Workspace,
-    field: &str,
-    named: Option<String>,
-) -> ApiResult<Option<String>> {
-    match (&caller.member, named) {
-        (Some(me), None) => Ok(Some(me.id.clone())),
-        (Some(me), Some(id)) if id == me.id => Ok(Some(id)),
-        (Some(me), Some(_)) if me.role != Role::Admin => Err(ApiError::new(
-            ErrorCode::ForbiddenForRole,
-            format!("An agent acts as themselves: leave `{field}` out or name yourself"),
-        )),
-        (_, Some(id)) => {
-            if state.store.get_member(&caller.workspace, &id).await?.is_none() {
-                return Err(ApiError::field(field, format!("no member {id} in this workspace")));
-            }
-            Ok(Some(id))
-        }
-        (None, None) => Ok(None),
-    }
-}
-
 async fn control(
     state: &AppState,
-    caller: &Workspace,
+    caller: &WorkspaceCaller,
     id: &str,
     request: ControlRequest,
 ) -> ApiResult<Tagged<ConversationOut>> {
@@ -79,7 +53,7 @@ async fn control(
         E<400>, E<401>, E<403>, E<404>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn handoff_request(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
     OptionalJson(input): OptionalJson<HandoffRequestIn>,
@@ -100,12 +74,12 @@ async fn handoff_request(
         E<400>, E<401>, E<403>, E<404>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn start_human(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
     OptionalJson(input): OptionalJson<StartHumanIn>,
 ) -> ApiResult<Tagged<ConversationOut>> {
-    let member = acting_member(&state, &caller, "member_id", input.member_id).await?;
+    let member = caller.acting_member(&state.store, "member_id", input.member_id).await?;
     control(&state, &caller, &id, ControlRequest::StartHuman { member, force: input.force }).await
 }
 
@@ -116,7 +90,7 @@ async fn start_human(
         E<400>, E<401>, E<403>, E<404>, E<409>, E<422>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn stop_human(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> ApiResult<Tagged<ConversationOut>> {

@@ -4,7 +4,6 @@ mod actions;
 mod handoff;
 mod signals;
 
-pub(crate) use handoff::acting_member;
 mod query;
 
 use axum::extract::State;
@@ -15,18 +14,19 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::caller::Workspace;
+use super::caller::WorkspaceCaller;
 use super::docs::{E, IdempotencyKey, IfMatchHeader};
 use super::extract::{IfMatch, Json, Patch, PathId, Query, Tagged, Versioned};
 use super::list::{ListOut, PageQuery};
 use super::messages::{MessageIn, new_message};
-use crate::app::AppState;
 use crate::clock::Timestamp;
 use crate::domain::conversation::{Priority, SenderType, Status};
 use crate::domain::validate::Checker;
 use crate::error::{ApiError, ApiResult};
+use crate::http::AppState;
 use crate::ids;
 use crate::model::conversation::ConversationOut;
+use crate::store::Entity;
 use crate::store::{Change, ContactSpec, ConversationRow, NewContact, NewConversation};
 use query::{ConversationListQuery, ConversationQuery};
 
@@ -110,7 +110,7 @@ fn out(row: &ConversationRow) -> ConversationOut {
         E<400>, E<401>, E<403>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn create(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     Json(input): Json<ConversationIn>,
 ) -> ApiResult<Tagged<ConversationOut>> {
@@ -176,7 +176,7 @@ async fn create(
         E<400>, E<401>, E<403>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn list(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     Query((page, query)): Query<(PageQuery, ConversationListQuery)>,
 ) -> ApiResult<axum::Json<ListOut<ConversationOut>>> {
@@ -217,7 +217,7 @@ pub struct ConversationCountsOut {
         E<400>, E<401>, E<403>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn counts(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     Query(query): Query<ConversationListQuery>,
 ) -> ApiResult<axum::Json<ConversationCountsOut>> {
@@ -249,12 +249,12 @@ async fn counts(
         E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn get(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> ApiResult<Tagged<ConversationOut>> {
     let row = state.store.get_conversation(&caller.workspace, &id).await?;
-    let row = row.ok_or(crate::store::StoreError::NotFound("conversation"))?;
+    let row = row.ok_or(crate::store::StoreError::NotFound(Entity::Conversation))?;
     Ok(Tagged(StatusCode::OK, out(&row)))
 }
 
@@ -329,7 +329,7 @@ fn apply_patch(row: &mut ConversationRow, patch: &ConversationPatch, now: i64) -
         E<400>, E<401>, E<403>, E<404>, E<409>, E<412>, E<413>, E<415>, E<422>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn update(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
     if_match: IfMatch,
@@ -378,7 +378,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// A transition applied under the conversation's lock, answered with the conversation.
 async fn transition(
     state: &AppState,
-    caller: &Workspace,
+    caller: &WorkspaceCaller,
     id: &str,
     change: impl FnOnce(&mut ConversationRow, i64) -> Result<Option<Change>, ApiError>,
 ) -> ApiResult<Tagged<ConversationOut>> {

@@ -8,12 +8,13 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{Workspace, out};
-use crate::app::AppState;
+use super::{WorkspaceCaller, out};
 use crate::error::ApiResult;
+use crate::http::AppState;
 use crate::http::docs::{E, IdempotencyKey};
 use crate::http::extract::{Json, PathId, Tagged};
 use crate::model::conversation::ConversationOut;
+use crate::store::Entity;
 use crate::store::StoreError;
 
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema, serde::Serialize)]
@@ -54,7 +55,7 @@ pub struct ReadIn {
         E<400>, E<401>, E<403>, E<404>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn typing(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
     Json(input): Json<TypingIn>,
@@ -63,7 +64,7 @@ async fn typing(
         .store
         .get_conversation(&caller.workspace, &id)
         .await?
-        .ok_or(StoreError::NotFound("conversation"))?;
+        .ok_or(StoreError::NotFound(Entity::Conversation))?;
     let member_id = caller.member.as_ref().map(|m| m.id.clone());
     let data = json!({"sender_type": input.sender_type, "typing": input.typing, "member_id": member_id});
     state.signal(&caller.workspace, "conversation.typing", &row.id, caller.actor(), data).await;
@@ -78,7 +79,7 @@ async fn typing(
         E<400>, E<401>, E<403>, E<404>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn read(
-    caller: Workspace,
+    caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
     Json(input): Json<ReadIn>,
@@ -89,8 +90,11 @@ async fn read(
             state.store.mark_read(ws, &id, &input.up_to_message_id, state.clock.now_ms()).await?
         }
         Reader::Contact => {
-            let row =
-                state.store.get_conversation(ws, &id).await?.ok_or(StoreError::NotFound("conversation"))?;
+            let row = state
+                .store
+                .get_conversation(ws, &id)
+                .await?
+                .ok_or(StoreError::NotFound(Entity::Conversation))?;
             if state.store.get_message(ws, &id, &input.up_to_message_id).await?.is_none() {
                 return Err(StoreError::InvalidReference("up_to_message_id").into());
             }

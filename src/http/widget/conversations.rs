@@ -10,10 +10,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::view::{VisitorConversation, VisitorMessage};
-use crate::app::AppState;
 use crate::domain::conversation::{Priority, SenderType};
 use crate::domain::validate::Checker;
 use crate::error::ApiResult;
+use crate::http::AppState;
 use crate::http::caller::Visitor;
 use crate::http::docs::{E, IdempotencyKey};
 use crate::http::extract::{Json, PathId, Query};
@@ -22,6 +22,7 @@ use crate::http::messages::{MessageIn, PostSender, new_message};
 use crate::http::responses::{AiResponseStatus, wait_for};
 use crate::ids;
 use crate::model::message::Attachment;
+use crate::store::Entity;
 use crate::store::{
     ContactSpec, ConversationFilter, ConversationRow, MessageFilter, NewConversation, NewMessage, Posted,
     ResponseRow, StoreError,
@@ -104,7 +105,7 @@ async fn owned(state: &AppState, visitor: &Visitor, id: &str) -> ApiResult<Conve
     let row = state.store.get_conversation(&visitor.workspace, id).await?;
     Ok(row
         .filter(|c| c.contact.id == visitor.contact_id && !c.removed)
-        .ok_or(StoreError::NotFound("conversation"))?)
+        .ok_or(StoreError::NotFound(Entity::Conversation))?)
 }
 
 /// A visitor's message, checked as any contact message is.

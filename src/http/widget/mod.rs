@@ -21,13 +21,14 @@ use utoipa_axum::routes;
 use super::caller::{Manager, WidgetKey};
 use super::docs::{E, IdempotencyKey};
 use super::extract::Json;
-use crate::app::AppState;
 use crate::auth::{generate_contact_token, generate_identity_secret, verify_user_hash};
 use crate::clock::Timestamp;
 use crate::domain::validate::Checker;
 use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::http::AppState;
 use crate::ids;
 use crate::store::{Actor, ContactFilter, ContactRow, NewContact, PageRequest, StoreError, WorkspaceId};
+use crate::store::{Entity, UniqueKey};
 
 /// How long a visitor's session lasts.
 const SESSION_MS: i64 = 30 * 24 * 3_600_000;
@@ -158,11 +159,11 @@ async fn visitor_contact(
     match state.store.create_contact(ws, &ids::new_id("ct"), &fields, &actor, now).await {
         Ok(row) => Ok(row),
         // Another session created it meanwhile.
-        Err(StoreError::Conflict("external_id")) => {
+        Err(StoreError::Conflict(UniqueKey::ContactExternalId)) => {
             let id = external_id.unwrap_or_default();
-            Ok(find_by_external_id(state, ws, &id).await?.ok_or(StoreError::NotFound("contact"))?)
+            Ok(find_by_external_id(state, ws, &id).await?.ok_or(StoreError::NotFound(Entity::Contact))?)
         }
-        Err(StoreError::Conflict("email")) => {
+        Err(StoreError::Conflict(UniqueKey::ContactEmail)) => {
             let mut attributes = Map::new();
             attributes.insert("widget_email".into(), Value::from(email));
             let fields = NewContact { email: None, custom_attributes: attributes, ..fields };

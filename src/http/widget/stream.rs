@@ -10,12 +10,13 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::view::{VISITOR_EVENTS, visitor_event};
-use crate::app::AppState;
 use crate::error::ApiResult;
+use crate::http::AppState;
 use crate::http::caller::Visitor;
 use crate::http::docs::E;
 use crate::http::extract::PathId;
 use crate::http::stream::follow;
+use crate::store::Entity;
 use crate::store::StoreError;
 
 /// New messages, status and handoff changes, typing and read, of one of the visitor's
@@ -33,7 +34,7 @@ async fn stream(
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let row = state.store.get_conversation(&visitor.workspace, &id).await?;
     if !row.is_some_and(|c| c.contact.id == visitor.contact_id && !c.removed) {
-        return Err(StoreError::NotFound("conversation").into());
+        return Err(StoreError::NotFound(Entity::Conversation).into());
     }
     let kinds = VISITOR_EVENTS.iter().map(|k| (*k).to_owned()).collect();
     follow(&state, visitor.workspace, &headers, None, Some(id), kinds, Some(visitor_event)).await

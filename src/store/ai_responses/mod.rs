@@ -8,10 +8,7 @@
 //! conversation left `ai` mode while it was being generated (a human took over): both checks
 //! run in the transaction that would post it, on the locked conversation row.
 
-mod queue;
 mod record;
-
-pub(crate) use queue::{QueuedAnswer, queue, queue_summary};
 
 use serde_json::{Map, Value};
 use sqlx::Row;

@@ -7,11 +7,12 @@ use sqlx::AnyConnection;
 use super::{Answer, ClaimedAnswer, Recorded};
 use crate::domain::conversation::{MessageType, Mode, SenderType, Status};
 use crate::ids;
-use crate::store::conversations::{
-    ControlRequest, ConversationRow, append_changes, change_control_in, load_for_update, snapshot, write,
-};
+use crate::model::conversation::ConversationRow;
+use crate::store::Entity;
+use crate::store::conversation_rows::{append_changes, load_for_update, snapshot, write};
+use crate::store::conversations::{ControlRequest, change_control_in};
 use crate::store::events::{self, Actor, Subject};
-use crate::store::messages::{NewMessage, PostJob, Posted, post_loaded};
+use crate::store::messages::{NewMessage, PostJob, Posted, post};
 use crate::store::{Dialect, Store, StoreError};
 
 impl Store {
@@ -228,10 +229,10 @@ async fn post_reply(
     job: PostJob,
 ) -> Result<(ConversationRow, Option<String>), StoreError> {
     let loaded = [((job.ws.clone(), row.id.clone()), row)].into();
-    let posted = post_loaded(tx, loaded, std::slice::from_ref(&job)).await?;
+    let posted = post(&mut *tx, loaded, std::slice::from_ref(&job)).await?;
     match posted.into_iter().next().transpose()? {
         Some(Posted::Created { conversation, message }) => Ok((*conversation, Some(message.id))),
-        _ => Err(StoreError::NotFound("conversation")),
+        _ => Err(StoreError::NotFound(Entity::Conversation)),
     }
 }
 

@@ -3,12 +3,13 @@
 use serde_json::{Map, Value, json};
 use sqlx::AnyConnection;
 
-use super::{ConversationRow, load_for_update, snapshot};
+use super::ConversationRow;
 use crate::domain::conversation::{Mode, Priority};
 use crate::store::agents::resolve_answering_agent;
 use crate::store::contacts::NewContact;
+use crate::store::conversation_rows::{load_for_update, snapshot};
 use crate::store::events::{self, Actor, Subject};
-use crate::store::messages::{PostJob, Posted, post_loaded};
+use crate::store::messages::{PostJob, Posted, post};
 use crate::store::{Store, StoreError, WorkspaceId};
 
 /// How a new conversation names its contact.
@@ -174,7 +175,7 @@ impl Store {
                 now,
             };
             let loaded = [((ws.clone(), row.id.clone()), row.clone())].into();
-            let posted = post_loaded(&mut tx, loaded, std::slice::from_ref(&job)).await?;
+            let posted = post(&mut *tx, loaded, std::slice::from_ref(&job)).await?;
             if let Some(Posted::Created { conversation, .. }) = posted.into_iter().next().transpose()? {
                 row = *conversation;
             }

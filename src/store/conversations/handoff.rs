@@ -6,12 +6,14 @@
 
 use sqlx::AnyConnection;
 
-use super::{Changed, ConversationRow, Handoff, ModeChange, load_for_update};
-use crate::domain::conversation::{MessageType, Mode, Refusal, SenderType, Status};
-use crate::domain::handoff::{self, Command, Control, Transition};
+use super::ConversationRow;
+use crate::domain::conversation::{Refusal, Status};
+use crate::domain::handoff::{self, Command, Control};
 use crate::ids;
+use crate::store::conversation_rows::{Changed, ModeChange, apply_transition, load_for_update};
 use crate::store::events::{self, Actor, Subject};
-use crate::store::messages::{NewMessage, PostJob, Posted, post_loaded};
+use crate::store::messages::system_message;
+use crate::store::messages::{PostJob, Posted, post};
 use crate::store::{Store, StoreError, WorkspaceId};
 
 /// A request to change who answers a conversation.
@@ -23,61 +25,6 @@ pub enum ControlRequest {
     StartHuman { member: Option<String>, force: bool },
     /// Back to the AI.
     StopHuman,
-}
-
-/// Applies `transition` to the row in memory: mode, handoff fields, assignee, timestamps.
-/// Returns the text of the `system` message that records it in the thread.
-pub(crate) fn apply_transition(
-    row: &mut ConversationRow,
-    transition: Transition,
-    member: Option<String>,
-    requested: Option<(String, Option<String>)>,
-    now: i64,
-) -> &'static str {
-    row.mode = transition.to;
-    row.version += 1;
-    row.updated_at = now;
-    match transition.to {
-        Mode::HandoffRequested => {
-            let (by, reason) = requested.unwrap_or_else(|| ("api".into(), None));
-            row.handoff = Handoff {
-                requested_at: Some(now),
-                requested_by: Some(by),
-                reason,
-                started_at: None,
-                member_id: None,
-            };
-            "A human agent was asked to join the conversation"
-        }
-        Mode::Human => {
-            row.handoff.started_at = Some(now);
-            if member.is_some() {
-                row.assignee_id.clone_from(&member);
-            }
-            row.handoff.member_id = member;
-            row.human_started_at.get_or_insert(now);
-            "A human agent joined the conversation"
-        }
-        Mode::Ai => {
-            row.handoff = Handoff::default();
-            "The AI assistant is answering again"
-        }
-    }
-}
-
-/// The `system` message a transition adds to the thread.
-pub(crate) fn system_message(text: &str) -> NewMessage {
-    NewMessage {
-        sender_type: SenderType::System,
-        sender_id: None,
-        kind: MessageType::System,
-        content: text.to_owned(),
-        attachments: vec![],
-        client_message_id: None,
-        in_reply_to: None,
-        source: None,
-        metadata: Default::default(),
-    }
 }
 
 impl Store {
@@ -145,7 +92,7 @@ pub(crate) async fn change_control_in(
         now,
     };
     let loaded = [((ws.clone(), row.id.clone()), row.clone())].into();
-    let posted = post_loaded(tx, loaded, std::slice::from_ref(&job)).await?;
+    let posted = post(&mut *tx, loaded, std::slice::from_ref(&job)).await?;
     if let Some(Posted::Created { conversation, .. }) = posted.into_iter().next().transpose()? {
         row = *conversation;
     }

@@ -2,8 +2,9 @@
 
 use sqlx::Row;
 
-use super::{ConversationRow, map};
+use super::ConversationRow;
 use crate::domain::conversation::{Mode, Status};
+use crate::store::conversation_rows::{map, select_conversation};
 use crate::store::sql::{ListQuery, Page, PageRequest, Sql};
 use crate::store::{Dialect, Store, StoreError, WorkspaceId};
 

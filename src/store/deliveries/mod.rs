@@ -13,6 +13,7 @@ pub(crate) use derive::derive;
 use super::sql::{ListQuery, Page, PageRequest, Sql};
 use super::{Store, StoreError, WorkspaceId};
 use crate::ids;
+use crate::store::Entity;
 
 #[derive(Debug, Clone)]
 pub struct AttemptRow {
@@ -217,7 +218,7 @@ impl Store {
         .execute(self.writer())
         .await?;
         self.wake.bump();
-        self.get_delivery(ws, webhook_id, &id).await?.ok_or(StoreError::NotFound("delivery"))
+        self.get_delivery(ws, webhook_id, &id).await?.ok_or(StoreError::NotFound(Entity::Delivery))
     }
 
     /// Forgets finished deliveries (and their attempts) older than `before`.

@@ -4,13 +4,17 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use sqlx::AnyConnection;
 
-use super::conversations::{self, ConversationRow, load_for_update};
+use super::conversation_rows::{self, load_for_update};
 use super::events::{self, Actor, Subject};
 use super::sql::{ListQuery, Page, PageRequest, Sql};
 use super::{Store, StoreError, WorkspaceId};
 use crate::domain::conversation::{self as rules, MessageStatus, MessageType, Refusal, SenderType};
 use crate::model::conversation::ConversationOut;
+use crate::model::conversation::ConversationRow;
 use crate::model::message::{Attachment, Feedback, MessageOut, Rating};
+use crate::store::Entity;
+
+pub use crate::model::message::MessageRow;
 
 macro_rules! message_columns {
     () => {
@@ -21,30 +25,9 @@ macro_rules! message_columns {
 }
 
 mod post;
+mod write;
 
-pub(crate) use post::{PostJob, load_conversations, post_into, post_loaded};
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct MessageRow {
-    pub id: String,
-    pub conversation_id: String,
-    pub seq: i64,
-    pub sender_type: SenderType,
-    pub sender_id: Option<String>,
-    pub kind: MessageType,
-    pub content: String,
-    pub attachments: Vec<Attachment>,
-    pub status: MessageStatus,
-    pub failure_reason: Option<String>,
-    pub client_message_id: Option<String>,
-    pub in_reply_to: Option<String>,
-    pub source: Option<String>,
-    pub metadata: Map<String, Value>,
-    pub feedback: Option<Feedback>,
-    pub deleted: bool,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
+pub(crate) use post::{PostJob, lock_conversations, post, system_message};
 
 #[derive(Debug, Clone)]
 pub struct NewMessage {
@@ -161,7 +144,10 @@ struct MessageEvent {
 }
 
 fn message_event(conversation: &ConversationRow, message: &MessageRow) -> MessageEvent {
-    MessageEvent { conversation: conversations::snapshot(conversation), message: MessageOut::from(message) }
+    MessageEvent {
+        conversation: conversation_rows::snapshot(conversation),
+        message: MessageOut::from(message),
+    }
 }
 
 impl Store {
@@ -189,7 +175,9 @@ impl Store {
             return queue.post(job).await;
         }
         let mut tx = self.begin_write().await?;
-        let posted = post::post_batch(&mut tx, self.dialect(), std::slice::from_ref(&job)).await?;
+        let jobs = std::slice::from_ref(&job);
+        let conversations = lock_conversations(&mut *tx, self.dialect(), jobs).await?;
+        let posted = post(&mut *tx, conversations, jobs).await?;
         self.commit(tx).await?;
         posted.into_iter().next().expect("one result per post")
     }
@@ -259,7 +247,8 @@ impl Store {
     ) -> Result<MessageRow, StoreError> {
         let mut tx = self.begin_write().await?;
         let mut conversation = load_for_update(&mut tx, self.dialect(), ws, conversation_id).await?;
-        let mut message = find(&mut tx, conversation_id, id).await?.ok_or(StoreError::NotFound("message"))?;
+        let mut message =
+            find(&mut tx, conversation_id, id).await?.ok_or(StoreError::NotFound(Entity::Message))?;
         let Some(kind) = change(&mut message).map_err(StoreError::Refused)? else {
             return Ok(message);
         };
@@ -279,7 +268,7 @@ impl Store {
             if shown {
                 conversation.version += 1;
                 conversation.updated_at = now;
-                conversations::write(&mut tx, ws, &conversation).await?;
+                conversation_rows::write(&mut tx, ws, &conversation).await?;
             }
         }
         events::append(

@@ -7,20 +7,19 @@
 use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
-use sqlx::AnyConnection;
 
-use super::{MessageRow, NewMessage, Posted, map, message_event};
-use crate::domain::conversation::{self as rules, MessageStatus, Mode, SenderType};
+use super::{MessageRow, NewMessage, Posted, map, message_event, write};
+use crate::domain::conversation::{self as rules, MessageStatus, MessageType, Mode, SenderType};
 use crate::domain::handoff::{self, Command, Control};
 use crate::domain::sentiment;
 use crate::ids;
-use crate::store::ai_responses::{self, QueuedAnswer};
+use crate::model::conversation::{ConversationRow, MessageSummary};
+use crate::store::Entity;
+use crate::store::ai_queue::{self, QueuedAnswer};
 use crate::store::conn::Conn;
-use crate::store::conversations::{
-    self, Changed, ConversationRow, MessageSummary, ModeChange, apply_transition, system_message,
-};
+use crate::store::conversation_rows::{self, Changed, ModeChange, apply_transition};
 use crate::store::events::{self, Actor, NewEvent};
-use crate::store::sql::{Script, Sql, bind_row};
+use crate::store::sql::Sql;
 use crate::store::{Dialect, StoreError, WorkspaceId};
 
 /// One message to post.
@@ -34,59 +33,41 @@ pub(crate) struct PostJob {
 }
 
 /// Conversations by workspace and id, as the batch's posts leave them.
-pub(crate) type Loaded = HashMap<(WorkspaceId, String), ConversationRow>;
+pub(crate) type BatchConversations = HashMap<(WorkspaceId, String), ConversationRow>;
 
-/// Posts `jobs` in order inside the caller's transaction. The outer error is a database
-/// failure (the transaction must be abandoned); the inner ones are each post's refusals,
-/// decided before anything is written.
-pub(crate) async fn post_batch(
-    conn: &mut AnyConnection,
-    dialect: Dialect,
-    jobs: &[PostJob],
-) -> Result<Vec<Result<Posted, StoreError>>, StoreError> {
-    let loaded = load_conversations(conn, dialect, jobs).await?;
-    post_loaded(conn, loaded, jobs).await
-}
-
-/// Like [`post_batch`], into conversations the caller has already loaded (and locked).
-pub(crate) async fn post_loaded(
-    conn: &mut AnyConnection,
-    loaded: Loaded,
-    jobs: &[PostJob],
-) -> Result<Vec<Result<Posted, StoreError>>, StoreError> {
-    let mut script = conn.script();
-    let results = post_into(conn, &mut script, loaded, jobs).await?;
-    conn.run(script).await?;
-    Ok(results)
-}
-
-/// Decides every post, reading on `conn` what deciding needs, and adds the batch's writes to
-/// `script`.
-pub(crate) async fn post_into(
+/// Posts `jobs` in order, in the caller's transaction on `conn`: every way a message is
+/// written (the API, the widget, a conversation's first message, a handoff's `system` line,
+/// an AI answer, SQLite's shared commits) comes through here. `conversations` holds the
+/// batch's conversations, loaded and locked by the caller ([`lock_conversations`]). The outer
+/// error is a database failure (the transaction must be abandoned); the inner ones are each
+/// post's refusals, decided before anything is written.
+pub(crate) async fn post(
     conn: &mut impl Conn,
-    script: &mut Script,
-    mut loaded: Loaded,
+    mut conversations: BatchConversations,
     jobs: &[PostJob],
 ) -> Result<Vec<Result<Posted, StoreError>>, StoreError> {
-    let mut known = known_messages(conn, jobs).await?;
-    let mut batch = Batch::default();
-    let results: Vec<_> = jobs.iter().map(|job| batch.decide(job, &mut loaded, &mut known)).collect();
+    let mut referenced = referenced_messages(conn, jobs).await?;
+    let mut batch = BatchWrites::default();
+    let results: Vec<_> =
+        jobs.iter().map(|job| batch.decide(job, &mut conversations, &mut referenced)).collect();
     if !batch.messages.is_empty() {
-        insert_messages(script, &batch.messages);
-        let touched: Vec<_> = batch.touched.iter().filter_map(|key| loaded.get(key)).collect();
-        update_conversations(script, &touched);
-        events::append_to(conn, script, &batch.events).await?;
-        ai_responses::queue(script, &batch.answers);
+        let mut script = conn.script();
+        write::insert_messages(&mut script, &batch.messages);
+        let touched: Vec<_> = batch.touched.iter().filter_map(|key| conversations.get(key)).collect();
+        write::update_conversations(&mut script, &touched);
+        events::append_to(conn, &mut script, &batch.events).await?;
+        ai_queue::queue(&mut script, &batch.answers);
+        conn.run(script).await?;
     }
     Ok(results)
 }
 
 /// The batch's conversations, locked.
-pub(crate) async fn load_conversations(
+pub(crate) async fn lock_conversations(
     conn: &mut impl Conn,
     dialect: Dialect,
     jobs: &[PostJob],
-) -> Result<Loaded, StoreError> {
+) -> Result<BatchConversations, StoreError> {
     let mut by_workspace: HashMap<&WorkspaceId, Vec<String>> = HashMap::new();
     for job in jobs {
         let ids = by_workspace.entry(&job.ws).or_default();
@@ -94,9 +75,9 @@ pub(crate) async fn load_conversations(
             ids.push(job.conversation_id.clone());
         }
     }
-    let mut loaded = Loaded::new();
+    let mut loaded = BatchConversations::new();
     for (ws, ids) in by_workspace {
-        let rows = conversations::load_many_for_update(&mut *conn, dialect, ws, &ids).await?;
+        let rows = conversation_rows::load_many_for_update(&mut *conn, dialect, ws, &ids).await?;
         loaded.extend(rows.into_iter().map(|row| ((ws.clone(), row.id.clone()), row)));
     }
     Ok(loaded)
@@ -104,12 +85,12 @@ pub(crate) async fn load_conversations(
 
 /// Stored messages the batch refers to: repeated `client_message_id`s and reply targets.
 #[derive(Default)]
-struct Known {
+struct ReferencedMessages {
     by_client_id: HashMap<(String, String), MessageRow>,
     conversation_of: HashMap<String, String>,
 }
 
-impl Known {
+impl ReferencedMessages {
     fn record(&mut self, message: &MessageRow) {
         self.conversation_of.insert(message.id.clone(), message.conversation_id.clone());
         if let Some(client_id) = &message.client_message_id {
@@ -118,7 +99,10 @@ impl Known {
     }
 }
 
-async fn known_messages(conn: &mut impl Conn, jobs: &[PostJob]) -> Result<Known, StoreError> {
+async fn referenced_messages(
+    conn: &mut impl Conn,
+    jobs: &[PostJob],
+) -> Result<ReferencedMessages, StoreError> {
     let mut sql = Sql::new(concat!("SELECT ", message_columns!(), " FROM messages WHERE 1 = 0"));
     let mut wanted = false;
     for job in jobs {
@@ -132,7 +116,7 @@ async fn known_messages(conn: &mut impl Conn, jobs: &[PostJob]) -> Result<Known,
             wanted = true;
         }
     }
-    let mut known = Known::default();
+    let mut known = ReferencedMessages::default();
     if wanted {
         for row in conn.fetch_all(sql).await? {
             known.record(&map(&row)?);
@@ -143,7 +127,7 @@ async fn known_messages(conn: &mut impl Conn, jobs: &[PostJob]) -> Result<Known,
 
 /// What the batch will write.
 #[derive(Default)]
-struct Batch {
+struct BatchWrites {
     messages: Vec<(WorkspaceId, MessageRow)>,
     events: Vec<NewEvent>,
     touched: Vec<(WorkspaceId, String)>,
@@ -152,15 +136,15 @@ struct Batch {
     answers: Vec<QueuedAnswer>,
 }
 
-impl Batch {
+impl BatchWrites {
     fn decide(
         &mut self,
         job: &PostJob,
-        loaded: &mut Loaded,
-        known: &mut Known,
+        loaded: &mut BatchConversations,
+        known: &mut ReferencedMessages,
     ) -> Result<Posted, StoreError> {
         let key = (job.ws.clone(), job.conversation_id.clone());
-        let conversation = loaded.get_mut(&key).ok_or(StoreError::NotFound("conversation"))?;
+        let conversation = loaded.get_mut(&key).ok_or(StoreError::NotFound(Entity::Conversation))?;
         let input = &job.input;
         if let Some(client_id) = &input.client_message_id
             && let Some(existing) = known.by_client_id.get(&(conversation.id.clone(), client_id.clone()))
@@ -198,7 +182,12 @@ impl Batch {
 
     /// A human writing where the AI or nobody answers takes the conversation over first, as
     /// `start-human` would: the mode change, its event and its `system` message.
-    fn take_over(&mut self, job: &PostJob, conversation: &mut ConversationRow, known: &mut Known) {
+    fn take_over(
+        &mut self,
+        job: &PostJob,
+        conversation: &mut ConversationRow,
+        known: &mut ReferencedMessages,
+    ) {
         let member = job.input.sender_id.clone();
         let command = Command::StartHuman { member: member.as_deref(), force: false };
         self.change_control(job, conversation, known, command, (member.clone(), None), &job.actor);
@@ -206,7 +195,12 @@ impl Batch {
 
     /// A contact writing where the AI should answer but no agent is left (it was deleted):
     /// the conversation waits for a human instead of for nobody.
-    fn ask_for_a_human(&mut self, job: &PostJob, conversation: &mut ConversationRow, known: &mut Known) {
+    fn ask_for_a_human(
+        &mut self,
+        job: &PostJob,
+        conversation: &mut ConversationRow,
+        known: &mut ReferencedMessages,
+    ) {
         let requested = Some(("system".to_owned(), Some("No AI agent answers this conversation".to_owned())));
         self.change_control(
             job,
@@ -224,7 +218,7 @@ impl Batch {
         &mut self,
         job: &PostJob,
         conversation: &mut ConversationRow,
-        known: &mut Known,
+        known: &mut ReferencedMessages,
         command: Command,
         who: (Option<String>, Option<(String, Option<String>)>),
         actor: &Actor,
@@ -246,7 +240,7 @@ impl Batch {
         conversation: &mut ConversationRow,
         message: &MessageRow,
         status: rules::Status,
-        known: &mut Known,
+        known: &mut ReferencedMessages,
     ) {
         let before = conversation.status;
         apply(conversation, message, status, job.now);
@@ -344,97 +338,17 @@ fn apply(conversation: &mut ConversationRow, message: &MessageRow, status: rules
     conversation.updated_at = now;
 }
 
-fn insert_messages(script: &mut Script, messages: &[(WorkspaceId, MessageRow)]) {
-    let sql =
-        script.statement(concat!("INSERT INTO messages (workspace_id, ", message_columns!(), ") VALUES "));
-    for (i, (ws, m)) in messages.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        bind_row!(
-            sql,
-            ws.as_str().to_owned(),
-            m.id.clone(),
-            m.conversation_id.clone(),
-            m.seq,
-            m.sender_type.as_str().to_owned(),
-            m.sender_id.clone(),
-            m.kind.as_str().to_owned(),
-            m.content.clone(),
-            serde_json::to_string(&m.attachments).unwrap_or_else(|_| "[]".into()),
-            m.status.as_str().to_owned(),
-            m.failure_reason.clone(),
-            m.client_message_id.clone(),
-            m.in_reply_to.clone(),
-            m.source.clone(),
-            serde_json::Value::Object(m.metadata.clone()).to_string(),
-            None::<String>,
-            None::<String>,
-            i64::from(m.deleted),
-            m.created_at,
-            m.updated_at,
-        );
+/// The `system` message a transition adds to the thread.
+pub(crate) fn system_message(text: &str) -> NewMessage {
+    NewMessage {
+        sender_type: SenderType::System,
+        sender_id: None,
+        kind: MessageType::System,
+        content: text.to_owned(),
+        attachments: vec![],
+        client_message_id: None,
+        in_reply_to: None,
+        source: None,
+        metadata: Default::default(),
     }
-}
-
-/// Writes the columns a post changes, for every touched conversation in one statement, so
-/// the indexes over other columns (priority, assignee, title search, …) are left alone.
-fn update_conversations(script: &mut Script, rows: &[&ConversationRow]) {
-    let sql = script.statement(
-        "WITH v (id, status, snoozed_until, resolved_at, last_message_id, last_message_preview, \
-         last_message_sender_type, last_message_at, prev_message_id, prev_message_preview, \
-         prev_message_sender_type, prev_message_at, message_count, unread_count, first_response_at, \
-         updated_at, version, mode, assignee_id, handoff_requested_at, handoff_requested_by, handoff_reason, \
-         handoff_started_at, handoff_member_id, human_started_at, sentiment_score) AS (VALUES ",
-    );
-    for (i, row) in rows.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        let (last, prev) = (row.last_message.as_ref(), row.previous_message.as_ref());
-        let handoff = &row.handoff;
-        bind_row!(
-            sql,
-            row.id.clone(),
-            row.status.as_str().to_owned(),
-            row.snoozed_until,
-            row.resolved_at,
-            last.map(|m| m.id.clone()),
-            last.map(|m| m.preview.clone()),
-            last.map(|m| m.sender_type.as_str().to_owned()),
-            row.last_message_at,
-            prev.map(|m| m.id.clone()),
-            prev.map(|m| m.preview.clone()),
-            prev.map(|m| m.sender_type.as_str().to_owned()),
-            prev.map(|m| m.created_at),
-            row.message_count,
-            row.unread_count,
-            row.first_response_at,
-            row.updated_at,
-            row.version,
-            row.mode.as_str().to_owned(),
-            row.assignee_id.clone(),
-            handoff.requested_at,
-            handoff.requested_by.clone(),
-            handoff.reason.clone(),
-            handoff.started_at,
-            handoff.member_id.clone(),
-            row.human_started_at,
-            row.sentiment_score,
-        );
-    }
-    sql.push(
-        ") UPDATE conversations SET status = v.status, snoozed_until = v.snoozed_until, \
-         resolved_at = v.resolved_at, last_message_id = v.last_message_id, \
-         last_message_preview = v.last_message_preview, last_message_sender_type = v.last_message_sender_type, \
-         last_message_at = v.last_message_at, prev_message_id = v.prev_message_id, \
-         prev_message_preview = v.prev_message_preview, prev_message_sender_type = v.prev_message_sender_type, \
-         prev_message_at = v.prev_message_at, message_count = v.message_count, unread_count = v.unread_count, \
-         first_response_at = v.first_response_at, updated_at = v.updated_at, version = v.version, \
-         mode = v.mode, assignee_id = v.assignee_id, handoff_requested_at = v.handoff_requested_at, \
-         handoff_requested_by = v.handoff_requested_by, handoff_reason = v.handoff_reason, \
-         handoff_started_at = v.handoff_started_at, handoff_member_id = v.handoff_member_id, \
-         human_started_at = v.human_started_at, sentiment_score = v.sentiment_score \
-         FROM v WHERE conversations.id = v.id",
-    );
 }

@@ -2,7 +2,7 @@
 
 use sqlx::AnyConnection;
 
-use crate::store::conversations::ConversationRow;
+use crate::model::conversation::ConversationRow;
 use crate::store::sql::{Script, bind_row};
 use crate::store::{StoreError, WorkspaceId};
 

@@ -1,0 +1,112 @@
+//! What every handler reaches: the store, the clock, the server's settings and this node's
+//! shared pieces (metrics, throttles, the event log's tail, stream-only signals).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use super::log_tail::LogTails;
+use super::metrics::Metrics;
+use super::throttle::{SessionThrottle, SignInThrottle};
+use crate::clock::SharedClock;
+use crate::store::Store;
+
+pub struct Settings {
+    /// SHA-256 of the configured admin key, if any.
+    pub admin_key_hash: Option<String>,
+    pub request_timeout: Duration,
+    pub body_limit: usize,
+    /// Whether webhook targets may be on loopback or private networks.
+    pub webhook_allow_private: bool,
+    /// Retries, timeouts and target rules of outbound deliveries.
+    pub delivery: crate::delivery::Policy,
+    /// How the AI reaches model servers.
+    pub ai: crate::ai::AiSettings,
+    /// Widget sessions a key may open per minute (per node).
+    pub widget_sessions_per_minute: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            admin_key_hash: None,
+            request_timeout: Duration::from_secs(30),
+            body_limit: 1024 * 1024,
+            webhook_allow_private: false,
+            delivery: crate::delivery::Policy::default(),
+            ai: crate::ai::AiSettings::default(),
+            widget_sessions_per_minute: 120,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub clock: SharedClock,
+    pub settings: Arc<Settings>,
+    pub metrics: Arc<Metrics>,
+    pub live: crate::live::Live,
+    pub sign_in: Arc<SignInThrottle>,
+    pub widget_sessions: Arc<SessionThrottle>,
+    /// The event log's newest entries per workspace, shared by this node's streams.
+    pub tails: Arc<LogTails>,
+    /// Turns true when the server starts shutting down: long-lived responses (event
+    /// streams) end then, so in-flight requests can finish.
+    pub stopping: watch::Receiver<bool>,
+    stop: Arc<watch::Sender<bool>>,
+    /// The semantic tier of the AI (off unless the embedding model is installed).
+    pub semantic: crate::ai::semantic::Semantic,
+}
+
+impl AppState {
+    pub fn new(store: Store, clock: SharedClock, settings: Settings) -> Self {
+        let sessions_per_minute = settings.widget_sessions_per_minute;
+        let (stop, stopping) = watch::channel(false);
+        Self {
+            store,
+            clock,
+            settings: Arc::new(settings),
+            metrics: Arc::default(),
+            live: Default::default(),
+            sign_in: Arc::default(),
+            widget_sessions: Arc::new(SessionThrottle::new(sessions_per_minute)),
+            tails: Arc::default(),
+            stopping,
+            stop: Arc::new(stop),
+            semantic: Default::default(),
+        }
+    }
+
+    /// Relays a stream-only signal (typing, read) about a conversation to every node's streams.
+    pub async fn signal(
+        &self,
+        workspace: &crate::store::WorkspaceId,
+        kind: &'static str,
+        conversation_id: &str,
+        actor: crate::store::Actor,
+        data: serde_json::Value,
+    ) {
+        let signal = crate::live::Signal {
+            workspace: workspace.clone(),
+            kind,
+            conversation_id: conversation_id.to_owned(),
+            actor,
+            data,
+            at: self.clock.now_ms(),
+        };
+        self.live.publish(&self.store, signal).await;
+    }
+
+    /// Ends long-lived responses (event streams) so in-flight requests can finish.
+    pub(crate) fn begin_stopping(&self) {
+        self.stop.send_replace(true);
+    }
+
+    /// With the semantic tier `semantic` (loaded by the caller: it reads files).
+    pub fn with_semantic(mut self, semantic: crate::ai::semantic::Semantic) -> Self {
+        self.semantic = semantic;
+        self
+    }
+}

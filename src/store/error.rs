@@ -1,0 +1,124 @@
+//! What a store call can fail with, typed: which object was missing, which unique key clashed.
+//! The HTTP layer maps each case to an error code with one exhaustive `match`.
+
+use crate::domain::conversation::Refusal;
+
+/// The objects a store call can fail to find in a workspace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entity {
+    Agent,
+    Contact,
+    Conversation,
+    Delivery,
+    Member,
+    Message,
+    Note,
+    Team,
+    Ticket,
+}
+
+impl Entity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Entity::Agent => "agent",
+            Entity::Contact => "contact",
+            Entity::Conversation => "conversation",
+            Entity::Delivery => "delivery",
+            Entity::Member => "member",
+            Entity::Message => "message",
+            Entity::Note => "note",
+            Entity::Team => "team",
+            Entity::Ticket => "ticket",
+        }
+    }
+}
+
+/// The unique keys a write can clash with, besides ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UniqueKey {
+    /// A contact's email, per workspace.
+    ContactEmail,
+    /// A contact's `external_id`, per workspace.
+    ContactExternalId,
+    /// A member's email, per workspace.
+    MemberEmail,
+    StateName,
+    TagName,
+    TeamName,
+    /// One ticket per conversation.
+    ConversationTicket,
+}
+
+impl UniqueKey {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UniqueKey::ContactEmail => "contact email",
+            UniqueKey::ContactExternalId => "contact external_id",
+            UniqueKey::MemberEmail => "member email",
+            UniqueKey::StateName => "state name",
+            UniqueKey::TagName => "tag name",
+            UniqueKey::TeamName => "team name",
+            UniqueKey::ConversationTicket => "conversation's ticket",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub enum StoreError {
+    Database(sqlx::Error),
+    /// A unique constraint failed.
+    Conflict(UniqueKey),
+    /// An optimistic update found another version than expected.
+    VersionMismatch,
+    /// No such object in this workspace.
+    NotFound(Entity),
+    /// A field of the request names an object that does not exist in this workspace.
+    InvalidReference(&'static str),
+    /// A rule of the domain refuses the change.
+    Refused(Refusal),
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreError::Database(error) => write!(f, "database: {error}"),
+            StoreError::Conflict(key) => write!(f, "another row has this {}", key.as_str()),
+            StoreError::VersionMismatch => write!(f, "the row changed meanwhile"),
+            StoreError::NotFound(what) => write!(f, "no such {}", what.as_str()),
+            StoreError::InvalidReference(field) => write!(f, "{field} names nothing in this workspace"),
+            StoreError::Refused(refusal) => write!(f, "refused: {refusal:?}"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        StoreError::Database(error)
+    }
+}
+
+/// Maps a unique-constraint failure to the key it guards, given the keys that may clash and
+/// the column that names each. PostgreSQL names the index, SQLite lists "table.column" in the
+/// message; both contain the column.
+pub(crate) fn unique_violation(error: sqlx::Error, keys: &[(&str, UniqueKey)]) -> StoreError {
+    if let sqlx::Error::Database(db) = &error
+        && db.is_unique_violation()
+    {
+        let haystack = format!("{} {}", db.constraint().unwrap_or_default(), db.message());
+        if let Some((_, key)) = keys.iter().find(|(column, _)| haystack.contains(column)) {
+            return StoreError::Conflict(*key);
+        }
+    }
+    StoreError::Database(error)
+}
+
+/// Maps any unique-constraint failure of a statement to `Conflict(key)`, for tables whose only
+/// unique key besides the id is one column.
+pub(crate) fn conflict_as(error: sqlx::Error, key: UniqueKey) -> StoreError {
+    match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(key),
+        _ => StoreError::Database(error),
+    }
+}
