@@ -9,8 +9,9 @@ use utoipa_axum::routes;
 
 use super::caller::{Manager, WorkspaceCaller};
 use super::docs::{E, IdempotencyKey, IfMatchHeader};
-use super::extract::{IfMatch, Json, Patch, PathId, Query, Tagged, Versioned, update_optimistically};
+use super::extract::{Json, PathId, Query};
 use super::list::{ListOut, PageQuery};
+use super::versioning::{IfMatch, Patch, Versioned, WithEtag, update_optimistically};
 use crate::clock::Timestamp;
 use crate::domain::validate::Checker;
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -232,7 +233,7 @@ async fn create(
     caller: Manager,
     State(state): State<AppState>,
     Json(input): Json<AgentIn>,
-) -> ApiResult<Tagged<AgentOut>> {
+) -> ApiResult<WithEtag<AgentOut>> {
     let mut check = Checker::new();
     let fields = check_fields(
         &mut check,
@@ -246,7 +247,7 @@ async fn create(
         .store
         .create_agent(&caller.workspace, &id, &version_id, &fields, &settings, state.clock.now_ms())
         .await?;
-    Ok(Tagged(StatusCode::CREATED, AgentOut::from_row(row)))
+    Ok(WithEtag(StatusCode::CREATED, AgentOut::from_row(row)))
 }
 
 #[utoipa::path(get, path = "/v1/agents", tag = "agents", params(PageQuery),
@@ -270,9 +271,9 @@ async fn get(
     caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
-) -> ApiResult<Tagged<AgentOut>> {
+) -> ApiResult<WithEtag<AgentOut>> {
     let row = state.store.get_agent(&caller.workspace, &id).await?.ok_or_else(|| not_found(&id))?;
-    Ok(Tagged(StatusCode::OK, AgentOut::from_row(row)))
+    Ok(WithEtag(StatusCode::OK, AgentOut::from_row(row)))
 }
 
 #[utoipa::path(patch, path = "/v1/agents/{id}", tag = "agents", request_body = AgentPatch,
@@ -286,7 +287,7 @@ async fn update(
     PathId(id): PathId,
     if_match: IfMatch,
     Json(patch): Json<AgentPatch>,
-) -> ApiResult<Tagged<AgentOut>> {
+) -> ApiResult<WithEtag<AgentOut>> {
     let (store, ws) = (&state.store, &caller.workspace);
     let row = update_optimistically(
         &if_match,
@@ -311,7 +312,7 @@ async fn update(
         },
     )
     .await?;
-    Ok(Tagged(StatusCode::OK, AgentOut::from_row(row)))
+    Ok(WithEtag(StatusCode::OK, AgentOut::from_row(row)))
 }
 
 /// Delete an agent: channels and conversations it answered are left without one.

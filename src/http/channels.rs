@@ -9,10 +9,9 @@ use utoipa_axum::routes;
 
 use super::caller::{Manager, WorkspaceCaller};
 use super::docs::{E, IdempotencyKey, IfMatchHeader};
-use super::extract::{
-    FromQuery, IfMatch, Json, Patch, PathId, Query, QueryMap, Tagged, Versioned, update_optimistically,
-};
+use super::extract::{FromQuery, Json, PathId, Query, QueryMap};
 use super::list::{ListOut, PageQuery};
+use super::versioning::{IfMatch, Patch, Versioned, WithEtag, update_optimistically};
 use crate::clock::Timestamp;
 use crate::delivery::sign::new_secret;
 use crate::domain::validate::Checker;
@@ -173,7 +172,7 @@ async fn create(
     caller: Manager,
     State(state): State<AppState>,
     Json(input): Json<ChannelIn>,
-) -> ApiResult<Tagged<ChannelOut>> {
+) -> ApiResult<WithEtag<ChannelOut>> {
     let fields = checked(
         &state,
         &caller.workspace,
@@ -190,7 +189,7 @@ async fn create(
         .store
         .create_channel(&caller.workspace, &ids::new_id("ch"), &fields, &new_secret(), now)
         .await?;
-    Ok(Tagged(StatusCode::CREATED, ChannelOut::with_secret(row, true)))
+    Ok(WithEtag(StatusCode::CREATED, ChannelOut::with_secret(row, true)))
 }
 
 /// List channels, newest first.
@@ -218,9 +217,9 @@ async fn get(
     caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
-) -> ApiResult<Tagged<ChannelOut>> {
+) -> ApiResult<WithEtag<ChannelOut>> {
     let row = state.store.get_channel(&caller.workspace, &id).await?.ok_or_else(|| not_found(&id))?;
-    Ok(Tagged(StatusCode::OK, ChannelOut::from_row(row)))
+    Ok(WithEtag(StatusCode::OK, ChannelOut::from_row(row)))
 }
 
 /// Update a channel. Honours `If-Match`.
@@ -235,7 +234,7 @@ async fn update(
     PathId(id): PathId,
     if_match: IfMatch,
     Json(patch): Json<ChannelPatch>,
-) -> ApiResult<Tagged<ChannelOut>> {
+) -> ApiResult<WithEtag<ChannelOut>> {
     let (store, ws) = (&state.store, &caller.workspace);
     let row = update_optimistically(
         &if_match,
@@ -257,7 +256,7 @@ async fn update(
         },
     )
     .await?;
-    Ok(Tagged(StatusCode::OK, ChannelOut::from_row(row)))
+    Ok(WithEtag(StatusCode::OK, ChannelOut::from_row(row)))
 }
 
 #[utoipa::path(delete, path = "/v1/channels/{id}", tag = "channels",
@@ -282,10 +281,10 @@ async fn rotate_secret(
     caller: Manager,
     State(state): State<AppState>,
     PathId(id): PathId,
-) -> ApiResult<Tagged<ChannelOut>> {
+) -> ApiResult<WithEtag<ChannelOut>> {
     let now = state.clock.now_ms();
     let row = state.store.rotate_channel_secret(&caller.workspace, &id, &new_secret(), now).await?;
-    Ok(Tagged(StatusCode::OK, ChannelOut::with_secret(row.ok_or_else(|| not_found(&id))?, true)))
+    Ok(WithEtag(StatusCode::OK, ChannelOut::with_secret(row.ok_or_else(|| not_found(&id))?, true)))
 }
 
 pub fn router() -> OpenApiRouter<AppState> {

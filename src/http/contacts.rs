@@ -10,10 +10,9 @@ use utoipa_axum::routes;
 
 use super::caller::{Manager, WorkspaceCaller};
 use super::docs::{E, IdempotencyKey, IfMatchHeader};
-use super::extract::{
-    FromQuery, IfMatch, Json, Patch, PathId, Query, QueryMap, Tagged, Versioned, update_optimistically,
-};
+use super::extract::{FromQuery, Json, PathId, Query, QueryMap};
 use super::list::{ListOut, PageQuery};
+use super::versioning::{IfMatch, Patch, Versioned, WithEtag, update_optimistically};
 use crate::domain::validate::Checker;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::http::AppState;
@@ -118,7 +117,7 @@ async fn create(
     caller: Manager,
     State(state): State<AppState>,
     Json(input): Json<ContactIn>,
-) -> ApiResult<Tagged<ContactOut>> {
+) -> ApiResult<WithEtag<ContactOut>> {
     let fields = checked(NewContact {
         external_id: input.external_id,
         name: input.name,
@@ -132,7 +131,7 @@ async fn create(
         .store
         .create_contact(&caller.workspace, &ids::new_id("ct"), &fields, &caller.actor(), now)
         .await?;
-    Ok(Tagged(StatusCode::CREATED, ContactOut::from_row(row)))
+    Ok(WithEtag(StatusCode::CREATED, ContactOut::from_row(row)))
 }
 
 /// List contacts, newest first.
@@ -159,9 +158,9 @@ async fn get(
     caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
-) -> ApiResult<Tagged<ContactOut>> {
+) -> ApiResult<WithEtag<ContactOut>> {
     let row = state.store.get_contact(&caller.workspace, &id).await?.ok_or_else(|| not_found(&id))?;
-    Ok(Tagged(StatusCode::OK, ContactOut::from_row(row)))
+    Ok(WithEtag(StatusCode::OK, ContactOut::from_row(row)))
 }
 
 /// Update a contact. Honours `If-Match`.
@@ -176,7 +175,7 @@ async fn update(
     PathId(id): PathId,
     if_match: IfMatch,
     Json(patch): Json<ContactPatch>,
-) -> ApiResult<Tagged<ContactOut>> {
+) -> ApiResult<WithEtag<ContactOut>> {
     let (store, ws, actor) = (&state.store, &caller.workspace, caller.actor());
     let row = update_optimistically(
         &if_match,
@@ -207,7 +206,7 @@ async fn update(
         },
     )
     .await?;
-    Ok(Tagged(StatusCode::OK, ContactOut::from_row(row)))
+    Ok(WithEtag(StatusCode::OK, ContactOut::from_row(row)))
 }
 
 /// Erase a contact and everything that belongs to it.
@@ -244,10 +243,10 @@ async fn set_blocked(
     caller: &WorkspaceCaller,
     id: &str,
     blocked: bool,
-) -> ApiResult<Tagged<ContactOut>> {
+) -> ApiResult<WithEtag<ContactOut>> {
     let now = state.clock.now_ms();
     let row = state.store.set_contact_blocked(&caller.workspace, id, blocked, &caller.actor(), now).await?;
-    Ok(Tagged(StatusCode::OK, ContactOut::from_row(row.ok_or_else(|| not_found(id))?)))
+    Ok(WithEtag(StatusCode::OK, ContactOut::from_row(row.ok_or_else(|| not_found(id))?)))
 }
 
 /// Block a contact: their messages are refused from now on.
@@ -260,7 +259,7 @@ async fn block(
     caller: Manager,
     State(state): State<AppState>,
     PathId(id): PathId,
-) -> ApiResult<Tagged<ContactOut>> {
+) -> ApiResult<WithEtag<ContactOut>> {
     set_blocked(&state, &caller, &id, true).await
 }
 
@@ -273,7 +272,7 @@ async fn unblock(
     caller: Manager,
     State(state): State<AppState>,
     PathId(id): PathId,
-) -> ApiResult<Tagged<ContactOut>> {
+) -> ApiResult<WithEtag<ContactOut>> {
     set_blocked(&state, &caller, &id, false).await
 }
 

@@ -9,11 +9,9 @@ use utoipa_axum::routes;
 
 use super::caller::{Manager, WorkspaceCaller};
 use super::docs::{E, IdempotencyKey, IfMatchHeader};
-use super::extract::{
-    FromQuery, IfMatch, Json, Patch, PathId, Query, QueryMap, Tagged, Versioned, bad_param,
-    update_optimistically,
-};
+use super::extract::{FromQuery, Json, PathId, Query, QueryMap, bad_param};
 use super::list::{ListOut, PageQuery};
+use super::versioning::{IfMatch, Patch, Versioned, WithEtag, update_optimistically};
 use crate::clock::Timestamp;
 use crate::domain::validate::Checker;
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -194,7 +192,7 @@ async fn create(
     caller: Manager,
     State(state): State<AppState>,
     Json(input): Json<ArticleIn>,
-) -> ApiResult<Tagged<ArticleOut>> {
+) -> ApiResult<WithEtag<ArticleOut>> {
     let fields = checked(NewArticle {
         agent_id: input.agent_id,
         title: input.title,
@@ -205,7 +203,7 @@ async fn create(
         .store
         .create_article(&caller.workspace, &ids::new_id("kb"), &fields, state.clock.now_ms())
         .await?;
-    Ok(Tagged(StatusCode::CREATED, ArticleOut::from_row(row)))
+    Ok(WithEtag(StatusCode::CREATED, ArticleOut::from_row(row)))
 }
 
 /// Articles, oldest first.
@@ -230,9 +228,9 @@ async fn get(
     caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
-) -> ApiResult<Tagged<ArticleOut>> {
+) -> ApiResult<WithEtag<ArticleOut>> {
     let row = state.store.get_article(&caller.workspace, &id).await?.ok_or_else(|| not_found(&id))?;
-    Ok(Tagged(StatusCode::OK, ArticleOut::from_row(row)))
+    Ok(WithEtag(StatusCode::OK, ArticleOut::from_row(row)))
 }
 
 #[utoipa::path(patch, path = "/v1/knowledge/articles/{id}", tag = "knowledge", request_body = ArticlePatch,
@@ -246,7 +244,7 @@ async fn update(
     PathId(id): PathId,
     if_match: IfMatch,
     Json(patch): Json<ArticlePatch>,
-) -> ApiResult<Tagged<ArticleOut>> {
+) -> ApiResult<WithEtag<ArticleOut>> {
     let (store, ws) = (&state.store, &caller.workspace);
     let row = update_optimistically(
         &if_match,
@@ -268,7 +266,7 @@ async fn update(
         },
     )
     .await?;
-    Ok(Tagged(StatusCode::OK, ArticleOut::from_row(row)))
+    Ok(WithEtag(StatusCode::OK, ArticleOut::from_row(row)))
 }
 
 #[utoipa::path(delete, path = "/v1/knowledge/articles/{id}", tag = "knowledge",

@@ -9,10 +9,9 @@ use utoipa_axum::routes;
 
 use super::caller::{Manager, WorkspaceCaller};
 use super::docs::{E, IdempotencyKey, IfMatchHeader};
-use super::extract::{
-    FromQuery, IfMatch, Json, Patch, PathId, Query, QueryMap, Tagged, Versioned, update_optimistically,
-};
+use super::extract::{FromQuery, Json, PathId, Query, QueryMap};
 use super::list::{ListOut, PageQuery};
+use super::versioning::{IfMatch, Patch, Versioned, WithEtag, update_optimistically};
 use crate::auth::Role;
 use crate::clock::Timestamp;
 use crate::domain::validate::Checker;
@@ -121,7 +120,7 @@ async fn create(
     caller: Manager,
     State(state): State<AppState>,
     Json(input): Json<MemberIn>,
-) -> ApiResult<Tagged<MemberOut>> {
+) -> ApiResult<WithEtag<MemberOut>> {
     let mut check = Checker::new();
     let (name, email, avatar_url) = check_fields(&mut check, &input.name, &input.email, input.avatar_url);
     if let Some(password) = &input.password {
@@ -137,7 +136,7 @@ async fn create(
         .store
         .create_member(&caller.workspace, &ids::new_id("mem"), &member, state.clock.now_ms())
         .await?;
-    Ok(Tagged(StatusCode::CREATED, MemberOut::from_row(row)))
+    Ok(WithEtag(StatusCode::CREATED, MemberOut::from_row(row)))
 }
 
 #[derive(Debug, utoipa::IntoParams)]
@@ -181,9 +180,9 @@ async fn get(
     caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
-) -> ApiResult<Tagged<MemberOut>> {
+) -> ApiResult<WithEtag<MemberOut>> {
     let row = state.store.get_member(&caller.workspace, &id).await?.ok_or_else(|| not_found(&id))?;
-    Ok(Tagged(StatusCode::OK, MemberOut::from_row(row)))
+    Ok(WithEtag(StatusCode::OK, MemberOut::from_row(row)))
 }
 
 #[utoipa::path(patch, path = "/v1/members/{id}", tag = "members", request_body = MemberPatch,
@@ -197,7 +196,7 @@ async fn update(
     PathId(id): PathId,
     if_match: IfMatch,
     Json(patch): Json<MemberPatch>,
-) -> ApiResult<Tagged<MemberOut>> {
+) -> ApiResult<WithEtag<MemberOut>> {
     // The new password is checked and hashed once, before the read-modify-write.
     let mut check = Checker::new();
     if let Patch::Value(password) = &patch.password {
@@ -239,7 +238,7 @@ async fn update(
         },
     )
     .await?;
-    Ok(Tagged(StatusCode::OK, MemberOut::from_row(row)))
+    Ok(WithEtag(StatusCode::OK, MemberOut::from_row(row)))
 }
 
 /// Delete a member: their sign-in tokens are revoked and what was assigned to them becomes

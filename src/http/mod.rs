@@ -34,6 +34,7 @@ mod tags;
 mod teams;
 pub mod throttle;
 mod tickets;
+mod versioning;
 mod webhooks;
 mod widget;
 mod workspaces;

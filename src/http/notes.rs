@@ -9,8 +9,9 @@ use utoipa_axum::routes;
 
 use super::caller::WorkspaceCaller;
 use super::docs::{E, IdempotencyKey, IfMatchHeader};
-use super::extract::{IfMatch, Json, PathId, PathIds, Query, Tagged, Versioned};
+use super::extract::{Json, PathId, PathIds, Query};
 use super::list::{ListOut, PageQuery};
+use super::versioning::{IfMatch, Versioned, WithEtag};
 use crate::domain::validate::Checker;
 use crate::error::ApiResult;
 use crate::http::AppState;
@@ -73,7 +74,7 @@ async fn create(
     State(state): State<AppState>,
     PathId(id): PathId,
     Json(input): Json<NoteIn>,
-) -> ApiResult<Tagged<NoteOut>> {
+) -> ApiResult<WithEtag<NoteOut>> {
     let mut check = Checker::new();
     let body = check.text("body", &input.body, 20_000);
     check.finish()?;
@@ -83,7 +84,7 @@ async fn create(
         .store
         .create_note(&caller.workspace, &id, &ids::new_id("note"), &note, &caller.actor(), now)
         .await?;
-    Ok(Tagged(StatusCode::CREATED, NoteOut::from(&row)))
+    Ok(WithEtag(StatusCode::CREATED, NoteOut::from(&row)))
 }
 
 #[utoipa::path(patch, path = "/v1/conversations/{id}/notes/{note_id}", tag = "notes", request_body = NotePatch,
@@ -97,7 +98,7 @@ async fn update(
     PathIds(id, note_id): PathIds,
     if_match: IfMatch,
     Json(patch): Json<NotePatch>,
-) -> ApiResult<Tagged<NoteOut>> {
+) -> ApiResult<WithEtag<NoteOut>> {
     let mut check = Checker::new();
     let body = check.optional_text("body", patch.body, 20_000);
     check.finish()?;
@@ -111,7 +112,7 @@ async fn update(
             *note != before
         })
         .await?;
-    Ok(Tagged(StatusCode::OK, NoteOut::from(&row)))
+    Ok(WithEtag(StatusCode::OK, NoteOut::from(&row)))
 }
 
 #[utoipa::path(delete, path = "/v1/conversations/{id}/notes/{note_id}", tag = "notes",

@@ -9,8 +9,9 @@ use utoipa_axum::routes;
 
 use super::caller::{Manager, WorkspaceCaller};
 use super::docs::{E, IdempotencyKey, IfMatchHeader};
-use super::extract::{IfMatch, Json, Patch, PathId, Query, Tagged, Versioned, update_optimistically};
+use super::extract::{Json, PathId, Query};
 use super::list::{ListOut, PageQuery};
+use super::versioning::{IfMatch, Patch, Versioned, WithEtag, update_optimistically};
 use crate::clock::Timestamp;
 use crate::domain::validate::Checker;
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -115,7 +116,7 @@ async fn create(
     caller: Manager,
     State(state): State<AppState>,
     Json(input): Json<StateIn>,
-) -> ApiResult<Tagged<StateOut>> {
+) -> ApiResult<WithEtag<StateOut>> {
     let fields = checked(NewState {
         name: input.name,
         description: input.description,
@@ -127,7 +128,7 @@ async fn create(
         .store
         .create_state(&caller.workspace, &ids::new_id("state"), &fields, state.clock.now_ms())
         .await?;
-    Ok(Tagged(StatusCode::CREATED, StateOut::from_row(row)))
+    Ok(WithEtag(StatusCode::CREATED, StateOut::from_row(row)))
 }
 
 /// States in their `position` order.
@@ -154,7 +155,7 @@ async fn update(
     PathId(id): PathId,
     if_match: IfMatch,
     Json(patch): Json<StatePatch>,
-) -> ApiResult<Tagged<StateOut>> {
+) -> ApiResult<WithEtag<StateOut>> {
     let (store, ws) = (&state.store, &caller.workspace);
     let row = update_optimistically(
         &if_match,
@@ -177,7 +178,7 @@ async fn update(
         },
     )
     .await?;
-    Ok(Tagged(StatusCode::OK, StateOut::from_row(row)))
+    Ok(WithEtag(StatusCode::OK, StateOut::from_row(row)))
 }
 
 /// Delete a state; conversations in it are left without one.

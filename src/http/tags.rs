@@ -9,8 +9,9 @@ use utoipa_axum::routes;
 
 use super::caller::WorkspaceCaller;
 use super::docs::{E, IdempotencyKey, IfMatchHeader};
-use super::extract::{IfMatch, Json, Patch, PathId, Query, Tagged, Versioned, update_optimistically};
+use super::extract::{Json, PathId, Query};
 use super::list::{ListOut, PageQuery};
+use super::versioning::{IfMatch, Patch, Versioned, WithEtag, update_optimistically};
 use crate::clock::Timestamp;
 use crate::domain::validate::Checker;
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -119,14 +120,14 @@ async fn create(
     caller: WorkspaceCaller,
     State(state): State<AppState>,
     Json(input): Json<TagIn>,
-) -> ApiResult<Tagged<TagOut>> {
+) -> ApiResult<WithEtag<TagOut>> {
     let mut check = Checker::new();
     let color = input.color.unwrap_or_else(|| crate::store::DEFAULT_TAG_COLOR.to_owned());
     let tag = checked(&mut check, &input.name, &color, input.description);
     check.finish()?;
     let row =
         state.store.create_tag(&caller.workspace, &ids::new_id("tag"), &tag, state.clock.now_ms()).await?;
-    Ok(Tagged(StatusCode::CREATED, TagOut::from_row(row)))
+    Ok(WithEtag(StatusCode::CREATED, TagOut::from_row(row)))
 }
 
 #[utoipa::path(get, path = "/v1/tags", tag = "tags", params(PageQuery),
@@ -153,7 +154,7 @@ async fn update(
     PathId(id): PathId,
     if_match: IfMatch,
     Json(patch): Json<TagPatch>,
-) -> ApiResult<Tagged<TagOut>> {
+) -> ApiResult<WithEtag<TagOut>> {
     let (store, ws) = (&state.store, &caller.workspace);
     let row = update_optimistically(
         &if_match,
@@ -178,7 +179,7 @@ async fn update(
         },
     )
     .await?;
-    Ok(Tagged(StatusCode::OK, TagOut::from_row(row)))
+    Ok(WithEtag(StatusCode::OK, TagOut::from_row(row)))
 }
 
 /// Delete a tag from the palette and from every conversation.
@@ -227,7 +228,7 @@ async fn put_conversation_tags(
     State(state): State<AppState>,
     PathId(id): PathId,
     Json(input): Json<ConversationTagsIn>,
-) -> ApiResult<Tagged<ConversationOut>> {
+) -> ApiResult<WithEtag<ConversationOut>> {
     let mut check = Checker::new();
     if input.tags.len() > 50 {
         check.fail("tags", "must have at most 50 items");
@@ -240,7 +241,7 @@ async fn put_conversation_tags(
     check.finish()?;
     let now = state.clock.now_ms();
     let row = state.store.set_conversation_tags(&caller.workspace, &id, &tags, &caller.actor(), now).await?;
-    Ok(Tagged(StatusCode::OK, ConversationOut::from(&row)))
+    Ok(WithEtag(StatusCode::OK, ConversationOut::from(&row)))
 }
 
 pub fn router() -> OpenApiRouter<AppState> {

@@ -9,8 +9,9 @@ use utoipa_axum::routes;
 
 use super::caller::{Manager, WorkspaceCaller};
 use super::docs::{E, IdempotencyKey, IfMatchHeader};
-use super::extract::{IfMatch, Json, PathId, Query, Tagged, Versioned, update_optimistically};
+use super::extract::{Json, PathId, Query};
 use super::list::{ListOut, PageQuery};
+use super::versioning::{IfMatch, Versioned, WithEtag, update_optimistically};
 use crate::clock::Timestamp;
 use crate::domain::validate::Checker;
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -96,13 +97,13 @@ async fn create(
     caller: Manager,
     State(state): State<AppState>,
     Json(input): Json<TeamIn>,
-) -> ApiResult<Tagged<TeamOut>> {
+) -> ApiResult<WithEtag<TeamOut>> {
     let (name, members) = checked(&input.name, &input.member_ids)?;
     let row = state
         .store
         .create_team(&caller.workspace, &ids::new_id("team"), &name, &members, state.clock.now_ms())
         .await?;
-    Ok(Tagged(StatusCode::CREATED, TeamOut::from_row(row)))
+    Ok(WithEtag(StatusCode::CREATED, TeamOut::from_row(row)))
 }
 
 #[utoipa::path(get, path = "/v1/teams", tag = "teams", params(PageQuery),
@@ -126,9 +127,9 @@ async fn get(
     caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
-) -> ApiResult<Tagged<TeamOut>> {
+) -> ApiResult<WithEtag<TeamOut>> {
     let row = state.store.get_team(&caller.workspace, &id).await?.ok_or_else(|| not_found(&id))?;
-    Ok(Tagged(StatusCode::OK, TeamOut::from_row(row)))
+    Ok(WithEtag(StatusCode::OK, TeamOut::from_row(row)))
 }
 
 #[utoipa::path(patch, path = "/v1/teams/{id}", tag = "teams", request_body = TeamPatch,
@@ -142,7 +143,7 @@ async fn update(
     PathId(id): PathId,
     if_match: IfMatch,
     Json(patch): Json<TeamPatch>,
-) -> ApiResult<Tagged<TeamOut>> {
+) -> ApiResult<WithEtag<TeamOut>> {
     let (store, ws) = (&state.store, &caller.workspace);
     let row = update_optimistically(
         &if_match,
@@ -160,7 +161,7 @@ async fn update(
         },
     )
     .await?;
-    Ok(Tagged(StatusCode::OK, TeamOut::from_row(row)))
+    Ok(WithEtag(StatusCode::OK, TeamOut::from_row(row)))
 }
 
 /// Delete a team; conversations assigned to it are left without a team.

@@ -9,11 +9,9 @@ use utoipa_axum::routes;
 
 use super::caller::WorkspaceCaller;
 use super::docs::{E, IdempotencyKey, IfMatchHeader};
-use super::extract::{
-    FromQuery, IfMatch, Json, OptionalJson, Patch, PathId, Query, QueryMap, Tagged, Versioned,
-    update_optimistically,
-};
+use super::extract::{FromQuery, Json, OptionalJson, PathId, Query, QueryMap};
 use super::list::{ListOut, PageQuery};
+use super::versioning::{IfMatch, Patch, Versioned, WithEtag, update_optimistically};
 use crate::clock::Timestamp;
 use crate::domain::conversation::{Priority, TicketStatus};
 use crate::domain::validate::Checker;
@@ -118,7 +116,7 @@ async fn create(
     State(state): State<AppState>,
     PathId(conversation_id): PathId,
     OptionalJson(input): OptionalJson<TicketIn>,
-) -> ApiResult<Tagged<TicketOut>> {
+) -> ApiResult<WithEtag<TicketOut>> {
     let ws = &caller.workspace;
     let conversation = state
         .store
@@ -141,7 +139,7 @@ async fn create(
         .store
         .create_ticket(ws, &conversation_id, &ids::new_id("tkt"), &fields, &caller.actor(), now)
         .await?;
-    Ok(Tagged(StatusCode::CREATED, TicketOut::from_row(row)))
+    Ok(WithEtag(StatusCode::CREATED, TicketOut::from_row(row)))
 }
 
 #[derive(Debug, utoipa::IntoParams)]
@@ -191,9 +189,9 @@ async fn get(
     caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
-) -> ApiResult<Tagged<TicketOut>> {
+) -> ApiResult<WithEtag<TicketOut>> {
     let row = state.store.get_ticket(&caller.workspace, &id).await?.ok_or_else(|| not_found(&id))?;
-    Ok(Tagged(StatusCode::OK, TicketOut::from_row(row)))
+    Ok(WithEtag(StatusCode::OK, TicketOut::from_row(row)))
 }
 
 #[utoipa::path(patch, path = "/v1/tickets/{id}", tag = "tickets", request_body = TicketPatch,
@@ -207,7 +205,7 @@ async fn update(
     PathId(id): PathId,
     if_match: IfMatch,
     Json(patch): Json<TicketPatch>,
-) -> ApiResult<Tagged<TicketOut>> {
+) -> ApiResult<WithEtag<TicketOut>> {
     let ws = &caller.workspace;
     let row = update_optimistically(
         &if_match,
@@ -232,7 +230,7 @@ async fn update(
         },
     )
     .await?;
-    Ok(Tagged(StatusCode::OK, TicketOut::from_row(row)))
+    Ok(WithEtag(StatusCode::OK, TicketOut::from_row(row)))
 }
 
 pub fn router() -> OpenApiRouter<AppState> {

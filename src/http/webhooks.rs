@@ -11,8 +11,9 @@ use utoipa_axum::routes;
 use super::caller::{Manager, WorkspaceCaller};
 use super::docs::{E, IdempotencyKey, IfMatchHeader};
 use super::events::EVENT_TYPES;
-use super::extract::{IfMatch, Json, Patch, PathId, Query, Tagged, Versioned, update_optimistically};
+use super::extract::{Json, PathId, Query};
 use super::list::{ListOut, PageQuery};
+use super::versioning::{IfMatch, Patch, Versioned, WithEtag, update_optimistically};
 use crate::clock::Timestamp;
 use crate::delivery::sign::new_secret;
 use crate::domain::validate::Checker;
@@ -120,7 +121,7 @@ async fn create(
     caller: Manager,
     State(state): State<AppState>,
     Json(input): Json<WebhookIn>,
-) -> ApiResult<Tagged<WebhookOut>> {
+) -> ApiResult<WithEtag<WebhookOut>> {
     let fields = checked(
         &state,
         WebhookFields {
@@ -135,7 +136,7 @@ async fn create(
         .store
         .create_webhook(&caller.workspace, &ids::new_id("wh"), &fields, &new_secret(), state.clock.now_ms())
         .await?;
-    Ok(Tagged(StatusCode::CREATED, WebhookOut::from_row(row, true)))
+    Ok(WithEtag(StatusCode::CREATED, WebhookOut::from_row(row, true)))
 }
 
 #[utoipa::path(get, path = "/v1/webhooks", tag = "webhooks", params(PageQuery),
@@ -160,9 +161,9 @@ async fn get(
     caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
-) -> ApiResult<Tagged<WebhookOut>> {
+) -> ApiResult<WithEtag<WebhookOut>> {
     let row = state.store.get_webhook(&caller.workspace, &id).await?.ok_or_else(|| not_found(&id))?;
-    Ok(Tagged(StatusCode::OK, WebhookOut::from_row(row, false)))
+    Ok(WithEtag(StatusCode::OK, WebhookOut::from_row(row, false)))
 }
 
 /// Change, or read the whole endpoint back and write it with a new secret.
@@ -208,9 +209,9 @@ async fn update(
     PathId(id): PathId,
     if_match: IfMatch,
     Json(patch): Json<WebhookPatch>,
-) -> ApiResult<Tagged<WebhookOut>> {
+) -> ApiResult<WithEtag<WebhookOut>> {
     let row = rewrite(&state, &caller, &id, &if_match, &patch, None).await?;
-    Ok(Tagged(StatusCode::OK, WebhookOut::from_row(row, false)))
+    Ok(WithEtag(StatusCode::OK, WebhookOut::from_row(row, false)))
 }
 
 #[utoipa::path(delete, path = "/v1/webhooks/{id}", tag = "webhooks",
@@ -235,10 +236,10 @@ async fn rotate_secret(
     caller: Manager,
     State(state): State<AppState>,
     PathId(id): PathId,
-) -> ApiResult<Tagged<WebhookOut>> {
+) -> ApiResult<WithEtag<WebhookOut>> {
     let unchanged = WebhookPatch { url: None, description: Patch::Absent, events: None, enabled: None };
     let row = rewrite(&state, &caller, &id, &IfMatch(None), &unchanged, Some(&new_secret())).await?;
-    Ok(Tagged(StatusCode::OK, WebhookOut::from_row(row, true)))
+    Ok(WithEtag(StatusCode::OK, WebhookOut::from_row(row, true)))
 }
 
 pub fn router() -> OpenApiRouter<AppState> {

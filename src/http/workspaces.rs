@@ -10,8 +10,9 @@ use utoipa_axum::routes;
 use super::api_keys::ApiKeyOut;
 use super::caller::Admin;
 use super::docs::{E, IdempotencyKey, IfMatchHeader};
-use super::extract::{IfMatch, Json, PathId, Query, Tagged, Versioned, update_optimistically};
+use super::extract::{Json, PathId, Query};
 use super::list::{ListOut, PageQuery};
+use super::versioning::{IfMatch, Versioned, WithEtag, update_optimistically};
 use crate::auth::{self, KeyKind};
 use crate::clock::Timestamp;
 use crate::domain::validate::Checker;
@@ -83,7 +84,7 @@ async fn create(
     _: Admin,
     State(state): State<AppState>,
     Json(input): Json<WorkspaceIn>,
-) -> ApiResult<Tagged<WorkspaceOut>> {
+) -> ApiResult<WithEtag<WorkspaceOut>> {
     let mut check = Checker::new();
     let name = check.text("name", &input.name, 200);
     check.finish()?;
@@ -92,7 +93,7 @@ async fn create(
         state.store.create_workspace(&ids::new_id("ws"), &name, &key.record, state.clock.now_ms()).await?;
     let mut out = WorkspaceOut::from_row(workspace);
     out.api_key = Some(ApiKeyOut::from_row(key_row, Some(key.secret)));
-    Ok(Tagged(StatusCode::CREATED, out))
+    Ok(WithEtag(StatusCode::CREATED, out))
 }
 
 /// List workspaces, newest first.
@@ -114,9 +115,13 @@ async fn list(
     responses((status = 200, description = "The workspace", body = WorkspaceOut),
         E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
     security(("admin_key" = [])))]
-async fn get(_: Admin, State(state): State<AppState>, PathId(id): PathId) -> ApiResult<Tagged<WorkspaceOut>> {
+async fn get(
+    _: Admin,
+    State(state): State<AppState>,
+    PathId(id): PathId,
+) -> ApiResult<WithEtag<WorkspaceOut>> {
     let row = state.store.get_workspace(&WorkspaceId::trusted(&id)).await?.ok_or_else(|| not_found(&id))?;
-    Ok(Tagged(StatusCode::OK, WorkspaceOut::from_row(row)))
+    Ok(WithEtag(StatusCode::OK, WorkspaceOut::from_row(row)))
 }
 
 /// Rename a workspace. Honours `If-Match`.
@@ -131,7 +136,7 @@ async fn update(
     PathId(id): PathId,
     if_match: IfMatch,
     Json(patch): Json<WorkspacePatch>,
-) -> ApiResult<Tagged<WorkspaceOut>> {
+) -> ApiResult<WithEtag<WorkspaceOut>> {
     let ws = WorkspaceId::trusted(&id);
     let mut check = Checker::new();
     let name = check.optional_text("name", patch.name, 200);
@@ -148,7 +153,7 @@ async fn update(
         },
     )
     .await?;
-    Ok(Tagged(StatusCode::OK, WorkspaceOut::from_row(row)))
+    Ok(WithEtag(StatusCode::OK, WorkspaceOut::from_row(row)))
 }
 
 /// Delete a workspace and everything in it.

@@ -14,8 +14,9 @@ use crate::domain::conversation::{SenderType, Status};
 use crate::error::ApiResult;
 use crate::http::AppState;
 use crate::http::docs::E;
-use crate::http::extract::{PathId, Query, Tagged};
+use crate::http::extract::{PathId, Query};
 use crate::http::list::{ListOut, PageQuery};
+use crate::http::versioning::WithEtag;
 use crate::model::conversation::ConversationOut;
 use crate::model::event::EventOut;
 use crate::store::Entity;
@@ -31,7 +32,7 @@ pub(super) async fn remove(
     caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
-) -> ApiResult<Tagged<ConversationOut>> {
+) -> ApiResult<WithEtag<ConversationOut>> {
     transition(&state, &caller, &id, |row, _| Ok(row.set_removed(true))).await
 }
 
@@ -44,7 +45,7 @@ async fn restore(
     caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
-) -> ApiResult<Tagged<ConversationOut>> {
+) -> ApiResult<WithEtag<ConversationOut>> {
     transition(&state, &caller, &id, |row, _| Ok(row.set_removed(false))).await
 }
 
@@ -53,7 +54,7 @@ async fn set_status(
     caller: &WorkspaceCaller,
     id: &str,
     to: Status,
-) -> ApiResult<Tagged<ConversationOut>> {
+) -> ApiResult<WithEtag<ConversationOut>> {
     transition(state, caller, id, |row, now| Ok(row.set_status(to, None, now)?)).await
 }
 
@@ -67,7 +68,7 @@ async fn resolve(
     caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
-) -> ApiResult<Tagged<ConversationOut>> {
+) -> ApiResult<WithEtag<ConversationOut>> {
     set_status(&state, &caller, &id, Status::Resolved).await
 }
 
@@ -81,7 +82,7 @@ async fn reopen(
     caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
-) -> ApiResult<Tagged<ConversationOut>> {
+) -> ApiResult<WithEtag<ConversationOut>> {
     set_status(&state, &caller, &id, Status::Open).await
 }
 
@@ -95,7 +96,7 @@ async fn close(
     caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
-) -> ApiResult<Tagged<ConversationOut>> {
+) -> ApiResult<WithEtag<ConversationOut>> {
     set_status(&state, &caller, &id, Status::Closed).await
 }
 

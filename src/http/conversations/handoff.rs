@@ -12,7 +12,8 @@ use crate::domain::validate::Checker;
 use crate::error::ApiResult;
 use crate::http::AppState;
 use crate::http::docs::{E, IdempotencyKey};
-use crate::http::extract::{OptionalJson, PathId, Tagged};
+use crate::http::extract::{OptionalJson, PathId};
+use crate::http::versioning::WithEtag;
 use crate::model::conversation::ConversationOut;
 use crate::store::ControlRequest;
 
@@ -39,10 +40,10 @@ async fn control(
     caller: &WorkspaceCaller,
     id: &str,
     request: ControlRequest,
-) -> ApiResult<Tagged<ConversationOut>> {
+) -> ApiResult<WithEtag<ConversationOut>> {
     let now = state.clock.now_ms();
     let row = state.store.change_control(&caller.workspace, id, request, &caller.actor(), now).await?;
-    Ok(Tagged(StatusCode::OK, out(&row)))
+    Ok(WithEtag(StatusCode::OK, out(&row)))
 }
 
 /// Ask for a human: the AI stops answering until a member takes over (`handoff_requested`).
@@ -57,7 +58,7 @@ async fn handoff_request(
     State(state): State<AppState>,
     PathId(id): PathId,
     OptionalJson(input): OptionalJson<HandoffRequestIn>,
-) -> ApiResult<Tagged<ConversationOut>> {
+) -> ApiResult<WithEtag<ConversationOut>> {
     let mut check = Checker::new();
     let reason = check.optional_text("reason", input.reason, 500);
     check.finish()?;
@@ -78,7 +79,7 @@ async fn start_human(
     State(state): State<AppState>,
     PathId(id): PathId,
     OptionalJson(input): OptionalJson<StartHumanIn>,
-) -> ApiResult<Tagged<ConversationOut>> {
+) -> ApiResult<WithEtag<ConversationOut>> {
     let member = caller.acting_member(&state.store, "member_id", input.member_id).await?;
     control(&state, &caller, &id, ControlRequest::StartHuman { member, force: input.force }).await
 }
@@ -93,7 +94,7 @@ async fn stop_human(
     caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
-) -> ApiResult<Tagged<ConversationOut>> {
+) -> ApiResult<WithEtag<ConversationOut>> {
     control(&state, &caller, &id, ControlRequest::StopHuman).await
 }
 

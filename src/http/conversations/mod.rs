@@ -16,9 +16,10 @@ use utoipa_axum::routes;
 
 use super::caller::WorkspaceCaller;
 use super::docs::{E, IdempotencyKey, IfMatchHeader};
-use super::extract::{IfMatch, Json, Patch, PathId, Query, Tagged, Versioned};
+use super::extract::{Json, PathId, Query};
 use super::list::{ListOut, PageQuery};
 use super::messages::{MessageIn, new_message};
+use super::versioning::{IfMatch, Patch, Versioned, WithEtag};
 use crate::clock::Timestamp;
 use crate::domain::conversation::{Priority, SenderType, Status};
 use crate::domain::validate::Checker;
@@ -113,7 +114,7 @@ async fn create(
     caller: WorkspaceCaller,
     State(state): State<AppState>,
     Json(input): Json<ConversationIn>,
-) -> ApiResult<Tagged<ConversationOut>> {
+) -> ApiResult<WithEtag<ConversationOut>> {
     let mut check = Checker::new();
     let contact = match (input.contact_id, input.contact) {
         (Some(id), None) => ContactSpec::Id(id),
@@ -167,7 +168,7 @@ async fn create(
         .store
         .create_conversation(&caller.workspace, &ids::new_id("conv"), &new, &caller.actor(), now)
         .await?;
-    Ok(Tagged(StatusCode::CREATED, out(&row)))
+    Ok(WithEtag(StatusCode::CREATED, out(&row)))
 }
 
 /// List conversations: filters, sorts and paging.
@@ -252,10 +253,10 @@ async fn get(
     caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
-) -> ApiResult<Tagged<ConversationOut>> {
+) -> ApiResult<WithEtag<ConversationOut>> {
     let row = state.store.get_conversation(&caller.workspace, &id).await?;
     let row = row.ok_or(crate::store::StoreError::NotFound(Entity::Conversation))?;
-    Ok(Tagged(StatusCode::OK, out(&row)))
+    Ok(WithEtag(StatusCode::OK, out(&row)))
 }
 
 /// Records `field: [before, after]` when a patch changes it.
@@ -334,7 +335,7 @@ async fn update(
     PathId(id): PathId,
     if_match: IfMatch,
     Json(patch): Json<ConversationPatch>,
-) -> ApiResult<Tagged<ConversationOut>> {
+) -> ApiResult<WithEtag<ConversationOut>> {
     // What the patch names must exist; checked before the version so a stale `If-Match`
     // never hides a bad reference.
     let ws = &caller.workspace;
@@ -362,7 +363,7 @@ async fn update(
             apply_patch(row, &patch, now)
         })
         .await?;
-    Ok(Tagged(StatusCode::OK, out(&row)))
+    Ok(WithEtag(StatusCode::OK, out(&row)))
 }
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -381,7 +382,7 @@ async fn transition(
     caller: &WorkspaceCaller,
     id: &str,
     change: impl FnOnce(&mut ConversationRow, i64) -> Result<Option<Change>, ApiError>,
-) -> ApiResult<Tagged<ConversationOut>> {
+) -> ApiResult<WithEtag<ConversationOut>> {
     let now = state.clock.now_ms();
     let row = state
         .store
@@ -389,5 +390,5 @@ async fn transition(
             change(row, now).map(|c| c.into_iter().collect())
         })
         .await?;
-    Ok(Tagged(StatusCode::OK, out(&row)))
+    Ok(WithEtag(StatusCode::OK, out(&row)))
 }

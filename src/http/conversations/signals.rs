@@ -12,7 +12,8 @@ use super::{WorkspaceCaller, out};
 use crate::error::ApiResult;
 use crate::http::AppState;
 use crate::http::docs::{E, IdempotencyKey};
-use crate::http::extract::{Json, PathId, Tagged};
+use crate::http::extract::{Json, PathId};
+use crate::http::versioning::WithEtag;
 use crate::model::conversation::ConversationOut;
 use crate::store::Entity;
 use crate::store::StoreError;
@@ -83,7 +84,7 @@ async fn read(
     State(state): State<AppState>,
     PathId(id): PathId,
     Json(input): Json<ReadIn>,
-) -> ApiResult<Tagged<ConversationOut>> {
+) -> ApiResult<WithEtag<ConversationOut>> {
     let ws = &caller.workspace;
     let row = match input.reader {
         Reader::Member => {
@@ -104,7 +105,7 @@ async fn read(
     let data = json!({"reader": input.reader, "up_to_message_id": input.up_to_message_id,
         "member_id": caller.member.as_ref().map(|m| m.id.clone())});
     state.signal(&caller.workspace, "conversation.read", &row.id, caller.actor(), data).await;
-    Ok(Tagged(StatusCode::OK, out(&row)))
+    Ok(WithEtag(StatusCode::OK, out(&row)))
 }
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
