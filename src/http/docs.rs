@@ -2,7 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
+use utoipa::Modify;
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder, Schema};
+
+use crate::error::ErrorCode;
 
 /// The problem+json response for HTTP status `S`, for `responses(...)` lists: `E<404>`.
 pub struct E<const S: u16>;
@@ -30,6 +33,19 @@ impl<const S: u16> utoipa::IntoResponses for E<S> {
             .content("application/problem+json", content)
             .build();
         BTreeMap::from([(S.to_string(), RefOr::T(response))])
+    }
+}
+
+/// Lists every error code as the `Problem` schema's `code` enum, from the error table.
+pub struct ProblemCodes;
+
+impl Modify for ProblemCodes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let Some(components) = openapi.components.as_mut() else { return };
+        let Some(RefOr::T(Schema::Object(problem))) = components.schemas.get_mut("Problem") else { return };
+        if let Some(RefOr::T(Schema::Object(code))) = problem.properties.get_mut("code") {
+            code.enum_values = Some(ErrorCode::ALL.iter().map(|c| c.as_str().into()).collect());
+        }
     }
 }
 

@@ -49,6 +49,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::{FieldError, Problem};
+use docs::ProblemCodes;
 
 pub use state::{AppState, Settings};
 
@@ -61,7 +62,7 @@ pub use state::{AppState, Settings};
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
     components(schemas(Problem, FieldError)),
-    modifiers(&SecuritySchemes),
+    modifiers(&SecuritySchemes, &ProblemCodes),
     tags(
         (name = "workspaces", description = "Tenants (admin key)"),
         (name = "me", description = "The caller"),

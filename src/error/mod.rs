@@ -5,175 +5,14 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+mod code;
+mod table;
+
+pub use code::ErrorCode;
+
 pub use crate::domain::validate::FieldError;
 use crate::domain::validate::Invalid;
 use crate::store::{Entity, StoreError, UniqueKey};
-
-/// Every machine-readable error code the API can return.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorCode {
-    InvalidJson,
-    InvalidParameter,
-    InvalidHeader,
-    MissingApiKey,
-    InvalidApiKey,
-    ForbiddenForKey,
-    ForbiddenForRole,
-    InvalidCredentials,
-    RouteNotFound,
-    WorkspaceNotFound,
-    ApiKeyNotFound,
-    ContactNotFound,
-    ChannelNotFound,
-    ConversationNotFound,
-    MessageNotFound,
-    NoteNotFound,
-    TagNotFound,
-    StateNotFound,
-    MemberNotFound,
-    TeamNotFound,
-    TicketNotFound,
-    TicketExists,
-    AgentNotFound,
-    ArticleNotFound,
-    AiResponseNotFound,
-    IdentityNotVerified,
-    WebhookNotFound,
-    DeliveryNotFound,
-    DeliveryInFlight,
-    TagNameTaken,
-    StateNameTaken,
-    MemberEmailTaken,
-    TeamNameTaken,
-    ConversationAlreadyTaken,
-    NoAiAgent,
-    ContactBlocked,
-    MethodNotAllowed,
-    ConversationClosed,
-    ConversationInHumanMode,
-    InvalidStatusTransition,
-    FeedbackNotAllowed,
-    MessageDeleted,
-    ContactEmailTaken,
-    ContactExternalIdTaken,
-    IdempotencyKeyInUse,
-    PreconditionFailed,
-    PayloadTooLarge,
-    UnsupportedMediaType,
-    ValidationFailed,
-    IdempotencyKeyReused,
-    RateLimited,
-    InternalError,
-    DatabaseUnavailable,
-    RequestTimeout,
-}
-
-impl ErrorCode {
-    /// The one table: code → (status, stable code string, title).
-    pub fn describe(self) -> (StatusCode, &'static str, &'static str) {
-        use ErrorCode::*;
-        match self {
-            InvalidJson => (StatusCode::BAD_REQUEST, "invalid_json", "Malformed JSON body"),
-            InvalidParameter => (StatusCode::BAD_REQUEST, "invalid_parameter", "Invalid parameter"),
-            InvalidHeader => (StatusCode::BAD_REQUEST, "invalid_header", "Invalid header"),
-            MissingApiKey => (StatusCode::UNAUTHORIZED, "missing_api_key", "Missing API key"),
-            InvalidApiKey => (StatusCode::UNAUTHORIZED, "invalid_api_key", "Invalid API key"),
-            ForbiddenForKey => (StatusCode::FORBIDDEN, "forbidden_for_key", "Key lacks the scope"),
-            ForbiddenForRole => {
-                (StatusCode::FORBIDDEN, "forbidden_for_role", "The member's role does not allow this")
-            }
-            InvalidCredentials => {
-                (StatusCode::UNAUTHORIZED, "invalid_credentials", "Wrong email or password")
-            }
-            RouteNotFound => (StatusCode::NOT_FOUND, "route_not_found", "Route not found"),
-            WorkspaceNotFound => (StatusCode::NOT_FOUND, "workspace_not_found", "Workspace not found"),
-            ApiKeyNotFound => (StatusCode::NOT_FOUND, "api_key_not_found", "API key not found"),
-            ContactNotFound => (StatusCode::NOT_FOUND, "contact_not_found", "Contact not found"),
-            ChannelNotFound => (StatusCode::NOT_FOUND, "channel_not_found", "Channel not found"),
-            ConversationNotFound => {
-                (StatusCode::NOT_FOUND, "conversation_not_found", "Conversation not found")
-            }
-            MessageNotFound => (StatusCode::NOT_FOUND, "message_not_found", "Message not found"),
-            NoteNotFound => (StatusCode::NOT_FOUND, "note_not_found", "Note not found"),
-            TagNotFound => (StatusCode::NOT_FOUND, "tag_not_found", "Tag not found"),
-            StateNotFound => (StatusCode::NOT_FOUND, "state_not_found", "Conversation state not found"),
-            MemberNotFound => (StatusCode::NOT_FOUND, "member_not_found", "Member not found"),
-            TeamNotFound => (StatusCode::NOT_FOUND, "team_not_found", "Team not found"),
-            TicketNotFound => (StatusCode::NOT_FOUND, "ticket_not_found", "Ticket not found"),
-            AgentNotFound => (StatusCode::NOT_FOUND, "agent_not_found", "Agent not found"),
-            ArticleNotFound => (StatusCode::NOT_FOUND, "article_not_found", "Knowledge article not found"),
-            AiResponseNotFound => {
-                (StatusCode::NOT_FOUND, "ai_response_not_found", "No AI response for this message")
-            }
-            IdentityNotVerified => (
-                StatusCode::FORBIDDEN,
-                "identity_not_verified",
-                "The visitor's identity could not be verified",
-            ),
-            WebhookNotFound => (StatusCode::NOT_FOUND, "webhook_not_found", "Webhook endpoint not found"),
-            DeliveryNotFound => (StatusCode::NOT_FOUND, "delivery_not_found", "Delivery not found"),
-            DeliveryInFlight => {
-                (StatusCode::CONFLICT, "delivery_in_flight", "The delivery is being sent right now")
-            }
-            TicketExists => (StatusCode::CONFLICT, "ticket_exists", "The conversation has a ticket"),
-            MemberEmailTaken => {
-                (StatusCode::CONFLICT, "member_email_taken", "A member with this email exists")
-            }
-            TeamNameTaken => (StatusCode::CONFLICT, "team_name_taken", "A team with this name exists"),
-            ConversationAlreadyTaken => (
-                StatusCode::CONFLICT,
-                "conversation_already_taken",
-                "Another member handles this conversation",
-            ),
-            NoAiAgent => (StatusCode::CONFLICT, "no_ai_agent", "No AI agent can answer this conversation"),
-            TagNameTaken => (StatusCode::CONFLICT, "tag_name_taken", "A tag with this name exists"),
-            StateNameTaken => (StatusCode::CONFLICT, "state_name_taken", "A state with this name exists"),
-            ContactBlocked => (StatusCode::FORBIDDEN, "contact_blocked", "Contact is blocked"),
-            ConversationClosed => (StatusCode::CONFLICT, "conversation_closed", "Conversation is closed"),
-            ConversationInHumanMode => {
-                (StatusCode::CONFLICT, "conversation_in_human_mode", "Conversation is not in AI mode")
-            }
-            InvalidStatusTransition => {
-                (StatusCode::CONFLICT, "invalid_status_transition", "Status cannot move that way")
-            }
-            FeedbackNotAllowed => {
-                (StatusCode::CONFLICT, "feedback_not_allowed", "Feedback is for AI messages")
-            }
-            MessageDeleted => (StatusCode::CONFLICT, "message_deleted", "Message was deleted"),
-            MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed"),
-            ContactEmailTaken => {
-                (StatusCode::CONFLICT, "contact_email_taken", "Contact email already in use")
-            }
-            ContactExternalIdTaken => {
-                (StatusCode::CONFLICT, "contact_external_id_taken", "Contact external id already in use")
-            }
-            IdempotencyKeyInUse => (
-                StatusCode::CONFLICT,
-                "idempotency_key_in_use",
-                "A request with this idempotency key is still running",
-            ),
-            PreconditionFailed => {
-                (StatusCode::PRECONDITION_FAILED, "precondition_failed", "Version mismatch")
-            }
-            PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "Request body too large"),
-            UnsupportedMediaType => {
-                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Unsupported content type")
-            }
-            ValidationFailed => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "Validation failed"),
-            IdempotencyKeyReused => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "idempotency_key_reused",
-                "Idempotency key reused with a different request",
-            ),
-            RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate_limited", "Too many requests"),
-            InternalError => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "Internal server error"),
-            DatabaseUnavailable => {
-                (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", "Database unavailable")
-            }
-            RequestTimeout => (StatusCode::SERVICE_UNAVAILABLE, "request_timeout", "Request timed out"),
-        }
-    }
-}
 
 /// An RFC 9457 problem details body.
 #[derive(Debug, Serialize, ToSchema)]
@@ -237,11 +76,11 @@ impl ApiError {
     }
 
     pub fn status(&self) -> StatusCode {
-        self.code.describe().0
+        self.code.status()
     }
 
     pub fn problem(&self) -> Problem {
-        let (status, code, title) = self.code.describe();
+        let (status, code, title, _) = self.code.describe();
         Problem {
             r#type: format!("https://baton.dev/errors/{code}"),
             title: title.to_owned(),
@@ -256,7 +95,7 @@ impl ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.code.describe().1, self.detail)
+        write!(f, "{}: {}", self.code.as_str(), self.detail)
     }
 }
 
@@ -280,9 +119,9 @@ impl IntoResponse for ApiError {
         if status.is_server_error() {
             match &self.source {
                 Some(source) => {
-                    tracing::error!(error.code = self.code.describe().1, error = %source, "request failed")
+                    tracing::error!(error.code = self.code.as_str(), error = %source, "request failed")
                 }
-                None => tracing::error!(error.code = self.code.describe().1, "request failed"),
+                None => tracing::error!(error.code = self.code.as_str(), "request failed"),
             }
         }
         let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
