@@ -8,7 +8,10 @@ use tokio::net::TcpListener;
 
 use crate::ai::AiRunner;
 use crate::delivery::Deliverer;
+use futures_util::future::BoxFuture;
+
 use crate::http::AppState;
+use crate::store::{Store, StoreError};
 
 /// Serves HTTP until `shutdown` resolves, then finishes in-flight requests and returns.
 pub async fn serve(
@@ -41,9 +44,44 @@ pub async fn serve(
 /// Finished deliveries (with their attempts) and AI responses are kept this long (30 days).
 const DELIVERY_LOG_KEPT_MS: i64 = 30 * 24 * 3_600_000;
 
-/// Background upkeep: snoozed conversations wake at their time (checked every second);
-/// idempotency records past their 24 hours, expired member and contact tokens, and deliveries
-/// and AI responses finished over 30 days ago are purged hourly.
+/// One hourly purge: what it removes (for the log), how long after it expired or finished a
+/// row is kept, and the store call that removes rows from before a time.
+struct Purge {
+    what: &'static str,
+    kept_ms: i64,
+    purge: for<'a> fn(&'a Store, i64) -> BoxFuture<'a, Result<u64, StoreError>>,
+}
+
+const PURGES: &[Purge] = &[
+    Purge {
+        what: "expired idempotency keys",
+        kept_ms: 0,
+        purge: |store, before| Box::pin(store.purge_idempotency_keys(before)),
+    },
+    Purge {
+        what: "expired member tokens",
+        kept_ms: 0,
+        purge: |store, before| Box::pin(store.purge_member_tokens(before)),
+    },
+    Purge {
+        what: "expired contact tokens",
+        kept_ms: 0,
+        purge: |store, before| Box::pin(store.purge_contact_tokens(before)),
+    },
+    Purge {
+        what: "old AI responses",
+        kept_ms: DELIVERY_LOG_KEPT_MS,
+        purge: |store, before| Box::pin(store.purge_ai_responses(before)),
+    },
+    Purge {
+        what: "old deliveries",
+        kept_ms: DELIVERY_LOG_KEPT_MS,
+        purge: |store, before| Box::pin(store.purge_deliveries(before)),
+    },
+];
+
+/// Background upkeep: snoozed conversations wake at their time (checked every second); the
+/// [`PURGES`] run hourly.
 async fn upkeep(state: AppState) {
     let mut every_second = tokio::time::interval(Duration::from_secs(1));
     let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
@@ -55,22 +93,12 @@ async fn upkeep(state: AppState) {
                 }
             }
             _ = every_hour.tick() => {
-                match state.store.purge_idempotency_keys(state.clock.now_ms()).await {
-                    Ok(0) => {}
-                    Ok(purged) => tracing::info!(purged, "purged expired idempotency keys"),
-                    Err(error) => tracing::warn!(?error, "could not purge idempotency keys"),
-                }
-                if let Err(error) = state.store.purge_member_tokens(state.clock.now_ms()).await {
-                    tracing::warn!(?error, "could not purge expired member tokens");
-                }
-                if let Err(error) = state.store.purge_contact_tokens(state.clock.now_ms()).await {
-                    tracing::warn!(?error, "could not purge expired contact tokens");
-                }
-                if let Err(error) = state.store.purge_ai_responses(state.clock.now_ms() - DELIVERY_LOG_KEPT_MS).await {
-                    tracing::warn!(?error, "could not purge old AI responses");
-                }
-                if let Err(error) = state.store.purge_deliveries(state.clock.now_ms() - DELIVERY_LOG_KEPT_MS).await {
-                    tracing::warn!(?error, "could not purge old deliveries");
+                for Purge { what, kept_ms, purge } in PURGES {
+                    match purge(&state.store, state.clock.now_ms() - kept_ms).await {
+                        Ok(0) => {}
+                        Ok(purged) => tracing::info!(purged, "purged {what}"),
+                        Err(error) => tracing::warn!(?error, "could not purge {what}"),
+                    }
                 }
             }
         }

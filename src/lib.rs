@@ -11,6 +11,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod ids;
+pub mod jobs;
 pub mod live;
 pub mod model;
 pub mod outbound;

@@ -7,13 +7,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Semaphore;
-
 use super::builtin::Builtin;
 use super::openai::OpenAi;
 use super::semantic::Semantic;
 use super::{AiSettings, Responder, Turn};
 use crate::clock::SharedClock;
+use crate::jobs::{self, LeasedJobs};
 use crate::model::agent::{AgentSettings, Provider};
 use crate::store::{ClaimedAnswer, FoundPassage, JobKind, Recorded, Store, StoreError};
 
@@ -26,8 +25,6 @@ const MAX_ATTEMPTS: i64 = 3;
 const LEASE_MARGIN: Duration = Duration::from_secs(30);
 /// Knowledge passages a responder is given.
 const PASSAGES: usize = 3;
-/// With nothing woken, the worker still looks for expired leases this often.
-const POLL: Duration = Duration::from_secs(1);
 
 pub struct AiRunner {
     store: Store,
@@ -56,49 +53,12 @@ impl AiRunner {
     /// One round, for tests and tools: claims what is due now and answers it all. Returns
     /// how many jobs it claimed.
     pub async fn answer_due(&self) -> Result<usize, StoreError> {
-        self.semantic.embed_passages(&self.store).await?;
-        let claimed = self.claim(CONCURRENCY).await?;
-        let count = claimed.len();
-        futures_util::future::join_all(claimed.into_iter().map(|job| self.answer(job))).await;
-        Ok(count)
+        jobs::run_due(self).await
     }
 
     /// Runs until dropped, woken by every commit (a contact message may have queued a job).
     pub async fn run(self: Arc<Self>) {
-        let slots = Arc::new(Semaphore::new(CONCURRENCY));
-        let mut changes = self.store.log_changes();
-        loop {
-            // New or rewritten articles get their vectors before the next questions.
-            if let Err(error) = self.semantic.embed_passages(&self.store).await {
-                tracing::warn!(?error, "could not embed knowledge passages");
-            }
-            let free = slots.available_permits();
-            if free > 0 {
-                match self.claim(free).await {
-                    Ok(claimed) => {
-                        for job in claimed {
-                            let Ok(slot) = slots.clone().acquire_owned().await else { return };
-                            let me = self.clone();
-                            tokio::spawn(async move {
-                                me.answer(job).await;
-                                drop(slot);
-                            });
-                        }
-                    }
-                    Err(error) => tracing::warn!(?error, "could not claim AI responses"),
-                }
-            }
-            tokio::select! {
-                _ = changes.changed() => {}
-                _ = tokio::time::sleep(POLL) => {}
-            }
-        }
-    }
-
-    async fn claim(&self, limit: usize) -> Result<Vec<ClaimedAnswer>, StoreError> {
-        let now = self.clock.now_ms();
-        let lease = i64::try_from(self.lease.as_millis()).unwrap_or(i64::MAX);
-        self.store.claim_answers(now, now + lease, i64::try_from(limit).unwrap_or(1)).await
+        jobs::run(self).await
     }
 
     /// Answers one job; a failure to record leaves it to the lease.
@@ -177,5 +137,41 @@ impl AiRunner {
             Provider::Builtin => &self.builtin,
             Provider::Openai => &self.openai,
         }
+    }
+}
+
+impl LeasedJobs for AiRunner {
+    type Job = ClaimedAnswer;
+    /// Each answer is recorded by its own transaction (`answer`), so nothing is left over.
+    type Done = ();
+    const CONCURRENCY: usize = CONCURRENCY;
+    const NAME: &'static str = "AI responses";
+
+    fn store(&self) -> &Store {
+        &self.store
+    }
+
+    fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
+    fn lease(&self) -> Duration {
+        self.lease
+    }
+
+    async fn claim(&self, now: i64, until: i64, limit: i64) -> Result<Vec<ClaimedAnswer>, StoreError> {
+        self.store.claim_answers(now, until, limit).await
+    }
+
+    async fn work(&self, job: ClaimedAnswer) -> Option<()> {
+        self.answer(job).await;
+        None
+    }
+
+    async fn record(&self, _: Vec<()>) {}
+
+    /// New or rewritten articles get their vectors before the next questions.
+    async fn prepare(&self) -> Result<(), StoreError> {
+        self.semantic.embed_passages(&self.store).await.map(|_| ())
     }
 }

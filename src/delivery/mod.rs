@@ -12,21 +12,17 @@ pub mod sign;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{Semaphore, mpsc};
-
 pub use policy::Policy;
 
 use crate::clock::SharedClock;
 use crate::domain::conversation::MessageStatus;
 use crate::ids;
+use crate::jobs::{self, LeasedJobs};
 use crate::model::event::EventOut;
 use crate::store::{Actor, AfterAttempt, Attempt, Claimed, Outcome, Store, StoreError, Target, WorkspaceId};
 
 /// Deliveries in flight at once per node.
 const CONCURRENCY: usize = 32;
-/// With nothing woken, the worker still looks for due retries and other nodes' expired
-/// leases this often.
-const POLL: Duration = Duration::from_secs(1);
 
 pub struct Deliverer {
     store: Store,
@@ -44,62 +40,12 @@ impl Deliverer {
     /// One round, for tests and tools: claims what is due now, sends it all, records each
     /// attempt. Returns how many were sent.
     pub async fn deliver_due(&self) -> Result<usize, StoreError> {
-        let claimed = self.claim(CONCURRENCY).await?;
-        let count = claimed.len();
-        let sent = futures_util::future::join_all(claimed.into_iter().map(|c| self.attempt(c))).await;
-        self.record(sent.into_iter().flatten().collect()).await;
-        Ok(count)
+        jobs::run_due(self).await
     }
 
-    /// Runs until dropped: claims as many as there are free slots, whenever a commit may
-    /// have queued something (here or, on PostgreSQL, on any node) and every second.
-    /// Attempts are recorded together, many per transaction.
+    /// Runs until dropped. Attempts are recorded together, many per transaction.
     pub async fn run(self: Arc<Self>) {
-        let slots = Arc::new(Semaphore::new(CONCURRENCY));
-        let (done, mut finished) = mpsc::channel::<Outcome>(CONCURRENCY * 4);
-        let recorder = self.clone();
-        tokio::spawn(async move {
-            let mut batch = Vec::with_capacity(CONCURRENCY);
-            while finished.recv_many(&mut batch, CONCURRENCY).await > 0 {
-                recorder.record(std::mem::take(&mut batch)).await;
-            }
-        });
-        let mut changes = self.store.log_changes();
-        loop {
-            let free = slots.available_permits();
-            if free > 0 {
-                match self.claim(free).await {
-                    Ok(claimed) => {
-                        let full = claimed.len() == free;
-                        for one in claimed {
-                            let Ok(slot) = slots.clone().acquire_owned().await else { return };
-                            let (me, done) = (self.clone(), done.clone());
-                            tokio::spawn(async move {
-                                if let Some(outcome) = me.attempt(one).await {
-                                    let _ = done.send(outcome).await;
-                                }
-                                drop(slot);
-                            });
-                        }
-                        if full {
-                            continue;
-                        }
-                    }
-                    Err(error) => tracing::warn!(?error, "could not claim deliveries"),
-                }
-            }
-            // Recording attempts commits, which wakes this loop for the next in line.
-            tokio::select! {
-                _ = changes.changed() => {}
-                _ = tokio::time::sleep(POLL) => {}
-            }
-        }
-    }
-
-    async fn claim(&self, limit: usize) -> Result<Vec<Claimed>, StoreError> {
-        let now = self.clock.now_ms();
-        let lease = i64::try_from(self.policy.lease().as_millis()).unwrap_or(i64::MAX);
-        self.store.claim_deliveries(now, now + lease, i64::try_from(limit).unwrap_or(1)).await
+        jobs::run(self).await
     }
 
     /// Sends one delivery (`None`: it could not be prepared; its lease runs out and it is
@@ -131,7 +77,7 @@ impl Deliverer {
     }
 
     /// Records attempts in one transaction; replies a channel never took become `failed`.
-    async fn record(&self, outcomes: Vec<Outcome>) {
+    async fn record_outcomes(&self, outcomes: Vec<Outcome>) {
         if outcomes.is_empty() {
             return;
         }
@@ -202,6 +148,37 @@ impl Deliverer {
 }
 
 /// A uniform number in [0, 1) to place a retry's jitter.
+impl LeasedJobs for Deliverer {
+    type Job = Claimed;
+    type Done = Outcome;
+    const CONCURRENCY: usize = CONCURRENCY;
+    const NAME: &'static str = "deliveries";
+
+    fn store(&self) -> &Store {
+        &self.store
+    }
+
+    fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
+    fn lease(&self) -> Duration {
+        self.policy.lease()
+    }
+
+    async fn claim(&self, now: i64, until: i64, limit: i64) -> Result<Vec<Claimed>, StoreError> {
+        self.store.claim_deliveries(now, until, limit).await
+    }
+
+    async fn work(&self, claimed: Claimed) -> Option<Outcome> {
+        self.attempt(claimed).await
+    }
+
+    async fn record(&self, outcomes: Vec<Outcome>) {
+        self.record_outcomes(outcomes).await
+    }
+}
+
 fn jitter_unit() -> f64 {
     (u64::from_le_bytes(ids::random_bytes::<8>()) >> 11) as f64 / (1u64 << 53) as f64
 }
