@@ -4,12 +4,11 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::future::BoxFuture;
 use tokio::net::TcpListener;
 
 use crate::ai::AiRunner;
 use crate::delivery::Deliverer;
-use futures_util::future::BoxFuture;
-
 use crate::http::AppState;
 use crate::store::{Store, StoreError};
 

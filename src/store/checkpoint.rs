@@ -30,7 +30,7 @@ const EVERY: Duration = Duration::from_millis(250);
 /// which it is wrapped to its start. Each restart holds writes for 40–50 ms (the tail it
 /// copies, then syncs); under peak ingest (~15 pages per post) that is one pause every four
 /// seconds or so. At a quarter of this it was one a second: +6% posts/s at 16 clients and p99
-/// 16 → 11 ms, three rounds of three (docs/BENCHMARKS.md, sixteenth session). Readers do not
+/// 16 → 11 ms, three rounds of three (docs/BENCHMARKS.md). Readers do not
 /// pay for a longer WAL: they look up only the frames not yet copied back.
 pub(crate) const RESTART_AFTER_PAGES: i64 = 262_144;
 

@@ -28,7 +28,7 @@ pub(super) use busy_timeout;
 /// last transaction (pager.c, pagerBeginReadTransaction), and under posting that is nearly
 /// every read (a post's key lookup, say); each unmap interrupts the other core to flush its
 /// TLB, the core the posting thread runs on (posts/s at 16 clients faster without it in
-/// seven rounds of seven, +26% on one run's means; docs/BENCHMARKS.md, tenth session).
+/// seven rounds of seven, +26% on one run's means; docs/BENCHMARKS.md).
 /// Temporary tables and statement journals stay in memory.
 ///
 /// New databases get 2 KiB pages (`page_size` only takes effect before the first write, so it
@@ -36,7 +36,7 @@ pub(super) use busy_timeout;
 /// (its conversation's row and list-index entries, its message's and event's index entries),
 /// and each is written whole to the WAL and again to the file at checkpoint: with 2 KiB pages
 /// that is half the bytes (+8% posts/s at 16 clients, three rounds of three; lists on 1M
-/// unchanged, one-word search ~5% slower; docs/BENCHMARKS.md, eleventh session).
+/// unchanged, one-word search ~5% slower; docs/BENCHMARKS.md).
 pub(super) const SQLITE_PRAGMAS: &str = concat!(
     "PRAGMA page_size = 2048; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; ",
     busy_timeout!(),
@@ -46,8 +46,7 @@ pub(super) const SQLITE_PRAGMAS: &str = concat!(
 /// The writers leave checkpoints to `checkpoint`, so no commit pays for one. They keep up to
 /// 256 MiB of pages each (filled only as pages are read): posts go to recent conversations all
 /// over the file, and with 32 MiB the writers read most of their pages again from the OS for
-/// each batch (+5% posts/s at 16 clients, in six rounds out of six; docs/BENCHMARKS.md, ninth
-/// session).
+/// each batch (+5% posts/s at 16 clients, in six rounds out of six; docs/BENCHMARKS.md).
 pub(super) const WRITER_PRAGMAS: &str = "PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -262144;";
 
 /// `extra`: statements each connection runs after [`SQLITE_PRAGMAS`].

@@ -221,38 +221,12 @@ async fn concurrent_patches_without_if_match_all_apply() {
     let contact = create(&app, json!({"name": "June"})).await;
     let path = format!("/v1/contacts/{}", contact["id"].as_str().unwrap());
     let patches = (0..8).map(|i| app.patch(&path, json!({"custom_attributes": {format!("k{i}"): i}})));
-    for response in futures_join_all(patches).await {
+    for response in futures_util::future::join_all(patches).await {
         assert_eq!(response.status, StatusCode::OK, "{}", response.body);
     }
     let merged = app.get(&path).await;
     assert_eq!(merged.body["custom_attributes"].as_object().unwrap().len(), 8, "no update was lost");
     assert_eq!(merged.body["version"], 9);
-}
-
-/// Runs futures concurrently on this task.
-pub async fn futures_join_all<F: std::future::Future>(
-    futures: impl IntoIterator<Item = F>,
-) -> Vec<F::Output> {
-    let handles: Vec<_> = futures.into_iter().map(Box::pin).collect();
-    let mut outputs: Vec<Option<F::Output>> = handles.iter().map(|_| None).collect();
-    let mut handles: Vec<_> = handles.into_iter().map(Some).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (slot, output) in handles.iter_mut().zip(outputs.iter_mut()) {
-            if let Some(future) = slot {
-                match future.as_mut().poll(cx) {
-                    std::task::Poll::Ready(value) => {
-                        *output = Some(value);
-                        *slot = None;
-                    }
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending { std::task::Poll::Pending } else { std::task::Poll::Ready(()) }
-    })
-    .await;
-    outputs.into_iter().map(|o| o.expect("completed")).collect()
 }
 
 #[tokio::test]

@@ -1,23 +1,8 @@
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::contacts::futures_join_all;
+use crate::fixtures::{conversation, june};
 use crate::helpers::TestApp;
-
-pub async fn conversation(app: &TestApp, body: Value) -> Value {
-    let created = app.post("/v1/conversations", body).await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
-    created.body
-}
-
-pub async fn june(app: &TestApp) -> Value {
-    conversation(
-        app,
-        json!({"contact": {"email": "june@example.com", "name": "June Park"}, "title": "Refund"}),
-    )
-    .await
-}
-
 fn ids(body: &Value) -> Vec<String> {
     body["data"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_owned()).collect()
 }
@@ -90,7 +75,7 @@ async fn numbers_have_no_gaps_or_duplicates_under_concurrency() {
     let app = TestApp::new().await;
     let creates = (0..12)
         .map(|i| app.post("/v1/conversations", json!({"contact": {"email": format!("c{i}@example.com")}})));
-    let mut numbers: Vec<i64> = futures_join_all(creates)
+    let mut numbers: Vec<i64> = futures_util::future::join_all(creates)
         .await
         .iter()
         .map(|r| {

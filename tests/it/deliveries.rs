@@ -10,6 +10,7 @@ use baton::delivery::policy::parse_schedule;
 use baton::http::Settings;
 use serde_json::{Value, json};
 
+use crate::fixtures::{conversation_id, say};
 use crate::helpers::TestApp;
 use crate::receiver::{Receiver, Reply};
 
@@ -35,24 +36,6 @@ async fn endpoint(app: &TestApp, receiver: &Receiver, events: Value) -> (String,
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
     (created.body["id"].as_str().unwrap().to_owned(), created.body["secret"].as_str().unwrap().to_owned())
 }
-
-async fn conversation(app: &TestApp, email: &str) -> String {
-    let created = app.post("/v1/conversations", json!({"contact": {"email": email}})).await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
-    created.body["id"].as_str().unwrap().to_owned()
-}
-
-async fn say(app: &TestApp, conversation: &str, sender: &str, content: &str) -> Value {
-    let posted = app
-        .post(
-            &format!("/v1/conversations/{conversation}/messages"),
-            json!({"sender_type": sender, "content": content}),
-        )
-        .await;
-    assert_eq!(posted.status, StatusCode::CREATED, "{}", posted.body);
-    posted.body
-}
-
 async fn deliveries(app: &TestApp, webhook: &str) -> Vec<Value> {
     let listed = app.get(&format!("/v1/webhooks/{webhook}/deliveries?limit=100")).await;
     assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
@@ -81,7 +64,7 @@ async fn events_are_delivered_signed_in_order_and_logged() {
     let receiver = Receiver::start().await;
     let (webhook, secret) =
         endpoint(&app, &receiver, json!(["conversation.created", "message.created"])).await;
-    let conv = conversation(&app, "ada@example.com").await;
+    let conv = conversation_id(&app, "ada@example.com").await;
     say(&app, &conv, "contact", "Where is my order?").await;
     app.post(&format!("/v1/conversations/{conv}/notes"), json!({"body": "not subscribed"})).await;
 
@@ -142,7 +125,7 @@ async fn failures_are_retried_on_schedule_honouring_retry_after_then_given_up() 
     let receiver = Receiver::start().await;
     let (webhook, _) = endpoint(&app, &receiver, json!(["conversation.created"])).await;
     receiver.script([Reply::status(500), Reply { status: 503, retry_after: Some(30), ..Reply::default() }]);
-    conversation(&app, "ada@example.com").await;
+    conversation_id(&app, "ada@example.com").await;
 
     assert_eq!(app.deliver().await, 1);
     let pending = &deliveries(&app, &webhook).await[0];
@@ -170,7 +153,7 @@ async fn failures_are_retried_on_schedule_honouring_retry_after_then_given_up() 
 
     // Every attempt failing: three attempts, then `failed`.
     receiver.script([Reply::status(500), Reply::status(502), Reply::status(500)]);
-    conversation(&app, "bob@example.com").await;
+    conversation_id(&app, "bob@example.com").await;
     for _ in 0..3 {
         assert_eq!(app.deliver().await, 1);
         app.clock.advance_ms(72_001);
@@ -192,7 +175,7 @@ async fn gone_disables_the_endpoint_and_redirects_and_timeouts_are_failures() {
         Reply { status: 200, delay: Some(Duration::from_secs(3)), ..Reply::default() },
         Reply::status(410),
     ]);
-    conversation(&app, "ada@example.com").await;
+    conversation_id(&app, "ada@example.com").await;
     app.deliver().await;
     let redirected = &deliveries(&app, &webhook).await[0];
     assert_eq!(redirected["attempts"][0]["status_code"], 302);
@@ -211,7 +194,7 @@ async fn gone_disables_the_endpoint_and_redirects_and_timeouts_are_failures() {
     let endpoint = app.get(&format!("/v1/webhooks/{webhook}")).await.body;
     assert_eq!(endpoint["enabled"], false);
     assert_eq!(endpoint["disabled_reason"], "the endpoint answered 410 Gone");
-    conversation(&app, "bob@example.com").await;
+    conversation_id(&app, "bob@example.com").await;
     assert_eq!(deliveries(&app, &webhook).await.len(), 1, "a disabled endpoint gets no new deliveries");
 }
 
@@ -220,8 +203,8 @@ async fn a_stuck_conversation_holds_back_only_its_own_events() {
     let app = app().await;
     let receiver = Receiver::start().await;
     endpoint(&app, &receiver, json!(["message.created"])).await;
-    let stuck = conversation(&app, "stuck@example.com").await;
-    let flowing = conversation(&app, "flowing@example.com").await;
+    let stuck = conversation_id(&app, "stuck@example.com").await;
+    let flowing = conversation_id(&app, "flowing@example.com").await;
     let stuck_id = stuck.clone();
     receiver.rule(move |payload| {
         (payload["data"]["conversation"]["id"] == stuck_id.as_str()).then(|| Reply::status(503))
@@ -259,7 +242,7 @@ async fn an_endpoint_failing_for_the_configured_time_is_disabled() {
     let receiver = Receiver::start().await;
     receiver.rule(|_| Some(Reply::status(500)));
     let (webhook, _) = endpoint(&app, &receiver, json!(["conversation.created"])).await;
-    conversation(&app, "ada@example.com").await;
+    conversation_id(&app, "ada@example.com").await;
     for _ in 0..2 {
         app.deliver().await;
         app.clock.advance_ms(72_001);
@@ -285,7 +268,7 @@ async fn deliveries_can_be_retried_by_hand_and_endpoints_pinged() {
     let app = app().await;
     let receiver = Receiver::start().await;
     let (webhook, secret) = endpoint(&app, &receiver, json!(["conversation.created"])).await;
-    conversation(&app, "ada@example.com").await;
+    conversation_id(&app, "ada@example.com").await;
     app.deliver().await;
     let delivery = deliveries(&app, &webhook).await[0]["id"].as_str().unwrap().to_owned();
 
@@ -370,7 +353,7 @@ async fn a_burst_of_posts_is_delivered_once_each() {
     let app = app().await;
     let receiver = Receiver::start().await;
     endpoint(&app, &receiver, json!(["message.created"])).await;
-    let conv = conversation(&app, "ada@example.com").await;
+    let conv = conversation_id(&app, "ada@example.com").await;
     let posts = (0..20).map(|n| {
         let (app, conv) = (&app, &conv);
         async move { say(app, conv, "contact", &format!("message {n}")).await }

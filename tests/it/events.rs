@@ -1,6 +1,6 @@
 use serde_json::{Value, json};
 
-use crate::conversations::conversation;
+use crate::fixtures::conversation;
 use crate::helpers::TestApp;
 
 fn types(body: &Value) -> Vec<String> {

@@ -4,6 +4,7 @@ use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use crate::fixtures::ai_conversation;
 use crate::helpers::{TestApp, TestResponse};
 
 /// A member with a password, signed in: `(member id, member token)`.
@@ -16,20 +17,6 @@ async fn signed_in(app: &TestApp, name: &str, role: &str) -> (String, String) {
     let login = json!({"email": email, "password": "correct horse"});
     let signed = app.send(Method::POST, "/v1/auth/login", None, Some(&login), &[]).await;
     (created.body["id"].as_str().unwrap().to_owned(), signed.body["token"].as_str().unwrap().to_owned())
-}
-
-/// A conversation the workspace's AI agent answers.
-async fn ai_conversation(app: &TestApp) -> String {
-    let agent = app.post("/v1/agents", json!({"name": "Ava", "version": {"instructions": "Be kind."}})).await;
-    assert_eq!(agent.status, StatusCode::CREATED, "{}", agent.body);
-    let created = app
-        .post(
-            "/v1/conversations",
-            json!({"contact": {"email": "june@example.com"}, "message": {"content": "Hi"}}),
-        )
-        .await;
-    assert_eq!(created.body["mode"], "ai");
-    created.body["id"].as_str().unwrap().to_owned()
 }
 
 async fn act(app: &TestApp, key: &str, id: &str, action: &str, body: Value) -> TestResponse {

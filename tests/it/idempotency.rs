@@ -1,7 +1,6 @@
 use axum::http::{Method, StatusCode};
 use serde_json::json;
 
-use crate::contacts::futures_join_all;
 use crate::helpers::TestApp;
 
 async fn post_with_key(app: &TestApp, key: &str, body: serde_json::Value) -> crate::helpers::TestResponse {
@@ -56,7 +55,7 @@ async fn a_retry_while_the_first_runs_gets_409() {
 async fn concurrent_retries_create_one_contact() {
     let app = TestApp::new().await;
     let attempts = (0..6).map(|_| post_with_key(&app, "burst", json!({"name": "June"})));
-    let responses = futures_join_all(attempts).await;
+    let responses = futures_util::future::join_all(attempts).await;
     let created: Vec<_> = responses.iter().filter(|r| r.status == StatusCode::CREATED).collect();
     assert!(!created.is_empty());
     for response in &responses {

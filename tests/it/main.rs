@@ -11,6 +11,7 @@ mod conversations;
 mod deliveries;
 mod errors;
 mod events;
+mod fixtures;
 mod handoff;
 mod helpers;
 mod idempotency;

@@ -1,27 +1,11 @@
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::contacts::futures_join_all;
-use crate::conversations::june;
+use crate::fixtures::{ai_mode, june};
 use crate::helpers::TestApp;
 
 async fn post(app: &TestApp, conversation: &str, body: Value) -> crate::helpers::TestResponse {
     app.post(&format!("/v1/conversations/{conversation}/messages"), body).await
-}
-
-/// Puts a conversation in `ai` mode, as the AI agent runtime will.
-async fn ai_mode(app: &TestApp, id: &str) {
-    let ws = baton::store::WorkspaceId::trusted(&app.workspace_id);
-    app.store
-        .update_conversation(&ws, id, None, &baton::store::Actor::system(), app.clock_now(), |c| {
-            c.mode = baton::domain::conversation::Mode::Ai;
-            Ok::<_, baton::store::StoreError>(vec![(
-                "conversation.updated",
-                json!({"mode": ["handoff_requested", "ai"]}),
-            )])
-        })
-        .await
-        .unwrap();
 }
 
 #[tokio::test]
@@ -99,7 +83,7 @@ async fn a_repeated_client_message_id_returns_the_stored_message() {
 
     // Concurrent repeats store exactly one message.
     let burst = json!({"sender_type": "contact", "content": "burst", "client_message_id": "wa-burst"});
-    let responses = futures_join_all((0..8).map(|_| post(&app, &id, burst.clone()))).await;
+    let responses = futures_util::future::join_all((0..8).map(|_| post(&app, &id, burst.clone()))).await;
     let created = responses.iter().filter(|r| r.status == StatusCode::CREATED).count();
     assert_eq!(created, 1);
     assert!(responses.iter().all(|r| r.body["id"] == responses[0].body["id"]));

@@ -1,7 +1,7 @@
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::conversations::june;
+use crate::fixtures::june;
 use crate::helpers::TestApp;
 
 async fn put_tags(app: &TestApp, conversation: &str, tags: Value) -> crate::helpers::TestResponse {
