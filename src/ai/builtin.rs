@@ -6,8 +6,8 @@ use futures_util::future::BoxFuture;
 use serde_json::{Map, Value, json};
 
 use super::{Responder, Turn, UNSURE};
+use crate::domain::ai_handoff;
 use crate::domain::conversation::SenderType;
-use crate::domain::handoff_rules;
 use crate::domain::{sentiment, text};
 use crate::store::{Answer, MessageRow};
 
@@ -46,7 +46,7 @@ pub fn answer(turn: &Turn) -> Answer {
     }
     let best = turn.passages.first();
     let confidence = best.map_or(0.0, |p| p.score);
-    let (unsure, handoff) = handoff_rules::unsure(&rules, &rules_turn, confidence);
+    let (unsure, handoff) = ai_handoff::unsure(&rules, &rules_turn, confidence);
     if let Some(reason) = handoff {
         return turn.hand_off(reason.describe());
     }

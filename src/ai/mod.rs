@@ -10,8 +10,8 @@ pub mod semantic;
 
 use futures_util::future::BoxFuture;
 
+use crate::domain::ai_handoff;
 use crate::domain::conversation::SenderType;
-use crate::domain::handoff_rules;
 use crate::model::agent::AgentSettings;
 use crate::store::{Answer, FoundPassage, MessageRow};
 
@@ -104,8 +104,8 @@ impl<'a> Turn<'a> {
     }
 
     /// The rules' view of this turn.
-    pub fn rules_turn(&self) -> handoff_rules::Turn<'_> {
-        handoff_rules::Turn {
+    pub fn rules_turn(&self) -> ai_handoff::Turn<'_> {
+        ai_handoff::Turn {
             message: &self.pending,
             previous: self.previous.filter(|_| !self.last.is_empty()),
             ai_turns: self.ai_turns,
@@ -122,7 +122,7 @@ impl<'a> Turn<'a> {
     /// The handoff the version's rules call for before any answer (a request for a person, a
     /// human-only topic, persistent anger, no turns left), whatever the provider.
     pub fn handoff_by_rule(&self) -> Option<Answer> {
-        let reason = handoff_rules::before_answering(&self.settings.handoff.rules(), &self.rules_turn())?;
+        let reason = ai_handoff::before_answering(&self.settings.handoff.rules(), &self.rules_turn())?;
         Some(self.hand_off(reason.describe()))
     }
 

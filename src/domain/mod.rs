@@ -1,8 +1,8 @@
 //! Pure rules, no IO.
 
+pub mod ai_handoff;
+pub mod control;
 pub mod conversation;
-pub mod handoff;
-pub mod handoff_rules;
 pub mod intent;
 pub mod retrieval;
 pub mod sentiment;

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::domain::handoff_rules::{DEFAULT_MIN_CONFIDENCE, DEFAULT_NEGATIVE_SENTIMENT_BELOW, Rules};
+use crate::domain::ai_handoff::{DEFAULT_MIN_CONFIDENCE, DEFAULT_NEGATIVE_SENTIMENT_BELOW, Rules};
 
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, ToSchema, PartialEq)]
 #[serde(rename_all = "snake_case")]

@@ -9,8 +9,8 @@ use sqlx::AnyConnection;
 
 use super::events::{self, Actor, Subject};
 use super::{Dialect, StoreError, WorkspaceId};
+use crate::domain::control::Transition;
 use crate::domain::conversation::{Mode, Priority, SenderType, Status};
-use crate::domain::handoff::Transition;
 use crate::model::conversation::{
     AgentRef, ChannelRef, ContactRef, ConversationOut, ConversationRow, Handoff, MessageSummary, TicketRef,
 };

@@ -1,4 +1,4 @@
-//! Handing a conversation between the AI and human agents. `domain::handoff` decides; this
+//! Handing a conversation between the AI and human agents. `domain::control` decides; this
 //! writes the decision in one transaction that holds the row: the mode and handoff fields,
 //! the event, and a `system` message in the thread. Concurrent commands are decided one
 //! after the other on the row as it then is, so of two members taking the same conversation
@@ -7,8 +7,8 @@
 use sqlx::AnyConnection;
 
 use super::ConversationRow;
+use crate::domain::control::{self, Command, Control};
 use crate::domain::conversation::{Refusal, Status};
-use crate::domain::handoff::{self, Command, Control};
 use crate::ids;
 use crate::store::conversation_rows::{Changed, ModeChange, apply_transition, load_for_update};
 use crate::store::events::{self, Actor, Subject};
@@ -69,10 +69,10 @@ pub(crate) async fn change_control_in(
     };
     let current_member = row.handoff.member_id.clone();
     let control = Control { mode: row.mode, member: current_member.as_deref() };
-    let Some(transition) = handoff::decide(control, command).map_err(StoreError::Refused)? else {
+    let Some(transition) = control::decide(control, command).map_err(StoreError::Refused)? else {
         return Ok(row);
     };
-    let member = handoff::member_after(control, command, transition).map(str::to_owned);
+    let member = control::member_after(control, command, transition).map(str::to_owned);
     let requested = match request {
         ControlRequest::RequestHuman { by, reason } => Some((by, reason)),
         _ => None,

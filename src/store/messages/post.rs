@@ -9,8 +9,8 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 
 use super::{MessageRow, NewMessage, Posted, map, message_event, write};
+use crate::domain::control::{self, Command, Control};
 use crate::domain::conversation::{self as rules, MessageStatus, MessageType, Mode, SenderType};
-use crate::domain::handoff::{self, Command, Control};
 use crate::domain::sentiment;
 use crate::ids;
 use crate::model::conversation::{ConversationRow, MessageSummary};
@@ -224,7 +224,7 @@ impl BatchWrites {
         actor: &Actor,
     ) {
         let control = Control { mode: conversation.mode, member: None };
-        let Ok(Some(transition)) = handoff::decide(control, command) else { return };
+        let Ok(Some(transition)) = control::decide(control, command) else { return };
         let before = conversation.mode;
         let text = apply_transition(conversation, transition, who.0, who.1, job.now);
         let data = Changed::new(conversation, ModeChange { mode: [before, conversation.mode] });
