@@ -1,5 +1,8 @@
 //! The only place with SQL. Every function that touches workspace data takes the
 //! [`WorkspaceId`] first, so a query without tenant scoping does not compile.
+//!
+//! This file holds the [`Store`] handle (connecting, write transactions, wake-ups, closing)
+//! and what the store exports; each table or job has a file of its own.
 
 pub(crate) mod agents;
 mod ai_queue;
@@ -11,6 +14,7 @@ mod conn;
 mod contacts;
 mod conversation_rows;
 mod conversations;
+mod deletes;
 mod deliveries;
 mod dialect;
 mod error;
@@ -44,10 +48,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-
-use sqlite::{WRITER_PRAGMAS, sqlite_pool, sqlite_url};
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{AnyPool, Executor};
+
+use sqlite::{WRITER_PRAGMAS, sqlite_pool, sqlite_url};
 
 pub use agents::{AgentFields, AgentRow, AgentVersionRow};
 pub use ai_responses::{Answer, AnswerContext, ClaimedAnswer, JobKind, Recorded, ResponseRow};
@@ -273,40 +277,6 @@ impl Store {
     /// Whether the database answers.
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         self.read.execute("SELECT 1").await.map(|_| ())
-    }
-
-    /// Deletes row `id` of `table` in one transaction with clearing every reference to it
-    /// (`(table, column)` pairs); each row that referred to it gets a new version, so stale
-    /// ETags are refused. Whether the row existed.
-    pub(crate) async fn delete_detaching(
-        &self,
-        ws: &WorkspaceId,
-        table: &'static str,
-        id: &str,
-        referrers: &[(&'static str, &'static str)],
-        now: i64,
-    ) -> Result<bool, StoreError> {
-        let mut tx = self.begin_write().await?;
-        for (referrer, column) in referrers {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "UPDATE {referrer} SET {column} = NULL, updated_at = $1, version = version + 1 \
-                 WHERE workspace_id = $2 AND {column} = $3"
-            )))
-            .bind(now)
-            .bind(ws.as_str().to_owned())
-            .bind(id.to_owned())
-            .execute(&mut *tx)
-            .await?;
-        }
-        let done = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DELETE FROM {table} WHERE workspace_id = $1 AND id = $2"
-        )))
-        .bind(ws.as_str().to_owned())
-        .bind(id.to_owned())
-        .execute(&mut *tx)
-        .await?;
-        self.commit(tx).await?;
-        Ok(done.rows_affected() > 0)
     }
 
     /// Closes the pools; on SQLite, after copying the WAL back into the database file.
