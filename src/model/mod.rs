@@ -1,4 +1,5 @@
-//! Wire representations of objects: what the API returns and what events carry.
+//! The objects: the rows the store reads and writes (`…Row`), and their wire forms (`…Out`),
+//! what the API returns and events carry. Plain data, so the store and the HTTP layer share it.
 
 pub mod agent;
 pub mod contact;

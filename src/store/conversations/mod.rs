@@ -1,6 +1,7 @@
 //! Conversations: one row per thread, carrying denormalised summaries (contact, channel,
-//! last and previous message, counts) so lists need no query per row. This file holds the
-//! row and how it is read and written; creation, lists and snooze wake-ups have their own.
+//! last and previous message, counts) so lists need no query per row. This file reads one and
+//! changes it under a lock; creation, handoff, lists and snooze wake-ups have their own files,
+//! and the row's SQL is `conversation_rows`.
 
 use serde_json::json;
 
