@@ -1,6 +1,7 @@
 //! Pure rules, no IO.
 
 pub mod ai_handoff;
+pub mod canned;
 pub mod control;
 pub mod conversation;
 pub mod intent;

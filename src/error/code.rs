@@ -29,6 +29,7 @@ pub enum ErrorCode {
     MemberNotFound,
     TeamNotFound,
     TicketNotFound,
+    CannedResponseNotFound,
     AgentNotFound,
     ArticleNotFound,
     AiResponseNotFound,
@@ -41,6 +42,7 @@ pub enum ErrorCode {
     StateNameTaken,
     MemberEmailTaken,
     TeamNameTaken,
+    ShortcodeTaken,
     ConversationAlreadyTaken,
     NoAiAgent,
     ConversationClosed,
@@ -64,7 +66,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in the table's order (a test checks it against the enum).
-    pub const ALL: [ErrorCode; 54] = {
+    pub const ALL: [ErrorCode; 56] = {
         use ErrorCode::*;
         [
             InvalidJson,
@@ -90,6 +92,7 @@ impl ErrorCode {
             MemberNotFound,
             TeamNotFound,
             TicketNotFound,
+            CannedResponseNotFound,
             AgentNotFound,
             ArticleNotFound,
             AiResponseNotFound,
@@ -102,6 +105,7 @@ impl ErrorCode {
             StateNameTaken,
             MemberEmailTaken,
             TeamNameTaken,
+            ShortcodeTaken,
             ConversationAlreadyTaken,
             NoAiAgent,
             ConversationClosed,

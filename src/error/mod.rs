@@ -164,6 +164,10 @@ impl From<StoreError> for ApiError {
                     UniqueKey::ConversationTicket => {
                         (ErrorCode::TicketExists, "This conversation already has a ticket; PATCH it instead")
                     }
+                    UniqueKey::CannedShortcode => (
+                        ErrorCode::ShortcodeTaken,
+                        "Another canned response in this workspace has this shortcode",
+                    ),
                     UniqueKey::TeamName => {
                         (ErrorCode::TeamNameTaken, "Another team in this workspace has this name")
                     }

@@ -138,6 +138,12 @@ impl ErrorCode {
                 "Ticket not found",
                 "also for another workspace's objects",
             ),
+            CannedResponseNotFound => (
+                StatusCode::NOT_FOUND,
+                "canned_response_not_found",
+                "Canned response not found",
+                "also for another workspace's objects",
+            ),
             AgentNotFound => (
                 StatusCode::NOT_FOUND,
                 "agent_not_found",
@@ -208,6 +214,12 @@ impl ErrorCode {
                 StatusCode::CONFLICT,
                 "team_name_taken",
                 "A team with this name exists",
+                "unique per workspace",
+            ),
+            ShortcodeTaken => (
+                StatusCode::CONFLICT,
+                "shortcode_taken",
+                "A canned response with this shortcode exists",
                 "unique per workspace",
             ),
             ConversationAlreadyTaken => (

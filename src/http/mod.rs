@@ -4,6 +4,7 @@ mod agents;
 mod api_keys;
 mod authenticate;
 mod caller;
+mod canned_responses;
 mod channels;
 mod contacts;
 mod conversations;
@@ -81,6 +82,7 @@ pub use state::{AppState, Settings};
         (name = "events", description = "The event log"),
         (name = "notes", description = "Internal notes on conversations"),
         (name = "tags", description = "The workspace's tag palette"),
+        (name = "canned-responses", description = "Saved replies agents insert from the composer"),
         (name = "conversation-states", description = "Custom workflow states"),
         (name = "tickets", description = "Conversations escalated into tracked work"),
         (name = "webhooks", description = "Where events are delivered, signed"),
@@ -129,6 +131,7 @@ fn v1() -> OpenApiRouter<AppState> {
         .merge(stream::router())
         .merge(notes::router())
         .merge(tags::router())
+        .merge(canned_responses::router())
         .merge(states::router())
         .merge(tickets::router())
         .merge(webhooks::router())

@@ -47,6 +47,8 @@ pub enum UniqueKey {
     TeamName,
     /// One ticket per conversation.
     ConversationTicket,
+    /// A canned response's shortcode, per workspace.
+    CannedShortcode,
 }
 
 impl UniqueKey {
@@ -59,6 +61,7 @@ impl UniqueKey {
             UniqueKey::TagName => "tag name",
             UniqueKey::TeamName => "team name",
             UniqueKey::ConversationTicket => "conversation's ticket",
+            UniqueKey::CannedShortcode => "canned response shortcode",
         }
     }
 }

@@ -94,6 +94,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0014_message_search_file.sql"),
         include_str!("../../migrations/postgres/0014_message_search_file.sql"),
     ),
+    (
+        15,
+        "canned_responses",
+        include_str!("../../migrations/sqlite/0015_canned_responses.sql"),
+        include_str!("../../migrations/postgres/0015_canned_responses.sql"),
+    ),
 ];
 
 pub(super) fn migrator(dialect: Dialect) -> Migrator {

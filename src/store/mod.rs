@@ -8,6 +8,7 @@ pub(crate) mod agents;
 mod ai_queue;
 mod ai_responses;
 mod api_keys;
+mod canned_responses;
 mod channels;
 mod checkpoint;
 mod conn;
@@ -56,6 +57,7 @@ use sqlite::{WRITER_PRAGMAS, sqlite_pool, sqlite_url};
 pub use agents::{AgentFields, AgentRow, AgentVersionRow};
 pub use ai_responses::{Answer, AnswerContext, ClaimedAnswer, JobKind, Recorded, ResponseRow};
 pub use api_keys::{ApiKeyRow, KeyLookup, NewApiKey};
+pub use canned_responses::{CannedResponseRow, NewCannedResponse};
 pub use channels::{ChannelFilter, ChannelRow, NewChannel};
 pub use contacts::{ContactFilter, ContactRow, NewContact};
 pub use conversations::{

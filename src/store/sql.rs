@@ -84,15 +84,17 @@ impl Sql {
 
     /// `column LIKE pattern` over a user-supplied substring, with LIKE metacharacters escaped.
     pub fn like(&mut self, store: &Store, column: &str, needle: &str) -> &mut Self {
-        let escaped: String = needle
-            .chars()
-            .flat_map(|c| match c {
-                '%' | '_' | '\\' => vec!['\\', c],
-                c => vec![c],
-            })
-            .collect();
+        self.like_pattern(store, column, format!("%{}%", like_escaped(needle)))
+    }
+
+    /// `column LIKE pattern` for values starting with a user-supplied prefix.
+    pub fn like_prefix(&mut self, store: &Store, column: &str, prefix: &str) -> &mut Self {
+        self.like_pattern(store, column, format!("{}%", like_escaped(prefix)))
+    }
+
+    fn like_pattern(&mut self, store: &Store, column: &str, pattern: String) -> &mut Self {
         self.push(column).push(" ").push(store.dialect().ilike()).push(" ");
-        self.bind(format!("%{escaped}%")).push(" ESCAPE '\\'")
+        self.bind(pattern).push(" ESCAPE '\\'")
     }
 
     /// ` AND column IN (…)` when `values` is not empty.
@@ -261,4 +263,14 @@ impl<T> ListQuery<'_, T> {
         };
         Ok(Page { items, has_more, next, total })
     }
+}
+
+/// `text` with LIKE's metacharacters escaped (`\\` is the escape character).
+fn like_escaped(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect()
 }

@@ -1,7 +1,7 @@
 //! What many tests need, made through the API as a client would: conversations, messages, the
 //! AI answering.
 
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::helpers::TestApp;
@@ -68,4 +68,16 @@ pub async fn ai_conversation(app: &TestApp) -> String {
         .await;
     assert_eq!(created.body["mode"], "ai");
     created.body["id"].as_str().unwrap().to_owned()
+}
+
+/// A member with a password, signed in: `(member id, member token)`.
+pub async fn signed_in(app: &TestApp, name: &str, role: &str) -> (String, String) {
+    let email = format!("{}@example.com", name.to_lowercase());
+    let created = app
+        .post("/v1/members", json!({"name": name, "email": email, "role": role, "password": "correct horse"}))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let login = json!({"email": email, "password": "correct horse"});
+    let signed = app.send(Method::POST, "/v1/auth/login", None, Some(&login), &[]).await;
+    (created.body["id"].as_str().unwrap().to_owned(), signed.body["token"].as_str().unwrap().to_owned())
 }

@@ -4,20 +4,8 @@ use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::fixtures::ai_conversation;
+use crate::fixtures::{ai_conversation, signed_in};
 use crate::helpers::{TestApp, TestResponse};
-
-/// A member with a password, signed in: `(member id, member token)`.
-async fn signed_in(app: &TestApp, name: &str, role: &str) -> (String, String) {
-    let email = format!("{}@example.com", name.to_lowercase());
-    let created = app
-        .post("/v1/members", json!({"name": name, "email": email, "role": role, "password": "correct horse"}))
-        .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
-    let login = json!({"email": email, "password": "correct horse"});
-    let signed = app.send(Method::POST, "/v1/auth/login", None, Some(&login), &[]).await;
-    (created.body["id"].as_str().unwrap().to_owned(), signed.body["token"].as_str().unwrap().to_owned())
-}
 
 async fn act(app: &TestApp, key: &str, id: &str, action: &str, body: Value) -> TestResponse {
     app.send(Method::POST, &format!("/v1/conversations/{id}/{action}"), Some(key), Some(&body), &[]).await
