@@ -100,6 +100,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0015_canned_responses.sql"),
         include_str!("../../migrations/postgres/0015_canned_responses.sql"),
     ),
+    (
+        16,
+        "conversation_tallies",
+        include_str!("../../migrations/sqlite/0016_conversation_tallies.sql"),
+        include_str!("../../migrations/postgres/0016_conversation_tallies.sql"),
+    ),
 ];
 
 pub(super) fn migrator(dialect: Dialect) -> Migrator {

@@ -9,6 +9,7 @@ mod channels;
 mod cli;
 mod contacts;
 mod conversations;
+mod counts;
 mod deliveries;
 mod errors;
 mod events;

@@ -3,7 +3,6 @@
 use sqlx::Row;
 
 use super::ConversationRow;
-use crate::domain::conversation::{Mode, Status};
 use crate::store::conversation_rows::{map, select_conversation};
 use crate::store::sql::{ListQuery, Page, PageRequest, Sql};
 use crate::store::{Dialect, Store, StoreError, WorkspaceId};
@@ -42,54 +41,6 @@ impl Store {
         }
         .fetch(page)
         .await
-    }
-}
-
-/// How many conversations match, in all and by status and mode.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ConversationCounts {
-    pub total: i64,
-    pub by_status: Vec<(Status, i64)>,
-    pub by_mode: Vec<(Mode, i64)>,
-}
-
-impl Store {
-    /// Counts by status and mode for the same filters as the list, in one query.
-    pub async fn count_conversations(
-        &self,
-        ws: &WorkspaceId,
-        filter: &ConversationFilter,
-    ) -> Result<ConversationCounts, StoreError> {
-        let mut select = String::from("SELECT COUNT(*) AS total");
-        for status in Status::ALL {
-            select.push_str(&format!(
-                ", COALESCE(SUM(CASE WHEN c.status = '{status}' THEN 1 ELSE 0 END), 0) AS s_{status}"
-            ));
-        }
-        for mode in Mode::ALL {
-            select.push_str(&format!(
-                ", COALESCE(SUM(CASE WHEN c.mode = '{mode}' THEN 1 ELSE 0 END), 0) AS m_{mode}"
-            ));
-        }
-        if filter.q.as_deref().is_some_and(|q| !q.trim().is_empty()) {
-            self.message_index_caught_up().await?;
-        }
-        // The statuses and modes are our own constants, never input.
-        let mut sql = Sql::new(&format!("{select} FROM {}", from_clause()));
-        filter.apply(ws, self.dialect(), &mut sql);
-        let row = sql.query()?.fetch_one(self.reader()).await?;
-        let count = |column: String| row.try_get::<i64, _>(column.as_str());
-        Ok(ConversationCounts {
-            total: row.try_get("total")?,
-            by_status: Status::ALL
-                .iter()
-                .map(|s| Ok((Status::parse(s).unwrap_or(Status::Open), count(format!("s_{s}"))?)))
-                .collect::<Result<_, sqlx::Error>>()?,
-            by_mode: Mode::ALL
-                .iter()
-                .map(|m| Ok((Mode::parse(m).unwrap_or(Mode::Ai), count(format!("m_{m}"))?)))
-                .collect::<Result<_, sqlx::Error>>()?,
-        })
     }
 }
 
@@ -191,7 +142,7 @@ enum SearchPlan {
 }
 
 /// The `FROM … JOIN …` of a conversation row, for queries that select less than a row.
-fn from_clause() -> &'static str {
+pub(super) fn from_clause() -> &'static str {
     select_conversation!().rsplit(" FROM ").next().unwrap_or_default()
 }
 
@@ -257,7 +208,7 @@ pub struct ConversationFilter {
 }
 
 impl ConversationFilter {
-    fn apply(&self, ws: &WorkspaceId, dialect: Dialect, sql: &mut Sql) {
+    pub(super) fn apply(&self, ws: &WorkspaceId, dialect: Dialect, sql: &mut Sql) {
         self.apply_searching(ws, dialect, sql, true);
     }
 

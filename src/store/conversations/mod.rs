@@ -9,16 +9,18 @@ use super::events::Actor;
 use super::{Store, StoreError, WorkspaceId};
 use crate::domain::conversation::Status;
 
+mod counts;
 mod create;
 mod handoff;
 mod list;
 mod snooze;
 
+pub use counts::ConversationCounts;
 pub(crate) use create::next_number;
 pub use create::{ContactSpec, NewConversation};
 pub use handoff::ControlRequest;
 pub(crate) use handoff::change_control_in;
-pub use list::{ConversationCounts, ConversationFilter, ConversationSort};
+pub use list::{ConversationFilter, ConversationSort};
 
 pub use crate::model::conversation::{ChannelRef, ContactRef, ConversationRow, Handoff, MessageSummary};
 pub use crate::store::conversation_rows::Change;
