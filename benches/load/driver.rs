@@ -204,7 +204,13 @@ pub async fn run(options: Options) -> Result<(), String> {
             ("q=broken blender (two words)", "q=broken%20blender".into()),
             ("q=48213 (one rare word: an order number)", "q=48213".into()),
             ("q=zebra (one word found nowhere)", "q=zebra".into()),
-            ("counts", "COUNTS".into()),
+            // The inbox's badges: answered from the tallies.
+            ("counts: all", "COUNTS:".into()),
+            ("counts: mode=handoff_requested (Waiting)", "COUNTS:mode=handoff_requested".into()),
+            ("counts: assignee_id=none (Unassigned)", "COUNTS:assignee_id=none".into()),
+            ("counts: status=resolved (Resolved)", "COUNTS:status=resolved".into()),
+            // A filter the tallies do not keep: the conversations are counted.
+            ("counts: priority=urgent (counted)", "COUNTS:priority=urgent".into()),
         ]
         .into_iter()
         .map(|(name, query)| (name.to_owned(), query))
@@ -216,10 +222,9 @@ pub async fn run(options: Options) -> Result<(), String> {
             options.queries, options.query_seconds
         );
         for (name, query) in queries {
-            let path = if query == "COUNTS" {
-                "/v1/conversations/counts".to_owned()
-            } else {
-                format!("/v1/conversations?{query}")
+            let path = match query.strip_prefix("COUNTS:") {
+                Some(filter) => format!("/v1/conversations/counts?{filter}"),
+                None => format!("/v1/conversations?{query}"),
             };
             let mut micros = Vec::new();
             let mut errors = 0;
