@@ -247,6 +247,7 @@ async fn run_server(global: &Global, serve: Serve) -> Result<(), String> {
             embedding_model: Some(serve.embedding_model.clone()),
         },
         widget_sessions_per_minute: serve.widget_sessions_per_minute.max(1),
+        public_url: serve.public_url.clone(),
     };
     let semantic = crate::ai::semantic::Semantic::load(Some(&serve.embedding_model)).map_err(|e| {
         format!("cannot load the embedding model in {}: {e}", serve.embedding_model.display())

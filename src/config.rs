@@ -66,6 +66,21 @@ pub struct Serve {
     /// client keys are public).
     #[arg(long, env = "BATON_WIDGET_SESSIONS_PER_MINUTE", default_value_t = 120)]
     pub widget_sessions_per_minute: u32,
+    /// Where browsers reach this server when a proxy stands in front of it
+    /// (`https://support.example.com`): the inbox's links use it, and changes made with the
+    /// inbox's session cookie must come from it. Without it, the request's `Host`.
+    #[arg(long, env = "BATON_PUBLIC_URL", value_parser = parse_public_url)]
+    pub public_url: Option<String>,
+}
+
+/// An absolute `http(s)` URL, kept without a trailing slash.
+fn parse_public_url(text: &str) -> Result<String, String> {
+    match url::Url::parse(text) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
+            Ok(text.trim_end_matches('/').to_owned())
+        }
+        _ => Err("must be an absolute http(s) URL such as https://support.example.com".into()),
+    }
 }
 
 /// Retry waits; a type of its own so clap parses the whole list with one parser.

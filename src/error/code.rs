@@ -14,6 +14,7 @@ pub enum ErrorCode {
     InvalidCredentials,
     ForbiddenForKey,
     ForbiddenForRole,
+    CrossSiteRequest,
     IdentityNotVerified,
     ContactBlocked,
     RouteNotFound,
@@ -66,7 +67,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in the table's order (a test checks it against the enum).
-    pub const ALL: [ErrorCode; 56] = {
+    pub const ALL: [ErrorCode; 57] = {
         use ErrorCode::*;
         [
             InvalidJson,
@@ -77,6 +78,7 @@ impl ErrorCode {
             InvalidCredentials,
             ForbiddenForKey,
             ForbiddenForRole,
+            CrossSiteRequest,
             IdentityNotVerified,
             ContactBlocked,
             RouteNotFound,

@@ -53,6 +53,12 @@ impl ErrorCode {
                 "The member's role does not allow this",
                 "an `agent` member managing the workspace, or acting as another member",
             ),
+            CrossSiteRequest => (
+                StatusCode::FORBIDDEN,
+                "cross_site_request",
+                "The request did not come from this server's pages",
+                "a change signed in by the session cookie, from another origin (or none)",
+            ),
             IdentityNotVerified => (
                 StatusCode::FORBIDDEN,
                 "identity_not_verified",

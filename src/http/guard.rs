@@ -10,22 +10,42 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::authenticate::authenticate_token;
+use super::cookie;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::AppState;
 
-/// Resolves `Authorization: Bearer …` into a [`Caller`](super::authenticate::Caller) in the request extensions.
-/// No header passes through (the route's extractor decides whether that is a 401); a
-/// malformed or unknown key is a 401 here.
+/// Resolves `Authorization: Bearer …`, or else the inbox's session cookie, into a
+/// [`Caller`](super::authenticate::Caller) in the request extensions. Neither passes through
+/// (the route's extractor decides whether that is a 401); a malformed or unknown key is a 401
+/// here. A change the cookie would authorise must come from this server's own pages.
 pub async fn authenticate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let Some(value) = request.headers().get(header::AUTHORIZATION) else {
-        return next.run(request).await;
-    };
-    let token = value.to_str().ok().and_then(|v| {
-        let (scheme, token) = v.split_once(' ')?;
-        scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
-    });
-    let Some(token) = token else {
-        return ApiError::new(ErrorCode::InvalidApiKey, "Use `Authorization: Bearer <key>`").into_response();
+    let token = match request.headers().get(header::AUTHORIZATION) {
+        Some(value) => {
+            let bearer = value.to_str().ok().and_then(|v| {
+                let (scheme, token) = v.split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
+            });
+            let Some(token) = bearer else {
+                return ApiError::new(ErrorCode::InvalidApiKey, "Use `Authorization: Bearer <key>`")
+                    .into_response();
+            };
+            token
+        }
+        None => {
+            let Some(token) = cookie::session_token(request.headers()) else {
+                return next.run(request).await;
+            };
+            let public_url = state.settings.public_url.as_deref();
+            if !request.method().is_safe() && !cookie::same_origin(request.headers(), public_url) {
+                return ApiError::new(
+                    ErrorCode::CrossSiteRequest,
+                    "A change signed in by the session cookie must come from this server's own pages",
+                )
+                .into_response();
+            }
+            request.extensions_mut().insert(cookie::ViaCookie);
+            token
+        }
     };
     let now = state.clock.now_ms();
     match authenticate_token(&state.store, state.settings.admin_key_hash.as_deref(), &token, now).await {

@@ -8,6 +8,7 @@ mod canned_responses;
 mod channels;
 mod contacts;
 mod conversations;
+mod cookie;
 mod deliveries;
 mod docs;
 mod events;

@@ -1,14 +1,17 @@
-//! `/v1/auth`: members sign in to the inbox with email and password for a member token, and
-//! sign out by revoking it.
+//! `/v1/auth`: members sign in with email and password, for a member token (API clients) or a
+//! session cookie (the inbox), and sign out by revoking it.
 
+use axum::Extension;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::caller::Session;
+use super::cookie::{self, ViaCookie};
 use super::docs::{E, IdempotencyKey};
 use super::extract::Json;
 use super::members::MemberOut;
@@ -16,7 +19,7 @@ use crate::auth::{MEMBER_TOKEN_TTL_MS, generate_member_token};
 use crate::clock::Timestamp;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldError};
 use crate::http::AppState;
-use crate::store::WorkspaceId;
+use crate::store::{MemberRow, WorkspaceId};
 use crate::{ids, password};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -44,12 +47,15 @@ fn wrong() -> ApiError {
     ApiError::new(ErrorCode::InvalidCredentials, "The email or password is not right")
 }
 
-/// Sign in with email and password.
-#[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = LoginIn, params(IdempotencyKey),
-    responses((status = 200, description = "Signed in", body = LoginOut),
-        E<400>, E<401>, E<409>, E<413>, E<415>, E<422>, E<429>, E<500>, E<503>),
-    security(()))]
-async fn login(State(state): State<AppState>, Json(input): Json<LoginIn>) -> ApiResult<axum::Json<LoginOut>> {
+/// A signed-in member: their new token (shown once) and when it expires.
+struct SignedIn {
+    token: String,
+    expires_at: i64,
+    member: MemberRow,
+}
+
+/// Checks the email and password and issues a member token.
+async fn sign_in(state: &AppState, input: LoginIn) -> ApiResult<SignedIn> {
     let now = state.clock.now_ms();
     if let Some(seconds) = state.sign_in.blocked_for(&input.email, now) {
         let mut error = ApiError::new(
@@ -95,24 +101,88 @@ async fn login(State(state): State<AppState>, Json(input): Json<LoginIn>) -> Api
     let (token, hash) = generate_member_token();
     let expires_at = now + MEMBER_TOKEN_TTL_MS;
     state.store.create_member_token(&ws, &ids::new_id("mtk"), &member.id, &hash, now, expires_at).await?;
+    Ok(SignedIn { token, expires_at, member })
+}
+
+/// Sign in with email and password for a member token.
+#[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = LoginIn, params(IdempotencyKey),
+    responses((status = 200, description = "Signed in", body = LoginOut),
+        E<400>, E<401>, E<409>, E<413>, E<415>, E<422>, E<429>, E<500>, E<503>),
+    security(()))]
+async fn login(State(state): State<AppState>, Json(input): Json<LoginIn>) -> ApiResult<axum::Json<LoginOut>> {
+    let signed = sign_in(&state, input).await?;
     Ok(axum::Json(LoginOut {
         object: "member_token",
-        token,
-        expires_at: Timestamp(expires_at),
-        workspace_id: member.workspace_id.clone(),
-        member: MemberOut::from_row(member),
+        token: signed.token,
+        expires_at: Timestamp(signed.expires_at),
+        workspace_id: signed.member.workspace_id.clone(),
+        member: MemberOut::from_row(signed.member),
     }))
 }
 
-/// Sign out: the presented member token stops working.
+/// A browser session: the member signed in, the token kept in the session cookie.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionOut {
+    #[schema(value_type = String, example = "session")]
+    pub object: &'static str,
+    pub expires_at: Timestamp,
+    pub workspace_id: String,
+    pub member: MemberOut,
+}
+
+/// Sign in a browser: the member token goes into an `HttpOnly`, `SameSite=Strict` cookie
+/// (`baton_session`) that page scripts cannot read, never into the body. From a page of
+/// another origin this is refused.
+#[utoipa::path(post, path = "/v1/auth/session", tag = "auth", request_body = LoginIn, params(IdempotencyKey),
+    responses((status = 200, description = "Signed in; the session cookie is set", body = SessionOut,
+            headers(("set-cookie" = String, description = "`baton_session=…; HttpOnly; SameSite=Strict`"))),
+        E<400>, E<401>, E<403>, E<409>, E<413>, E<415>, E<422>, E<429>, E<500>, E<503>),
+    security(()))]
+async fn session(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(input): Json<LoginIn>,
+) -> ApiResult<Response> {
+    let public_url = state.settings.public_url.as_deref();
+    let from_a_page = headers.contains_key(header::ORIGIN) || headers.contains_key(header::REFERER);
+    if from_a_page && !cookie::same_origin(&headers, public_url) {
+        return Err(ApiError::new(
+            ErrorCode::CrossSiteRequest,
+            "Sign in from this server's own sign-in page",
+        ));
+    }
+    let signed = sign_in(&state, input).await?;
+    let max_age = (signed.expires_at - state.clock.now_ms()) / 1000;
+    let set = cookie::session_cookie(&signed.token, max_age, cookie::over_https(&headers, public_url));
+    let body = SessionOut {
+        object: "session",
+        expires_at: Timestamp(signed.expires_at),
+        workspace_id: signed.member.workspace_id.clone(),
+        member: MemberOut::from_row(signed.member),
+    };
+    Ok(([(header::SET_COOKIE, set)], axum::Json(body)).into_response())
+}
+
+/// Sign out: the presented member token (or the session cookie's) stops working, and the
+/// cookie is cleared.
 #[utoipa::path(post, path = "/v1/auth/logout", tag = "auth", params(IdempotencyKey),
     responses((status = 204, description = "Signed out"), E<400>, E<401>, E<403>, E<409>, E<422>, E<500>, E<503>),
     security(("member_token" = [])))]
-async fn logout(session: Session, State(state): State<AppState>) -> ApiResult<StatusCode> {
+async fn logout(
+    session: Session,
+    via_cookie: Option<Extension<ViaCookie>>,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
     state.store.delete_member_token(&session.workspace, &session.token_id).await?;
-    Ok(StatusCode::NO_CONTENT)
+    if via_cookie.is_none() {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
+    let secure = cookie::over_https(&headers, state.settings.public_url.as_deref());
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie::session_cookie("", 0, secure))])
+        .into_response())
 }
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(login)).routes(routes!(logout))
+    OpenApiRouter::new().routes(routes!(login)).routes(routes!(session)).routes(routes!(logout))
 }

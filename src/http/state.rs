@@ -25,6 +25,9 @@ pub struct Settings {
     pub ai: crate::ai::AiSettings,
     /// Widget sessions a key may open per minute (per node).
     pub widget_sessions_per_minute: u32,
+    /// Where browsers reach this server (`https://support.example.com`), when a proxy stands
+    /// in front of it: the origin the session cookie's changes must come from.
+    pub public_url: Option<String>,
 }
 
 impl Default for Settings {
@@ -37,6 +40,7 @@ impl Default for Settings {
             delivery: crate::delivery::Policy::default(),
             ai: crate::ai::AiSettings::default(),
             widget_sessions_per_minute: 120,
+            public_url: None,
         }
     }
 }

@@ -4,6 +4,7 @@
 mod agents;
 mod ai;
 mod api_keys;
+mod browser_sessions;
 mod canned_responses;
 mod channels;
 mod cli;
