@@ -106,6 +106,16 @@ pub fn generate_contact_token() -> (String, String) {
     (secret, hash)
 }
 
+/// A new setup link's secret `(secret, hash)`: printed once, only the hash kept.
+pub fn generate_setup_secret() -> (String, String) {
+    let secret = random_secret("setup_");
+    let hash = hash_secret(&secret);
+    (secret, hash)
+}
+
+/// How long a setup link works.
+pub const SETUP_LINK_TTL_MS: i64 = 24 * 60 * 60 * 1000;
+
 /// A new identity-verification secret for a workspace's widget.
 pub fn generate_identity_secret() -> String {
     random_secret("idv_")

@@ -5,6 +5,7 @@ pub mod canned;
 pub mod control;
 pub mod conversation;
 pub mod intent;
+pub mod member;
 pub mod retrieval;
 pub mod sentiment;
 pub mod text;

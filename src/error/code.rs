@@ -12,6 +12,7 @@ pub enum ErrorCode {
     MissingApiKey,
     InvalidApiKey,
     InvalidCredentials,
+    InvalidSetupLink,
     ForbiddenForKey,
     ForbiddenForRole,
     CrossSiteRequest,
@@ -67,7 +68,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in the table's order (a test checks it against the enum).
-    pub const ALL: [ErrorCode; 57] = {
+    pub const ALL: [ErrorCode; 58] = {
         use ErrorCode::*;
         [
             InvalidJson,
@@ -76,6 +77,7 @@ impl ErrorCode {
             MissingApiKey,
             InvalidApiKey,
             InvalidCredentials,
+            InvalidSetupLink,
             ForbiddenForKey,
             ForbiddenForRole,
             CrossSiteRequest,

@@ -41,6 +41,12 @@ impl ErrorCode {
                 "Wrong email or password",
                 "sign-in with a wrong email or password",
             ),
+            InvalidSetupLink => (
+                StatusCode::UNAUTHORIZED,
+                "invalid_setup_link",
+                "The setup link is not valid",
+                "a setup link already used, expired or never issued",
+            ),
             ForbiddenForKey => (
                 StatusCode::FORBIDDEN,
                 "forbidden_for_key",

@@ -14,6 +14,7 @@ use super::list::{ListOut, PageQuery};
 use super::versioning::{IfMatch, Patch, Versioned, WithEtag, update_optimistically};
 use crate::auth::Role;
 use crate::clock::Timestamp;
+use crate::domain::member::{check_member, check_password};
 use crate::domain::validate::Checker;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::http::AppState;
@@ -89,25 +90,6 @@ impl Versioned for MemberOut {
     }
 }
 
-fn check_fields(
-    check: &mut Checker,
-    name: &str,
-    email: &str,
-    avatar_url: Option<String>,
-) -> (String, String, Option<String>) {
-    let name = check.text("name", name, 200);
-    let email = check.email("email", email);
-    let avatar_url = avatar_url.map(|url| check.url("avatar_url", &url));
-    (name, email, avatar_url)
-}
-
-fn check_password(check: &mut Checker, password: &str) {
-    let length = password.chars().count();
-    if !(8..=256).contains(&length) {
-        check.fail("password", "must be 8 to 256 characters");
-    }
-}
-
 fn not_found(id: &str) -> ApiError {
     ApiError::new(ErrorCode::MemberNotFound, format!("No member {id} in this workspace"))
 }
@@ -122,7 +104,7 @@ async fn create(
     Json(input): Json<MemberIn>,
 ) -> ApiResult<WithEtag<MemberOut>> {
     let mut check = Checker::new();
-    let (name, email, avatar_url) = check_fields(&mut check, &input.name, &input.email, input.avatar_url);
+    let (name, email, avatar_url) = check_member(&mut check, &input.name, &input.email, input.avatar_url);
     if let Some(password) = &input.password {
         check_password(&mut check, password);
     }
@@ -219,7 +201,7 @@ async fn update(
             async move {
                 let fields = current.fields;
                 let mut check = Checker::new();
-                let (name, email, avatar_url) = check_fields(
+                let (name, email, avatar_url) = check_member(
                     &mut check,
                     patch.name.as_deref().unwrap_or(&fields.name),
                     patch.email.as_deref().unwrap_or(&fields.email),

@@ -29,6 +29,7 @@ mod reports;
 mod request_id;
 mod responses;
 mod sessions;
+mod setup;
 mod state;
 mod states;
 mod stream;
@@ -119,6 +120,7 @@ fn v1() -> OpenApiRouter<AppState> {
         .merge(members::router())
         .merge(teams::router())
         .merge(sessions::router())
+        .merge(setup::router())
         .merge(agents::router())
         .merge(knowledge::router())
         .merge(responses::router())

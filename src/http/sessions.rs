@@ -143,24 +143,39 @@ async fn session(
     headers: HeaderMap,
     Json(input): Json<LoginIn>,
 ) -> ApiResult<Response> {
-    let public_url = state.settings.public_url.as_deref();
-    let from_a_page = headers.contains_key(header::ORIGIN) || headers.contains_key(header::REFERER);
-    if from_a_page && !cookie::same_origin(&headers, public_url) {
-        return Err(ApiError::new(
-            ErrorCode::CrossSiteRequest,
-            "Sign in from this server's own sign-in page",
-        ));
-    }
+    refuse_other_sites(&state, &headers, "Sign in from this server's own sign-in page")?;
     let signed = sign_in(&state, input).await?;
-    let max_age = (signed.expires_at - state.clock.now_ms()) / 1000;
-    let set = cookie::session_cookie(&signed.token, max_age, cookie::over_https(&headers, public_url));
+    Ok(session_response(&state, &headers, StatusCode::OK, signed.token, signed.expires_at, signed.member))
+}
+
+/// Refuses a request sent from a page of another site (a browser names the page's origin).
+pub(super) fn refuse_other_sites(state: &AppState, headers: &HeaderMap, what: &str) -> ApiResult<()> {
+    let from_a_page = headers.contains_key(header::ORIGIN) || headers.contains_key(header::REFERER);
+    if from_a_page && !cookie::same_origin(headers, state.settings.public_url.as_deref()) {
+        return Err(ApiError::new(ErrorCode::CrossSiteRequest, what));
+    }
+    Ok(())
+}
+
+/// A browser session's answer: `member` signed in, `token` in the session cookie.
+pub(super) fn session_response(
+    state: &AppState,
+    headers: &HeaderMap,
+    status: StatusCode,
+    token: String,
+    expires_at: i64,
+    member: MemberRow,
+) -> Response {
+    let max_age = (expires_at - state.clock.now_ms()) / 1000;
+    let secure = cookie::over_https(headers, state.settings.public_url.as_deref());
+    let set = cookie::session_cookie(&token, max_age, secure);
     let body = SessionOut {
         object: "session",
-        expires_at: Timestamp(signed.expires_at),
-        workspace_id: signed.member.workspace_id.clone(),
-        member: MemberOut::from_row(signed.member),
+        expires_at: Timestamp(expires_at),
+        workspace_id: member.workspace_id.clone(),
+        member: MemberOut::from_row(member),
     };
-    Ok(([(header::SET_COOKIE, set)], axum::Json(body)).into_response())
+    (status, [(header::SET_COOKIE, set)], axum::Json(body)).into_response()
 }
 
 /// Sign out: the presented member token (or the session cookie's) stops working, and the

@@ -1,5 +1,6 @@
 //! Members: the people who work in the inbox, and their sign-in tokens.
 
+use sqlx::AnyConnection;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -70,25 +71,8 @@ impl Store {
         member: &NewMember,
         now: i64,
     ) -> Result<MemberRow, StoreError> {
-        let row = sqlx::query(concat!(
-            "INSERT INTO members (email_key, ",
-            member_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, 1) RETURNING ",
-            member_columns!()
-        ))
-        .bind(member.email.to_lowercase())
-        .bind(id.to_owned())
-        .bind(ws.as_str().to_owned())
-        .bind(member.name.clone())
-        .bind(member.email.clone())
-        .bind(member.role.clone())
-        .bind(member.password_hash.clone())
-        .bind(member.avatar_url.clone())
-        .bind(now)
-        .fetch_one(self.writer())
-        .await
-        .map_err(|e| conflict_as(e, UniqueKey::MemberEmail))?;
-        Ok(map(&row)?)
+        let mut conn = self.writer().acquire().await?;
+        insert(&mut conn, ws, id, member, now).await
     }
 
     pub async fn get_member(&self, ws: &WorkspaceId, id: &str) -> Result<Option<MemberRow>, StoreError> {
@@ -251,4 +235,33 @@ impl Store {
             .await?;
         Ok(done.rows_affected() > 0)
     }
+}
+
+/// Adds a member, on the caller's connection (or in its transaction).
+pub(super) async fn insert(
+    conn: &mut AnyConnection,
+    ws: &WorkspaceId,
+    id: &str,
+    member: &NewMember,
+    now: i64,
+) -> Result<MemberRow, StoreError> {
+    let row = sqlx::query(concat!(
+        "INSERT INTO members (email_key, ",
+        member_columns!(),
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, 1) RETURNING ",
+        member_columns!()
+    ))
+    .bind(member.email.to_lowercase())
+    .bind(id.to_owned())
+    .bind(ws.as_str().to_owned())
+    .bind(member.name.clone())
+    .bind(member.email.clone())
+    .bind(member.role.clone())
+    .bind(member.password_hash.clone())
+    .bind(member.avatar_url.clone())
+    .bind(now)
+    .fetch_one(conn)
+    .await
+    .map_err(|e| conflict_as(e, UniqueKey::MemberEmail))?;
+    Ok(map(&row)?)
 }

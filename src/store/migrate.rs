@@ -106,6 +106,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0016_conversation_tallies.sql"),
         include_str!("../../migrations/postgres/0016_conversation_tallies.sql"),
     ),
+    (
+        17,
+        "setup_links",
+        include_str!("../../migrations/sqlite/0017_setup_links.sql"),
+        include_str!("../../migrations/postgres/0017_setup_links.sql"),
+    ),
 ];
 
 pub(super) fn migrator(dialect: Dialect) -> Migrator {

@@ -32,6 +32,7 @@ mod notes;
 mod post_writer;
 mod reports;
 mod seed;
+mod setup_links;
 mod sql;
 mod sqlite;
 mod states;

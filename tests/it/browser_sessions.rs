@@ -151,3 +151,72 @@ async fn signing_out_ends_the_session_and_clears_the_cookie() {
         .await
         .problem(403, "cross_site_request");
 }
+
+/// A setup link for the test workspace, as the first start prints one: its token.
+async fn setup_link(app: &TestApp) -> String {
+    let (secret, hash) = baton::auth::generate_setup_secret();
+    let ws = baton::store::WorkspaceId::trusted(&app.workspace_id);
+    let now = app.clock_now();
+    app.store
+        .create_setup_link(&ws, "setup_test", &hash, now, now + baton::auth::SETUP_LINK_TTL_MS)
+        .await
+        .unwrap();
+    secret
+}
+
+#[tokio::test]
+async fn the_setup_link_creates_the_first_admin_once_and_signs_them_in() {
+    let app = TestApp::new().await;
+    let token = setup_link(&app).await;
+    let admin = |password: &str| json!({"token": token, "name": "Ada Admin", "email": "Ada@Example.com", "password": password});
+    let short =
+        app.send(Method::POST, "/v1/auth/setup", None, Some(&admin("short")), &[HOST, OWN_ORIGIN]).await;
+    short.problem(422, "validation_failed");
+    assert_eq!(short.error_fields(), ["password"]);
+    app.send(
+        Method::POST,
+        "/v1/auth/setup",
+        None,
+        Some(&admin("correct horse")),
+        &[HOST, ("origin", "https://evil.example")],
+    )
+    .await
+    .problem(403, "cross_site_request");
+
+    let created = app
+        .send(Method::POST, "/v1/auth/setup", None, Some(&admin("correct horse")), &[HOST, OWN_ORIGIN])
+        .await;
+    assert_eq!(
+        created.status,
+        StatusCode::CREATED,
+        "a refused attempt leaves the link usable: {}",
+        created.body
+    );
+    assert_eq!(created.body["member"]["role"], "admin");
+    assert_eq!(created.body["member"]["email"], "ada@example.com");
+    assert_eq!(created.body["workspace_id"], app.workspace_id.as_str());
+    let me = with_cookie(&app, Method::GET, "/v1/me", &cookie_of(&created), None, &[]).await;
+    assert_eq!(me.body["member"]["name"], "Ada Admin");
+
+    let again =
+        json!({"token": token, "name": "Eve", "email": "eve@example.com", "password": "correct horse"});
+    app.send(Method::POST, "/v1/auth/setup", None, Some(&again), &[])
+        .await
+        .problem(401, "invalid_setup_link");
+    let members = app.get("/v1/members?include_total=true").await;
+    assert_eq!(members.body["total"], 1, "the link worked once");
+}
+
+#[tokio::test]
+async fn a_setup_link_expires_after_a_day() {
+    let app = TestApp::new().await;
+    let token = setup_link(&app).await;
+    app.clock.advance_ms(baton::auth::SETUP_LINK_TTL_MS);
+    let body =
+        json!({"token": token, "name": "Ada", "email": "ada@example.com", "password": "correct horse"});
+    app.send(Method::POST, "/v1/auth/setup", None, Some(&body), &[]).await.problem(401, "invalid_setup_link");
+    let unknown = json!({"token": "setup_nothing", "name": "Ada", "email": "ada@example.com", "password": "correct horse"});
+    app.send(Method::POST, "/v1/auth/setup", None, Some(&unknown), &[])
+        .await
+        .problem(401, "invalid_setup_link");
+}

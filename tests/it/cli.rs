@@ -18,6 +18,20 @@ fn get(addr: SocketAddr, path: &str, key: &str) -> u16 {
     response[9..12].parse().unwrap()
 }
 
+/// POSTs JSON; the status and the whole response, headers included.
+fn post(addr: SocketAddr, path: &str, body: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    (response[9..12].parse().unwrap(), response)
+}
+
 fn run(args: &[&str], database_url: &str) -> String {
     let output = Command::new(BIN).args(args).args(["--database-url", database_url]).output().unwrap();
     assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
@@ -74,6 +88,51 @@ async fn cli_creates_workspaces_and_keys() {
         assert!(String::from_utf8_lossy(&missing.stderr).contains("no workspace ws_nope"));
         let admin = run(&["admin-key"], &url);
         assert!(admin.starts_with("bt_admin_") && admin.trim().len() >= 9 + 32);
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn first_start_prints_a_setup_link_and_the_cli_creates_members() {
+    let db = TestDb::new().await;
+    let url = db.url.clone();
+    tokio::task::spawn_blocking(move || {
+        let server = Server::start(&url);
+        let workspace = server.printed("ws_");
+        let token = server.printed("setup_");
+        let admin = format!(
+            r#"{{"token": "{token}", "name": "Ada", "email": "ada@example.com", "password": "correct horse"}}"#
+        );
+        let (status, response) = post(server.addr, "/v1/auth/setup", &admin);
+        assert_eq!(status, 201, "{response}");
+        assert!(response.to_ascii_lowercase().contains("set-cookie: baton_session=bt_mt_"), "{response}");
+        assert_eq!(post(server.addr, "/v1/auth/setup", &admin).0, 401, "the link works once");
+
+        let mut create = Command::new(BIN)
+            .args(["members", "create", "--workspace", &workspace, "--email", "bo@example.com", "--name", "Bo"])
+            .args(["--role", "agent", "--password-stdin", "--database-url", &url])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        create.stdin.take().unwrap().write_all(b"another horse\n").unwrap();
+        let created = create.wait_with_output().unwrap();
+        assert!(created.status.success());
+        assert!(String::from_utf8_lossy(&created.stdout).contains("Created agent member Bo"));
+        let login = r#"{"email": "bo@example.com", "password": "another horse"}"#;
+        let (status, response) = post(server.addr, "/v1/auth/login", login);
+        assert_eq!(status, 200, "{response}");
+        server.stop();
+
+        let short = Command::new(BIN)
+            .args(["members", "create", "--workspace", &workspace, "--email", "cy@example.com", "--name", "Cy"])
+            .args(["--password-stdin", "--database-url", &url])
+            .stdin(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        assert!(!short.status.success(), "an empty password is refused");
+        assert!(String::from_utf8_lossy(&short.stderr).contains("password must be 8 to 256 characters"));
     })
     .await
     .unwrap();

@@ -67,10 +67,15 @@ impl Server {
 
     /// Waits for the first-start banner and returns the key it prints.
     pub fn bootstrap_key(&self) -> String {
+        self.printed("bt_sk_")
+    }
+
+    /// Waits for a printed line holding a word that starts with `prefix`, and returns that word.
+    pub fn printed(&self, prefix: &str) -> String {
         loop {
-            let line = self.lines.recv_timeout(Duration::from_secs(30)).expect("no bootstrap banner");
-            if let Some(key) = key_in(&line, "bt_sk_") {
-                return key;
+            let line = self.lines.recv_timeout(Duration::from_secs(30)).expect("not printed in 30 s");
+            if let Some(word) = key_in(&line, prefix) {
+                return word;
             }
         }
     }

@@ -1,5 +1,7 @@
-//! The command line: `serve`, `migrate`, `workspaces create`, `keys create`, `openapi`,
-//! `admin-key`.
+//! The command line: `serve`, `migrate`, `workspaces create`, `keys create`,
+//! `members create`, `openapi`, `admin-key`.
+
+mod members;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -37,6 +39,9 @@ pub enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Manage members.
+    #[command(subcommand)]
+    Members(MembersCommand),
     /// Print the OpenAPI document.
     Openapi,
     /// Print a new random admin key to put in BATON_ADMIN_KEY.
@@ -91,6 +96,13 @@ pub enum KeysCommand {
         #[arg(long, default_value = "CLI key")]
         name: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MembersCommand {
+    /// Create a member who signs in to the inbox with a password (asked for, or read from
+    /// standard input with --password-stdin).
+    Create(members::CreateMember),
 }
 
 pub async fn run() -> ExitCode {
@@ -204,6 +216,9 @@ async fn execute(cli: Cli) -> Result<(), String> {
             println!("Secret (shown once, store it now): {}", key.secret);
             Ok(())
         }
+        Command::Members(MembersCommand::Create(args)) => {
+            members::create(&open_store(&cli.global).await?, args).await
+        }
         Command::Serve(serve) => run_server(&cli.global, serve).await,
     }
 }
@@ -229,6 +244,21 @@ async fn run_server(global: &Global, serve: Serve) -> Result<(), String> {
             "Next: export BATON_KEY=<the key above>; curl -H \"Authorization: Bearer $BATON_KEY\" http://{}/v1/me\n",
             serve.addr
         );
+        let (secret, hash) = auth::generate_setup_secret();
+        let now = clock.now_ms();
+        store
+            .create_setup_link(
+                &WorkspaceId::trusted(&workspace.id),
+                &ids::new_id("setup"),
+                &hash,
+                now,
+                now + auth::SETUP_LINK_TTL_MS,
+            )
+            .await
+            .map_err(|e| format!("cannot create the setup link: {e:?}"))?;
+        let base = serve.public_url.clone().unwrap_or_else(|| format!("http://{}", browsable(serve.addr)));
+        println!("To create the first admin of the inbox, open this link (it works once, for 24 hours):\n");
+        println!("    {base}/setup?token={secret}\n");
     }
     let settings = Settings {
         admin_key_hash: admin_key.map(auth::hash_secret),
@@ -265,6 +295,12 @@ async fn run_server(global: &Global, serve: Serve) -> Result<(), String> {
     tracing::info!(%addr, database = store_kind(&store), "baton is listening");
     let state = AppState::new(store, clock, settings).with_semantic(semantic);
     app::serve(listener, state, app::shutdown_signal()).await.map_err(|e| format!("server error: {e}"))
+}
+
+/// The address as a browser on this machine reaches it: `0.0.0.0` and `::` listen everywhere,
+/// including on localhost.
+fn browsable(addr: std::net::SocketAddr) -> String {
+    if addr.ip().is_unspecified() { format!("localhost:{}", addr.port()) } else { addr.to_string() }
 }
 
 fn store_kind(store: &Store) -> &'static str {
