@@ -38,6 +38,7 @@ mod teams;
 mod throttle;
 mod tickets;
 mod versioning;
+mod web;
 mod webhooks;
 mod widget;
 mod workspaces;
@@ -158,6 +159,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .merge(ops)
+        .merge(web::router())
         .merge(SwaggerUi::new("/docs").url("/openapi.json", spec))
         .route_layer(from_fn(metrics::mark_route))
         .fallback(guard::route_not_found)

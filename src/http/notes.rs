@@ -78,7 +78,9 @@ async fn create(
     let mut check = Checker::new();
     let body = check.text("body", &input.body, 20_000);
     check.finish()?;
-    let note = NewNote { author_id: None, body, pinned: input.pinned };
+    // A member's note is theirs; an integration's (a server key) has no author.
+    let author_id = caller.member.as_ref().map(|member| member.id.clone());
+    let note = NewNote { author_id, body, pinned: input.pinned };
     let now = state.clock.now_ms();
     let row = state
         .store

@@ -1,0 +1,153 @@
+// The inbox as support agents use it, in a real browser against a real server.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+
+import { accessibilityProblems, apiClient, launch, shot, startServer } from './harness.js';
+
+let server;
+let browser;
+let api;
+const admin = { name: 'Ada Admin', email: 'ada@example.com', password: 'correct horse battery' };
+
+before(async () => {
+  server = await startServer();
+  api = apiClient(server.url, server.key);
+  // The workspace's AI agent answers new conversations until it hands them to a person.
+  await api('POST', '/v1/agents', { name: 'Ava', version: { instructions: 'Answer from the help centre.' } });
+  browser = await launch();
+});
+
+/** A conversation the AI handed to a person, as an integration or the AI itself asks. */
+async function handedOff(email, name, content) {
+  const created = await api('POST', '/v1/conversations', { contact: { email, name }, message: { content } });
+  return api('POST', `/v1/conversations/${created.id}/handoff-request`, { reason: 'asked for a person' });
+}
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  server?.remove();
+});
+
+async function signedInPage() {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  await page.goto(server.url);
+  await page.getByLabel('Email').fill(admin.email);
+  await page.getByLabel('Password').fill(admin.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('link', { name: 'Waiting', exact: true }).waitFor();
+  return page;
+}
+
+test('the first-run link creates the admin, who lands in the inbox', async () => {
+  assert.ok(server.setupToken, 'the first start printed a setup link');
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  await page.goto(`${server.url}/setup?token=${server.setupToken}`);
+  await shot(page, '01-setup');
+  assert.deepEqual(await accessibilityProblems(page), []);
+  await page.getByLabel('Your name').fill(admin.name);
+  await page.getByLabel('Email').fill(admin.email);
+  await page.getByLabel('Password').fill(admin.password);
+  await page.getByRole('button', { name: 'Create the admin and sign in' }).click();
+  await page.getByRole('link', { name: 'Waiting', exact: true }).waitFor();
+  assert.equal(new URL(page.url()).pathname, '/');
+  await shot(page, '02-inbox-empty');
+  const members = await api('GET', '/v1/members');
+  assert.deepEqual(members.data.map((m) => [m.email, m.role]), [[admin.email, 'admin']]);
+  await context.close();
+});
+
+test('a wrong password is refused, the right one signs in, and the cookie is out of scripts reach', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(server.url);
+  assert.deepEqual(await accessibilityProblems(page), []);
+  await page.getByLabel('Email').fill(admin.email);
+  await page.getByLabel('Password').fill('not the password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('alert').filter({ hasText: 'email or password' }).waitFor();
+  await shot(page, '03-sign-in-refused');
+  await page.getByLabel('Password').fill(admin.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('link', { name: 'Waiting', exact: true }).waitFor();
+  const cookies = await context.cookies();
+  const session = cookies.find((c) => c.name === 'baton_session');
+  assert.ok(session?.httpOnly && session.sameSite === 'Strict', 'an HttpOnly, SameSite=Strict session cookie');
+  assert.equal(await page.evaluate(() => document.cookie), '', 'page scripts cannot read it');
+  await context.close();
+});
+
+test('a handoff appears live in Waiting and the title; take over, reply, note, resolve, hand back', async () => {
+  const page = await signedInPage();
+  assert.equal(await page.title(), 'Baton');
+  const created = await handedOff('june@example.com', 'June Park', 'My blender arrived broken. Can a person help?');
+  assert.equal(created.mode, 'handoff_requested');
+  const row = page.getByRole('link', { name: /June Park/ });
+  await row.waitFor({ timeout: 5000 });
+  await page.waitForFunction(() => document.title === '(1) Baton', null, { timeout: 5000 });
+  await shot(page, '04-waiting-live');
+  assert.deepEqual(await accessibilityProblems(page), []);
+
+  await row.click();
+  await page.getByRole('heading', { name: 'June Park' }).waitFor();
+  await page.getByRole('button', { name: 'Take over' }).click();
+  await page.getByRole('button', { name: 'Hand back to AI' }).waitFor();
+  const reply = page.getByRole('textbox', { name: 'Reply' });
+  await reply.fill('Sorry about that, June. I am sending a new one today.');
+  await reply.press('Enter');
+  await page.getByText('I am sending a new one today').waitFor();
+  await page.getByRole('button', { name: 'Note' }).click();
+  const note = page.getByRole('textbox', { name: 'Note' });
+  await note.fill('Replacement ordered, tracking to follow.');
+  await page.getByRole('button', { name: 'Send' }).click();
+  await page.getByText('Replacement ordered').waitFor();
+  await shot(page, '05-conversation');
+  assert.deepEqual(await accessibilityProblems(page), []);
+
+  const members = await api('GET', '/v1/members');
+  const messages = await api('GET', `/v1/conversations/${created.id}/messages`);
+  const human = messages.data.find((m) => m.sender_type === 'human');
+  assert.equal(human.content, 'Sorry about that, June. I am sending a new one today.');
+  assert.equal(human.sender_id, members.data[0].id, 'stored as sent by the signed-in member');
+  const notes = await api('GET', `/v1/conversations/${created.id}/notes`);
+  assert.deepEqual(notes.data.map((n) => n.body), ['Replacement ordered, tracking to follow.']);
+  assert.ok(!messages.data.some((m) => m.content.includes('Replacement')), 'a note is never a message');
+
+  await page.getByRole('button', { name: 'Resolve' }).click();
+  await page.getByRole('button', { name: 'Reopen' }).waitFor();
+  assert.equal((await api('GET', `/v1/conversations/${created.id}`)).status, 'resolved');
+  await page.waitForFunction(() => document.title === 'Baton');
+  await page.getByRole('button', { name: 'Hand back to AI' }).click();
+  await page.getByRole('button', { name: 'Take over' }).waitFor();
+  await page.getByRole('link', { name: 'Resolved', exact: true }).click();
+  await page.getByRole('link', { name: /June Park/ }).waitFor();
+  await shot(page, '06-resolved');
+  await page.context().close();
+});
+
+test('the main flow by keyboard only', async () => {
+  await handedOff('kai@example.com', 'Kai Moreno', 'Where is my parcel?');
+  const page = await signedInPage();
+  await page.getByRole('link', { name: /Kai Moreno/ }).waitFor();
+  await page.keyboard.press('j');
+  await page.getByRole('heading', { name: 'Kai Moreno' }).waitFor();
+  await page.keyboard.press('t');
+  await page.getByRole('button', { name: 'Hand back to AI' }).waitFor();
+  await page.keyboard.press('r');
+  await page.keyboard.type('It left our warehouse this morning.');
+  await page.keyboard.press('Enter');
+  await page.getByText('It left our warehouse this morning.').waitFor();
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('e');
+  await page.getByRole('button', { name: 'Reopen' }).waitFor();
+  await page.keyboard.press('?');
+  await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor();
+  await shot(page, '07-shortcuts');
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('/');
+  assert.equal(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), 'Search conversations');
+  await page.context().close();
+});

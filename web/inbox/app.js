@@ -1,0 +1,265 @@
+// The inbox: who is signed in, the views with their live counts, the list, the open
+// conversation, the event stream that keeps all of it current, and the keyboard.
+
+import { api, ApiError, query } from './api.js';
+import { follow } from './live.js';
+import { setUp, signIn } from './signin.js';
+import { Thread } from './thread.js';
+import { fill, h, initials } from './ui.js';
+import { VIEWS, row } from './views.js';
+
+const root = document.getElementById('app');
+const LIST_PAGE = 30;
+
+const SHORTCUTS = [
+  ['j / k', 'Next / previous conversation'],
+  ['r', 'Reply'],
+  ['n', 'Write an internal note'],
+  ['e', 'Resolve'],
+  ['t', 'Take over'],
+  ['/', 'Search conversations'],
+  ['?', 'These shortcuts'],
+  ['Esc', 'Leave the text box'],
+];
+
+async function boot() {
+  const params = new URLSearchParams(location.search);
+  if (location.pathname === '/setup' && params.get('token')) {
+    setUp(root, params.get('token'), boot);
+    return;
+  }
+  let me;
+  try {
+    me = await api.get('/v1/me');
+  } catch (error) {
+    if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
+      signIn(root, boot);
+      return;
+    }
+    fill(root, h('p', { class: 'loading' }, `The inbox cannot start: ${error.message}`));
+    return;
+  }
+  if (!me.member) {
+    signIn(root, boot);
+    return;
+  }
+  new Inbox(me).start(params);
+}
+
+class Inbox {
+  constructor(me) {
+    this.me = me.member;
+    this.members = new Map();
+    this.view = VIEWS[0];
+    this.q = '';
+    this.conversations = [];
+    this.cursor = null;
+    this.counts = {};
+    this.selected = null;
+  }
+
+  async start(params) {
+    const members = await api.get('/v1/members?limit=100').catch(() => ({ data: [] }));
+    for (const member of members.data) this.members.set(member.id, member);
+    this.view = VIEWS.find((v) => v.key === params.get('view')) ?? VIEWS[0];
+    this.selected = params.get('c');
+    this.layout();
+    this.thread = new Thread(this.pane, {
+      me: this.me,
+      members: this.members,
+      onChanged: () => this.refresh(),
+      onBack: () => this.open(null),
+      announce: (text) => this.announce(text),
+    });
+    document.addEventListener('keydown', (event) => this.key(event));
+    await Promise.all([this.refresh(), this.thread.open(this.selected)]);
+    this.stream = follow('/v1/events/stream', {
+      onEvent: (event) => this.onEvent(event),
+      onState: (state) => this.connection(state),
+    });
+  }
+
+  layout() {
+    this.status = h('p', { class: 'conn', role: 'status', hidden: true });
+    this.live = h('p', { class: 'toast', role: 'alert', hidden: true });
+    this.nav = h('ul', { class: 'views' });
+    this.list = h('ul', { class: 'list', 'aria-label': 'Conversations' });
+    this.more = h('button', { type: 'button', class: 'more', hidden: true, onclick: () => this.load(true) }, 'Load more');
+    this.search = h('input', { type: 'search', 'aria-label': 'Search conversations', placeholder: 'Search conversations  /',
+      oninput: () => { clearTimeout(this.searchTimer); this.searchTimer = setTimeout(() => { this.q = this.search.value.trim(); this.load(); }, 250); } });
+    this.pane = h('section', { class: 'pane', 'aria-label': 'Conversation' });
+    const me = h('div', { class: 'me' },
+      h('span', { class: 'avatar', 'aria-hidden': 'true' }, initials(this.me.name)),
+      h('span', { class: 'me-name' }, this.me.name),
+      h('button', { type: 'button', class: 'link', onclick: () => this.signOut() }, 'Sign out'));
+    this.heading = h('h2', { class: 'list-title' });
+    fill(root,
+      h('div', { class: `inbox${this.selected ? ' has-selection' : ''}` },
+        h('nav', { class: 'sidebar', 'aria-label': 'Views' },
+          h('p', { class: 'brand' }, 'Baton'), this.nav, me,
+          h('button', { type: 'button', class: 'link help', onclick: () => this.help() }, 'Keyboard shortcuts ?')),
+        h('section', { class: 'column', 'aria-label': 'Conversation list' },
+          h('div', { class: 'column-head' }, this.heading, this.search), this.status, this.list, this.more),
+        this.pane),
+      this.live);
+    this.container = root.querySelector('.inbox');
+    this.renderNav();
+  }
+
+  renderNav() {
+    fill(this.nav, VIEWS.map((view) => h('li', {},
+      h('a', { href: `/?view=${view.key}`, 'aria-current': view === this.view ? 'page' : undefined, title: view.hint,
+        'aria-describedby': `count-${view.key}`,
+        onclick: (event) => { event.preventDefault(); this.switchView(view); } }, view.name),
+      h('span', { id: `count-${view.key}`, class: 'count', 'aria-label': `${this.counts[view.key] ?? 0} conversations` },
+        this.counts[view.key] === undefined ? '' : String(this.counts[view.key])))));
+    this.heading.textContent = this.view.name;
+  }
+
+  switchView(view) {
+    this.view = view;
+    this.renderNav();
+    this.remember();
+    this.load();
+  }
+
+  /** Counts for every view, and the list, read again. */
+  async refresh() {
+    await Promise.all([this.loadCounts(), this.load()]);
+  }
+
+  async loadCounts() {
+    const counts = await Promise.all(VIEWS.map((view) =>
+      api.get(`/v1/conversations/counts${query(view.filter(this.me))}`).then((c) => c.total).catch(() => undefined)));
+    VIEWS.forEach((view, i) => { this.counts[view.key] = counts[i]; });
+    this.renderNav();
+    const waiting = this.counts.waiting ?? 0;
+    document.title = waiting > 0 ? `(${waiting}) Baton` : 'Baton';
+  }
+
+  /** The view's first page (or, with `more`, the next). */
+  async load(more = false) {
+    const params = { ...this.view.filter(this.me), q: this.q, limit: LIST_PAGE, order: this.view.order,
+      cursor: more ? this.cursor : undefined };
+    const token = (this.loading = Symbol('load'));
+    let page;
+    try {
+      page = await api.get(`/v1/conversations${query(params)}`);
+    } catch (error) {
+      this.announce(error.message);
+      return;
+    }
+    if (token !== this.loading) return;
+    this.conversations = more ? [...this.conversations, ...page.data] : page.data;
+    this.cursor = page.next_cursor;
+    this.more.hidden = !page.has_more;
+    this.renderList();
+  }
+
+  renderList() {
+    if (!this.conversations.length) {
+      fill(this.list, h('li', { class: 'empty-list' }, this.q ? 'Nothing matches this search.' : 'Nothing here right now.'));
+      return;
+    }
+    fill(this.list, this.conversations.map((c) => row(c, {
+      selected: c.id === this.selected, members: this.members, me: this.me, onOpen: (id) => this.open(id),
+    })));
+  }
+
+  async open(id) {
+    this.selected = id;
+    this.container.classList.toggle('has-selection', Boolean(id));
+    this.remember();
+    this.renderList();
+    await this.thread.open(id);
+  }
+
+  remember() {
+    const url = `/${query({ view: this.view.key === 'waiting' ? undefined : this.view.key, c: this.selected })}`;
+    history.replaceState(null, '', url);
+  }
+
+  onEvent({ type, data }) {
+    if (type === 'conversation.typing') {
+      this.thread.showTyping(data);
+      return;
+    }
+    if (type === 'conversation.read') return;
+    const conversationId = data.data?.conversation?.id ?? data.conversation_id;
+    clearTimeout(this.refreshTimer);
+    this.refreshTimer = setTimeout(() => this.refresh(), 150);
+    if (conversationId && conversationId === this.selected) {
+      clearTimeout(this.threadTimer);
+      this.threadTimer = setTimeout(() => this.thread.reload().catch(() => {}), 100);
+    }
+  }
+
+  connection(state) {
+    this.status.hidden = state === 'live';
+    this.status.textContent = 'Connection lost: reconnecting…';
+    if (state === 'live' && this.wasLost) this.refresh();
+    this.wasLost = state !== 'live';
+  }
+
+  /** Shows what went wrong (and screen readers say it) for a few seconds. */
+  announce(text) {
+    this.live.textContent = text;
+    this.live.hidden = false;
+    clearTimeout(this.toastTimer);
+    this.toastTimer = setTimeout(() => { this.live.hidden = true; }, 6000);
+  }
+
+  step(by) {
+    const ids = this.conversations.map((c) => c.id);
+    const at = ids.indexOf(this.selected);
+    const next = ids[Math.min(ids.length - 1, Math.max(0, at < 0 ? 0 : at + by))];
+    if (next) {
+      this.open(next);
+      this.list.querySelector(`[data-id="${next}"]`)?.scrollIntoView({ block: 'nearest' });
+    }
+  }
+
+  key(event) {
+    if (event.metaKey || event.ctrlKey || event.altKey) return;
+    const typing = event.target.closest('input, textarea, select, [contenteditable]');
+    if (event.key === 'Escape') {
+      if (typing) event.target.blur();
+      this.dialog?.close();
+      return;
+    }
+    if (typing || this.dialog?.open) return;
+    const actions = {
+      j: () => this.step(1),
+      k: () => this.step(-1),
+      r: () => this.thread.focusComposer(false),
+      n: () => this.thread.focusComposer(true),
+      e: () => this.thread.canAct('resolve') && this.thread.act('resolve'),
+      t: () => this.thread.canAct('take') && this.thread.act('start-human', { force: true }),
+      '/': () => this.search.focus(),
+      '?': () => this.help(),
+    };
+    const action = actions[event.key];
+    if (action) {
+      event.preventDefault();
+      action();
+    }
+  }
+
+  help() {
+    this.dialog?.remove();
+    this.dialog = h('dialog', { class: 'help-dialog', 'aria-labelledby': 'help-title' },
+      h('h2', { id: 'help-title' }, 'Keyboard shortcuts'),
+      h('dl', {}, SHORTCUTS.map(([keys, what]) => [h('dt', {}, h('kbd', {}, keys)), h('dd', {}, what)])),
+      h('form', { method: 'dialog' }, h('button', { class: 'primary' }, 'Close')));
+    document.body.append(this.dialog);
+    this.dialog.showModal();
+  }
+
+  async signOut() {
+    this.stream?.stop();
+    await api.post('/v1/auth/logout').catch(() => {});
+    location.assign('/');
+  }
+}
+
+boot();

@@ -1,0 +1,215 @@
+// The open conversation: its header and actions, the thread (oldest first, older pages on
+// scroll up, notes inline), and the composer.
+
+import { api, query } from './api.js';
+import { MODE_LABEL } from './views.js';
+import { ago, contactName, exact, fill, h } from './ui.js';
+
+const PAGE = 50;
+
+export class Thread {
+  constructor(root, ctx) {
+    this.root = root;
+    this.ctx = ctx; // { me, members, onChanged, announce }
+    this.id = null;
+    this.conversation = null;
+    this.messages = [];
+    this.notes = [];
+    this.noteMode = false;
+    this.typingUntil = 0;
+  }
+
+  async open(id) {
+    if (id !== this.id) {
+      this.id = id;
+      this.messages = [];
+      this.notes = [];
+      this.noteMode = false;
+      this.draft = '';
+    }
+    if (!id) {
+      fill(this.root, h('div', { class: 'empty' }, h('p', {}, 'Pick a conversation from the list.'),
+        h('p', { class: 'muted' }, 'Press ? for keyboard shortcuts.')));
+      return;
+    }
+    await this.reload();
+  }
+
+  /** Reads the conversation and its newest messages again (after any change to it). */
+  async reload() {
+    const id = this.id;
+    if (!id) return;
+    const [conversation, page, notes] = await Promise.all([
+      api.get(`/v1/conversations/${id}`),
+      api.get(`/v1/conversations/${id}/messages${query({ order: 'desc', limit: PAGE })}`),
+      api.get(`/v1/conversations/${id}/notes${query({ limit: 100 })}`),
+    ]);
+    if (id !== this.id) return;
+    this.conversation = conversation;
+    const older = this.messages.filter((m) => m.seq < (page.data.at(-1)?.seq ?? Infinity));
+    this.messages = [...older, ...page.data.reverse()];
+    this.hasOlder = older.length ? this.hasOlder : page.has_more;
+    this.notes = notes.data;
+    this.render();
+    if (conversation.unread_count > 0 && this.messages.length) {
+      const last = this.messages.at(-1);
+      api.post(`/v1/conversations/${id}/read`, { reader: 'member', up_to_message_id: last.id }).catch(() => {});
+    }
+  }
+
+  async loadOlder() {
+    if (!this.hasOlder || this.loadingOlder || !this.messages.length) return;
+    this.loadingOlder = true;
+    const before = this.messages[0].seq;
+    const page = await api.get(`/v1/conversations/${this.id}/messages${query({ order: 'desc', limit: PAGE, before_seq: before })}`);
+    this.loadingOlder = false;
+    this.messages = [...page.data.reverse(), ...this.messages];
+    this.hasOlder = page.has_more;
+    const list = this.root.querySelector('.thread');
+    const fromBottom = list.scrollHeight - list.scrollTop;
+    this.render();
+    const again = this.root.querySelector('.thread');
+    again.scrollTop = again.scrollHeight - fromBottom;
+  }
+
+  showTyping(data) {
+    if (data.conversation_id !== this.id || data.actor?.type !== 'contact') return;
+    this.typingUntil = data.data?.typing === false ? 0 : Date.now() + 6000;
+    const el = this.root.querySelector('.typing');
+    if (el) el.hidden = Date.now() > this.typingUntil;
+    clearTimeout(this.typingTimer);
+    this.typingTimer = setTimeout(() => { if (el) el.hidden = true; }, 6000);
+  }
+
+  async act(action, body = {}) {
+    const c = this.conversation;
+    if (!c) return;
+    try {
+      await api.post(`/v1/conversations/${c.id}/${action}`, body);
+      await this.reload();
+      this.ctx.onChanged();
+    } catch (error) {
+      this.ctx.announce(error.message);
+    }
+  }
+
+  canAct(action) {
+    const c = this.conversation;
+    if (!c) return false;
+    const closed = c.status === 'resolved' || c.status === 'closed';
+    return { take: c.mode !== 'human' || c.handoff?.member_id !== this.ctx.me.id, handBack: c.mode === 'human',
+      resolve: !closed, reopen: closed }[action];
+  }
+
+  focusComposer(noteMode) {
+    if (noteMode !== undefined && noteMode !== this.noteMode) {
+      this.noteMode = noteMode;
+      this.render();
+    }
+    this.root.querySelector('textarea')?.focus();
+  }
+
+  render() {
+    const c = this.conversation;
+    const name = contactName(c.contact);
+    const closed = c.status === 'resolved' || c.status === 'closed';
+    const assignee = c.assignee_id ? (c.assignee_id === this.ctx.me.id ? 'you' : this.ctx.members.get(c.assignee_id)?.name ?? 'someone') : null;
+    const header = h('header', { class: 'pane-head' },
+      h('button', { class: 'back', type: 'button', 'aria-label': 'Back to the list', onclick: () => this.ctx.onBack() }, '←'),
+      h('div', { class: 'who' },
+        h('h2', {}, name),
+        h('p', { class: 'muted' },
+          h('span', { class: `chip mode-${c.mode}` }, MODE_LABEL[c.mode]), ' ',
+          h('span', { class: `chip status-${c.status}` }, c.status), ' ',
+          c.channel ? `${c.channel.name} · ` : '',
+          assignee ? `assigned to ${assignee}` : 'unassigned')),
+      h('div', { class: 'actions' },
+        this.canAct('take') && h('button', { type: 'button', onclick: () => this.act('start-human', { force: true }) }, 'Take over'),
+        this.canAct('handBack') && h('button', { type: 'button', onclick: () => this.act('stop-human') }, 'Hand back to AI'),
+        this.canAct('resolve') && h('button', { type: 'button', class: 'primary', onclick: () => this.act('resolve') }, 'Resolve'),
+        this.canAct('reopen') && h('button', { type: 'button', onclick: () => this.act('reopen') }, 'Reopen')));
+
+    const items = [
+      ...this.messages.map((m) => ({ at: m.created_at, seq: m.seq, message: m })),
+      ...this.notes.map((n) => ({ at: n.created_at, seq: Infinity, note: n })),
+    ].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.seq - b.seq));
+    const thread = h('ol', { class: 'thread', 'aria-label': 'Messages', tabindex: '0',
+      onscroll: (event) => { if (event.target.scrollTop < 40) this.loadOlder(); } },
+    this.hasOlder && h('li', { class: 'older' }, h('button', { type: 'button', onclick: () => this.loadOlder() }, 'Load older messages')),
+    items.map((item) => (item.note ? this.note(item.note) : this.message(item.message, name))));
+
+    const typing = h('p', { class: 'typing', hidden: Date.now() > this.typingUntil }, `${name} is typing…`);
+    fill(this.root, header, thread, typing, this.composer(closed));
+    thread.scrollTop = thread.scrollHeight;
+  }
+
+  message(m, contact) {
+    if (m.sender_type === 'system') {
+      return h('li', { class: 'system' }, h('span', {}, m.content), ' ', h('time', { datetime: m.created_at, title: exact(m.created_at) }, ago(m.created_at)));
+    }
+    const who = { contact, agent: this.conversation.agent?.name ? `${this.conversation.agent.name} (AI)` : 'AI',
+      human: m.sender_id === this.ctx.me.id ? 'You' : this.ctx.members.get(m.sender_id)?.name ?? 'Agent' }[m.sender_type];
+    const sources = m.metadata?.sources ?? m.metadata?.citations ?? [];
+    return h('li', { class: `msg from-${m.sender_type}` },
+      h('div', { class: 'bubble' },
+        h('p', { class: 'msg-who' }, who, m.sender_type === 'agent' && h('span', { class: 'chip ai-label' }, 'AI')),
+        m.deleted ? h('p', { class: 'muted' }, 'Message deleted') : h('p', { class: 'msg-text' }, m.content),
+        m.attachments.map((a) => h('p', { class: 'attachment' }, h('a', { href: a.url, rel: 'noopener noreferrer', target: '_blank' }, a.name || a.url))),
+        Array.isArray(sources) && sources.length > 0 && h('p', { class: 'sources' }, 'Sources: ',
+          sources.map((s, i) => [i ? ', ' : '', s.url ? h('a', { href: s.url, rel: 'noopener noreferrer', target: '_blank' }, s.title || s.url) : (s.title || String(s))])),
+        h('p', { class: 'msg-foot' },
+          h('time', { datetime: m.created_at, title: exact(m.created_at) }, ago(m.created_at)),
+          m.sender_type !== 'contact' && ` · ${m.status}`,
+          m.status === 'failed' && m.failure_reason && ` (${m.failure_reason})`)));
+  }
+
+  note(n) {
+    const author = n.author_id === this.ctx.me.id ? 'You' : this.ctx.members.get(n.author_id)?.name ?? 'Team';
+    return h('li', { class: 'msg note' },
+      h('div', { class: 'bubble' },
+        h('p', { class: 'msg-who' }, author, h('span', { class: 'chip note-label' }, 'Internal note')),
+        h('p', { class: 'msg-text' }, n.body),
+        h('p', { class: 'msg-foot' }, h('time', { datetime: n.created_at, title: exact(n.created_at) }, ago(n.created_at)))));
+  }
+
+  composer(closed) {
+    const c = this.conversation;
+    if (c.status === 'closed') {
+      return h('div', { class: 'composer off' }, h('p', {}, 'This conversation is closed: replies are off. The contact can start a new one.'));
+    }
+    const label = this.noteMode ? 'Note' : 'Reply';
+    const box = h('textarea', { 'aria-label': label, rows: '3', placeholder: this.noteMode ? 'Write an internal note (only your team sees it)' : 'Write a reply… (Enter sends, Shift+Enter for a new line)' });
+    box.value = this.draft ?? '';
+    box.addEventListener('input', () => { this.draft = box.value; });
+    const send = async () => {
+      const text = box.value.trim();
+      if (!text) return;
+      box.disabled = true;
+      try {
+        if (this.noteMode) await api.post(`/v1/conversations/${c.id}/notes`, { body: text });
+        else await api.post(`/v1/conversations/${c.id}/messages`, { sender_type: 'human', content: text });
+        this.draft = '';
+        await this.reload();
+        this.ctx.onChanged();
+        this.root.querySelector('textarea')?.focus();
+      } catch (error) {
+        box.disabled = false;
+        this.ctx.announce(error.message);
+      }
+    };
+    box.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        send();
+      }
+    });
+    const takesOver = !this.noteMode && c.mode !== 'human';
+    return h('form', { class: `composer${this.noteMode ? ' note-mode' : ''}`, onsubmit: (event) => { event.preventDefault(); send(); } },
+      takesOver && h('p', { class: 'hint' }, c.mode === 'ai' ? 'The AI is answering: replying takes this conversation over.' : 'Replying takes this conversation over.'),
+      closed && h('p', { class: 'hint' }, 'This conversation is resolved: a reply does not reopen it (Reopen does).'),
+      box,
+      h('div', { class: 'composer-bar' },
+        h('button', { type: 'button', 'aria-pressed': String(this.noteMode), onclick: () => this.focusComposer(!this.noteMode) }, 'Note'),
+        h('button', { type: 'submit', class: 'primary' }, 'Send')));
+  }
+}
