@@ -132,6 +132,10 @@ test('the main flow by keyboard only', async () => {
   await handedOff('kai@example.com', 'Kai Moreno', 'Where is my parcel?');
   const page = await signedInPage();
   await page.getByRole('link', { name: /Kai Moreno/ }).waitFor();
+  await page.keyboard.press('/');
+  await page.keyboard.type('Kai');
+  await page.waitForFunction(() => document.querySelectorAll('.list .row').length === 1);
+  await page.keyboard.press('Escape');
   await page.keyboard.press('j');
   await page.getByRole('heading', { name: 'Kai Moreno' }).waitFor();
   await page.keyboard.press('t');
@@ -147,7 +151,42 @@ test('the main flow by keyboard only', async () => {
   await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor();
   await shot(page, '07-shortcuts');
   await page.keyboard.press('Escape');
-  await page.keyboard.press('/');
-  assert.equal(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), 'Search conversations');
+  await page.context().close();
+});
+
+test('a canned response with placeholders, tags, assignment and snooze', async () => {
+  await api('POST', '/v1/canned-responses', {
+    shortcode: 'sorry', title: 'Damaged delivery',
+    body: 'Hi {{contact.first_name}}, I am {{member.name}}. A replacement is on its way.',
+  });
+  const lee = await handedOff('lee@example.com', 'Lee Chen', 'My package arrived damaged');
+  const page = await signedInPage();
+  await page.getByRole('link', { name: /Lee Chen/ }).click();
+  await page.getByRole('heading', { name: 'Lee Chen' }).waitFor();
+  const reply = page.getByRole('textbox', { name: 'Reply' });
+  await reply.fill('/so');
+  await page.getByRole('option', { name: /sorry/ }).waitFor();
+  await shot(page, '08-canned-picker');
+  await reply.press('Enter');
+  assert.equal(await reply.inputValue(), 'Hi Lee, I am Ada Admin. A replacement is on its way.');
+  await reply.press('Enter');
+  await page.getByText('A replacement is on its way.').waitFor();
+
+  await page.getByLabel('Tags, separated by commas').fill('damaged, vip');
+  await page.getByRole('button', { name: 'Save tags' }).click();
+  await page.getByRole('button', { name: 'Snooze tomorrow' }).waitFor();
+  await page.getByLabel('Priority').selectOption('high');
+  await page.waitForFunction(async (id) => {
+    const r = await fetch(`/v1/conversations/${id}`);
+    return (await r.json()).priority === 'high';
+  }, lee.id);
+  await page.getByRole('button', { name: 'Snooze tomorrow' }).click();
+  await page.getByText(/snoozed until/).waitFor();
+  await shot(page, '09-details');
+  assert.deepEqual(await accessibilityProblems(page), []);
+  const after = await api('GET', `/v1/conversations/${lee.id}`);
+  assert.deepEqual([after.status, after.priority, after.tags.sort()], ['snoozed', 'high', ['damaged', 'vip']]);
+  const messages = await api('GET', `/v1/conversations/${lee.id}/messages`);
+  assert.ok(messages.data.some((m) => m.content === 'Hi Lee, I am Ada Admin. A replacement is on its way.'));
   await page.context().close();
 });

@@ -69,14 +69,18 @@ class Inbox {
       members: this.members,
       onChanged: () => this.refresh(),
       onBack: () => this.open(null),
+      open: (id) => this.open(id),
+      teams: () => (this.teamsLoaded ??= api.get('/v1/teams?limit=100').then((t) => t.data).catch(() => [])),
       announce: (text) => this.announce(text),
     });
     document.addEventListener('keydown', (event) => this.key(event));
-    await Promise.all([this.refresh(), this.thread.open(this.selected)]);
+    // The stream follows from the moment it connects; each (re)connection reads everything
+    // again, so no change made before it is missed either.
     this.stream = follow('/v1/events/stream', {
       onEvent: (event) => this.onEvent(event),
       onState: (state) => this.connection(state),
     });
+    await Promise.all([this.refresh(), this.thread.open(this.selected)]);
   }
 
   layout() {
@@ -197,8 +201,10 @@ class Inbox {
   connection(state) {
     this.status.hidden = state === 'live';
     this.status.textContent = 'Connection lost: reconnecting…';
-    if (state === 'live' && this.wasLost) this.refresh();
-    this.wasLost = state !== 'live';
+    if (state === 'live') {
+      this.refresh();
+      this.thread.reload().catch(() => {});
+    }
   }
 
   /** Shows what went wrong (and screen readers say it) for a few seconds. */

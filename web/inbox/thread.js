@@ -2,6 +2,8 @@
 // scroll up, notes inline), and the composer.
 
 import { api, query } from './api.js';
+import { attachCanned } from './canned.js';
+import { details } from './details.js';
 import { MODE_LABEL } from './views.js';
 import { ago, contactName, exact, fill, h } from './ui.js';
 
@@ -72,13 +74,20 @@ export class Thread {
     again.scrollTop = again.scrollHeight - fromBottom;
   }
 
-  showTyping(data) {
-    if (data.conversation_id !== this.id || data.actor?.type !== 'contact') return;
-    this.typingUntil = data.data?.typing === false ? 0 : Date.now() + 6000;
+  /** "… is typing" for the contact, or for another member working on it. */
+  showTyping(signal) {
+    const { sender_type: sender, member_id: member, typing } = signal.data ?? {};
+    if (signal.conversation_id !== this.id || (sender === 'human' && member === this.ctx.me.id)) return;
+    if (sender !== 'contact' && sender !== 'human') return;
+    const who = sender === 'contact' ? contactName(this.conversation?.contact) : this.ctx.members.get(member)?.name ?? 'A teammate';
+    this.typingUntil = typing === false ? 0 : Date.now() + 6000;
+    this.typingWho = who;
     const el = this.root.querySelector('.typing');
-    if (el) el.hidden = Date.now() > this.typingUntil;
+    if (!el) return;
+    el.textContent = `${who} is typing…`;
+    el.hidden = typing === false;
     clearTimeout(this.typingTimer);
-    this.typingTimer = setTimeout(() => { if (el) el.hidden = true; }, 6000);
+    this.typingTimer = setTimeout(() => { el.hidden = true; }, 6000);
   }
 
   async act(action, body = {}) {
@@ -99,6 +108,13 @@ export class Thread {
     const closed = c.status === 'resolved' || c.status === 'closed';
     return { take: c.mode !== 'human' || c.handoff?.member_id !== this.ctx.me.id, handBack: c.mode === 'human',
       resolve: !closed, reopen: closed }[action];
+  }
+
+  /** Tells the contact's widget (and other members) someone is writing, at most every 3 s. */
+  signalTyping(id) {
+    if (this.noteMode || Date.now() - (this.typingSent ?? 0) < 3000) return;
+    this.typingSent = Date.now();
+    api.post(`/v1/conversations/${id}/typing`, { sender_type: 'human', typing: true }).catch(() => {});
   }
 
   focusComposer(noteMode) {
@@ -138,9 +154,23 @@ export class Thread {
     this.hasOlder && h('li', { class: 'older' }, h('button', { type: 'button', onclick: () => this.loadOlder() }, 'Load older messages')),
     items.map((item) => (item.note ? this.note(item.note) : this.message(item.message, name))));
 
-    const typing = h('p', { class: 'typing', hidden: Date.now() > this.typingUntil }, `${name} is typing…`);
-    fill(this.root, header, thread, typing, this.composer(closed));
+    const typing = h('p', { class: 'typing', role: 'status', hidden: Date.now() > this.typingUntil }, `${this.typingWho ?? name} is typing…`);
+    const side = h('div', { class: 'details-slot' });
+    // A live update re-renders while someone may be writing: the draft is kept (this.draft),
+    // and so are the caret and the focus.
+    const before = this.root.querySelector('textarea');
+    const writing = before && document.activeElement === before ? [before.selectionStart, before.selectionEnd] : null;
+    fill(this.root, h('div', { class: 'pane-main' }, header, thread, typing, this.composer(closed)), side);
     thread.scrollTop = thread.scrollHeight;
+    const box = this.root.querySelector('textarea');
+    if (writing && box) {
+      box.focus();
+      box.setSelectionRange(...writing);
+    }
+    const id = c.id;
+    details(c, { ...this.ctx, onChanged: async () => { await this.reload(); this.ctx.onChanged(); } })
+      .then((el) => { if (this.id === id) fill(side, el); })
+      .catch(() => {});
   }
 
   message(m, contact) {
@@ -178,9 +208,14 @@ export class Thread {
       return h('div', { class: 'composer off' }, h('p', {}, 'This conversation is closed: replies are off. The contact can start a new one.'));
     }
     const label = this.noteMode ? 'Note' : 'Reply';
-    const box = h('textarea', { 'aria-label': label, rows: '3', placeholder: this.noteMode ? 'Write an internal note (only your team sees it)' : 'Write a reply… (Enter sends, Shift+Enter for a new line)' });
+    const box = h('textarea', { 'aria-label': label, rows: '3', placeholder: this.noteMode ? 'Write an internal note (only your team sees it)' : 'Write a reply… (Enter sends, Shift+Enter for a new line, / for canned responses)' });
     box.value = this.draft ?? '';
-    box.addEventListener('input', () => { this.draft = box.value; });
+    // Before the Enter that sends: with the picker open, Enter inserts the canned response.
+    const picker = attachCanned(box, () => ({ contact: c.contact, member: this.ctx.me }));
+    box.addEventListener('input', () => {
+      this.draft = box.value;
+      this.signalTyping(c.id);
+    });
     const send = async () => {
       const text = box.value.trim();
       if (!text) return;
@@ -207,7 +242,7 @@ export class Thread {
     return h('form', { class: `composer${this.noteMode ? ' note-mode' : ''}`, onsubmit: (event) => { event.preventDefault(); send(); } },
       takesOver && h('p', { class: 'hint' }, c.mode === 'ai' ? 'The AI is answering: replying takes this conversation over.' : 'Replying takes this conversation over.'),
       closed && h('p', { class: 'hint' }, 'This conversation is resolved: a reply does not reopen it (Reopen does).'),
-      box,
+      h('div', { class: 'composer-box' }, picker, box),
       h('div', { class: 'composer-bar' },
         h('button', { type: 'button', 'aria-pressed': String(this.noteMode), onclick: () => this.focusComposer(!this.noteMode) }, 'Note'),
         h('button', { type: 'submit', class: 'primary' }, 'Send')));
