@@ -1,6 +1,7 @@
 //! The command line: `serve`, `migrate`, `workspaces create`, `keys create`,
-//! `members create`, `openapi`, `admin-key`.
+//! `members create`, `demo`, `openapi`, `admin-key`.
 
+mod demo;
 mod members;
 
 use std::process::ExitCode;
@@ -42,6 +43,9 @@ pub enum Command {
     /// Manage members.
     #[command(subcommand)]
     Members(MembersCommand),
+    /// Load a demo workspace (a shop's help centre, its AI agent, two members, conversations
+    /// in every view of the inbox) and print how to sign in.
+    Demo,
     /// Print the OpenAPI document.
     Openapi,
     /// Print a new random admin key to put in BATON_ADMIN_KEY.
@@ -216,6 +220,7 @@ async fn execute(cli: Cli) -> Result<(), String> {
             println!("Secret (shown once, store it now): {}", key.secret);
             Ok(())
         }
+        Command::Demo => demo::load(open_store(&cli.global).await?).await,
         Command::Members(MembersCommand::Create(args)) => {
             members::create(&open_store(&cli.global).await?, args).await
         }

@@ -145,3 +145,58 @@ fn the_openapi_command_prints_the_spec() {
     let spec: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(spec["info"]["title"], "Baton API");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_demo_loads_a_workspace_with_conversations_in_every_view() {
+    let db = TestDb::new().await;
+    let url = db.url.clone();
+    let printed = tokio::task::spawn_blocking(move || run(&["demo"], &url)).await.unwrap();
+    let key = key_in(&printed, "bt_sk_").expect("the demo's server key");
+    let password = printed
+        .lines()
+        .find(|l| l.contains("ana@juniper.example"))
+        .unwrap()
+        .split_whitespace()
+        .last()
+        .unwrap()
+        .to_owned();
+    let url = db.url.clone();
+    tokio::task::spawn_blocking(move || {
+        let server = Server::start(&url);
+        for (view, at_least) in [
+            ("mode=handoff_requested&status=open,pending", 1),
+            ("mode=ai&status=open,pending", 1),
+            ("mode=human", 2),
+            ("status=resolved", 1),
+        ] {
+            let body = get_body(server.addr, &format!("/v1/conversations/counts?{view}"), &key);
+            let total = body["total"].as_i64().unwrap();
+            assert!(total >= at_least, "{view}: {total} conversations");
+        }
+        let login = format!(r#"{{"email": "ana@juniper.example", "password": "{password}"}}"#);
+        assert_eq!(post(server.addr, "/v1/auth/login", &login).0, 200, "the printed credentials sign in");
+        let answered = get_body(server.addr, "/v1/conversations?mode=ai", &key);
+        let previews: Vec<&str> = answered["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|c| c["last_message"]["sender_type"].as_str())
+            .collect();
+        assert!(previews.contains(&"agent"), "the AI answered for real: {previews:?}");
+        server.stop();
+    })
+    .await
+    .unwrap();
+}
+
+/// GETs JSON with a key.
+fn get_body(addr: SocketAddr, path: &str, key: &str) -> serde_json::Value {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    let request =
+        format!("GET {path} HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {key}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let body = response.split("\r\n\r\n").nth(1).unwrap_or_default();
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {response}"))
+}

@@ -74,12 +74,15 @@ class Inbox {
       announce: (text) => this.announce(text),
     });
     document.addEventListener('keydown', (event) => this.key(event));
-    // The stream follows from the moment it connects; each (re)connection reads everything
-    // again, so no change made before it is missed either.
+    // The stream follows from the moment it connects, so everything is read once it has (or
+    // after 2 s without it); each reconnection reads everything again. No change is missed.
+    const connected = new Promise((resolve) => { this.firstLive = resolve; });
     this.stream = follow('/v1/events/stream', {
       onEvent: (event) => this.onEvent(event),
       onState: (state) => this.connection(state),
     });
+    await Promise.race([connected, new Promise((resolve) => setTimeout(resolve, 2000))]);
+    this.firstLive = null; // A stream connecting later reads everything again then.
     await Promise.all([this.refresh(), this.thread.open(this.selected)]);
   }
 
@@ -201,10 +204,14 @@ class Inbox {
   connection(state) {
     this.status.hidden = state === 'live';
     this.status.textContent = 'Connection lost: reconnecting…';
-    if (state === 'live') {
-      this.refresh();
-      this.thread.reload().catch(() => {});
+    if (state !== 'live') return;
+    if (this.firstLive) {
+      this.firstLive();
+      this.firstLive = null;
+      return;
     }
+    this.refresh();
+    this.thread.reload().catch(() => {});
   }
 
   /** Shows what went wrong (and screen readers say it) for a few seconds. */
