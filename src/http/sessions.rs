@@ -122,7 +122,7 @@ async fn login(State(state): State<AppState>, Json(input): Json<LoginIn>) -> Api
 
 /// A browser session: the member signed in, the token kept in the session cookie.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct SessionOut {
+pub struct BrowserSessionOut {
     #[schema(value_type = String, example = "session")]
     pub object: &'static str,
     pub expires_at: Timestamp,
@@ -134,7 +134,7 @@ pub struct SessionOut {
 /// (`baton_session`) that page scripts cannot read, never into the body. From a page of
 /// another origin this is refused.
 #[utoipa::path(post, path = "/v1/auth/session", tag = "auth", request_body = LoginIn, params(IdempotencyKey),
-    responses((status = 200, description = "Signed in; the session cookie is set", body = SessionOut,
+    responses((status = 200, description = "Signed in; the session cookie is set", body = BrowserSessionOut,
             headers(("set-cookie" = String, description = "`baton_session=…; HttpOnly; SameSite=Strict`"))),
         E<400>, E<401>, E<403>, E<409>, E<413>, E<415>, E<422>, E<429>, E<500>, E<503>),
     security(()))]
@@ -169,7 +169,7 @@ pub(super) fn session_response(
     let max_age = (expires_at - state.clock.now_ms()) / 1000;
     let secure = cookie::over_https(headers, state.settings.public_url.as_deref());
     let set = cookie::session_cookie(&token, max_age, secure);
-    let body = SessionOut {
+    let body = BrowserSessionOut {
         object: "session",
         expires_at: Timestamp(expires_at),
         workspace_id: member.workspace_id.clone(),

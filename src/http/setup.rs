@@ -11,7 +11,7 @@ use utoipa_axum::routes;
 
 use super::docs::{E, IdempotencyKey};
 use super::extract::Json;
-use super::sessions::{SessionOut, refuse_other_sites, session_response};
+use super::sessions::{BrowserSessionOut, refuse_other_sites, session_response};
 use crate::auth::{MEMBER_TOKEN_TTL_MS, Role, generate_member_token, hash_secret};
 use crate::domain::member::{check_member, check_password};
 use crate::domain::validate::Checker;
@@ -39,7 +39,7 @@ pub struct SetupIn {
 /// A link works once, for 24 hours.
 #[utoipa::path(post, path = "/v1/auth/setup", tag = "auth", request_body = SetupIn, params(IdempotencyKey),
     responses((status = 201, description = "The admin exists and is signed in; the session cookie is set",
-            body = SessionOut, headers(("set-cookie" = String, description = "`baton_session=…; HttpOnly; SameSite=Strict`"))),
+            body = BrowserSessionOut, headers(("set-cookie" = String, description = "`baton_session=…; HttpOnly; SameSite=Strict`"))),
         E<400>, E<401>, E<403>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
     security(()))]
 async fn setup(

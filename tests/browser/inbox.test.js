@@ -175,7 +175,7 @@ test('a canned response with placeholders, tags, assignment and snooze', async (
   await page.getByLabel('Tags, separated by commas').fill('damaged, vip');
   await page.getByRole('button', { name: 'Save tags' }).click();
   await page.getByRole('button', { name: 'Snooze tomorrow' }).waitFor();
-  await page.getByLabel('Priority').selectOption('high');
+  await page.getByRole('complementary', { name: 'Details' }).getByLabel('Priority').selectOption('high');
   await page.waitForFunction(async (id) => {
     const r = await fetch(`/v1/conversations/${id}`);
     return (await r.json()).priority === 'high';
@@ -188,5 +188,12 @@ test('a canned response with placeholders, tags, assignment and snooze', async (
   assert.deepEqual([after.status, after.priority, after.tags.sort()], ['snoozed', 'high', ['damaged', 'vip']]);
   const messages = await api('GET', `/v1/conversations/${lee.id}/messages`);
   assert.ok(messages.data.some((m) => m.content === 'Hi Lee, I am Ada Admin. A replacement is on its way.'));
+
+  // The filters narrow the list: in All, only the high-priority conversation.
+  await page.getByRole('link', { name: 'All', exact: true }).click();
+  await page.getByText('Filters and order').click();
+  await page.getByRole('form', { name: 'Filters' }).getByLabel('Priority').selectOption('high');
+  await page.waitForFunction(() => [...document.querySelectorAll('.list .row-name')].map((e) => e.textContent).join() === 'Lee Chen');
+  await shot(page, '10-filtered');
   await page.context().close();
 });

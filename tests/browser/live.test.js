@@ -86,3 +86,39 @@ test('a server restart while the page is open loses no message', async () => {
   await shot(page, '12-reconnected');
   await page.context().close();
 });
+
+test('a contact writing in my conversation counts in the title and notifies when asked to', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  await context.grantPermissions(['notifications']);
+  // Records the desktop notifications the page shows.
+  await context.addInitScript(() => {
+    window.shown = [];
+    const Real = window.Notification;
+    window.Notification = class extends Real {
+      constructor(title, options) {
+        super(title, options);
+        window.shown.push(title);
+      }
+    };
+  });
+  const page = await context.newPage();
+  await page.goto(server.url);
+  await page.getByLabel('Email').fill('ada@example.com');
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('link', { name: 'Waiting', exact: true }).waitFor();
+  const members = await api('GET', '/v1/members');
+  const ada = members.data.find((m) => m.email === 'ada@example.com');
+  const mine = await api('POST', '/v1/conversations', { contact: { email: 'uma@example.com', name: 'Uma Sato' } });
+  await api('PATCH', `/v1/conversations/${mine.id}`, { assignee_id: ada.id });
+  await page.getByRole('checkbox', { name: 'Desktop notifications' }).check();
+  const count = () => Number((/^\((\d+)\)/.exec(document.title) ?? [0, 0])[1]);
+  const before = await page.evaluate(count);
+  await api('POST', `/v1/conversations/${mine.id}/messages`, { sender_type: 'contact', content: 'Hello, anyone?' });
+  await page.waitForFunction((n) => Number((/^\((\d+)\)/.exec(document.title) ?? [0, 0])[1]) === n + 1, before);
+  assert.deepEqual(await page.evaluate(() => window.shown), ['Uma Sato wrote']);
+  await page.getByRole('link', { name: 'Mine', exact: true }).click();
+  await page.getByRole('link', { name: /Uma Sato/ }).click();
+  await page.waitForFunction((n) => Number((/^\((\d+)\)/.exec(document.title) ?? [0, 0])[1]) === n, before);
+  await context.close();
+});

@@ -2,6 +2,8 @@
 // conversation, the event stream that keeps all of it current, and the keyboard.
 
 import { api, ApiError, query } from './api.js';
+import { Attention } from './attention.js';
+import { filterBar } from './filters.js';
 import { follow } from './live.js';
 import { setUp, signIn } from './signin.js';
 import { Thread } from './thread.js';
@@ -56,6 +58,8 @@ class Inbox {
     this.cursor = null;
     this.counts = {};
     this.selected = null;
+    this.filters = {};
+    this.attention = new Attention();
   }
 
   async start(params) {
@@ -92,6 +96,11 @@ class Inbox {
     this.nav = h('ul', { class: 'views' });
     this.list = h('ul', { class: 'list', 'aria-label': 'Conversations' });
     this.more = h('button', { type: 'button', class: 'more', hidden: true, onclick: () => this.load(true) }, 'Load more');
+    // The next page loads as the list scrolls to its end.
+    new IntersectionObserver((seen) => { if (seen.some((e) => e.isIntersecting) && !this.more.hidden) this.load(true); })
+      .observe(this.more);
+    this.filterSlot = h('div');
+    filterBar((filters) => { this.filters = filters; this.load(); }).then((bar) => this.filterSlot.append(bar));
     this.search = h('input', { type: 'search', 'aria-label': 'Search conversations', placeholder: 'Search conversations  /',
       oninput: () => { clearTimeout(this.searchTimer); this.searchTimer = setTimeout(() => { this.q = this.search.value.trim(); this.load(); }, 250); } });
     this.pane = h('section', { class: 'pane', 'aria-label': 'Conversation' });
@@ -103,10 +112,11 @@ class Inbox {
     fill(root,
       h('div', { class: `inbox${this.selected ? ' has-selection' : ''}` },
         h('nav', { class: 'sidebar', 'aria-label': 'Views' },
-          h('p', { class: 'brand' }, 'Baton'), this.nav, me,
+          h('p', { class: 'brand' }, 'Baton'), this.nav, this.attention.controls(), me,
           h('button', { type: 'button', class: 'link help', onclick: () => this.help() }, 'Keyboard shortcuts ?')),
         h('section', { class: 'column', 'aria-label': 'Conversation list' },
-          h('div', { class: 'column-head' }, this.heading, this.search), this.status, this.list, this.more),
+          h('div', { class: 'column-head' }, this.heading, this.search, this.filterSlot), this.status,
+          h('div', { class: 'list-scroll' }, this.list, this.more)),
         this.pane),
       this.live);
     this.container = root.querySelector('.inbox');
@@ -140,14 +150,15 @@ class Inbox {
       api.get(`/v1/conversations/counts${query(view.filter(this.me))}`).then((c) => c.total).catch(() => undefined)));
     VIEWS.forEach((view, i) => { this.counts[view.key] = counts[i]; });
     this.renderNav();
-    const waiting = this.counts.waiting ?? 0;
-    document.title = waiting > 0 ? `(${waiting}) Baton` : 'Baton';
+    this.attention.setWaiting(this.counts.waiting ?? 0);
   }
 
   /** The view's first page (or, with `more`, the next). */
   async load(more = false) {
-    const params = { ...this.view.filter(this.me), q: this.q, limit: LIST_PAGE, order: this.view.order,
-      cursor: more ? this.cursor : undefined };
+    if (more && this.loadingMore) return;
+    this.loadingMore = more;
+    const params = { ...this.view.filter(this.me), order: this.view.order, ...this.filters, q: this.q,
+      limit: LIST_PAGE, cursor: more ? this.cursor : undefined };
     const token = (this.loading = Symbol('load'));
     let page;
     try {
@@ -156,6 +167,7 @@ class Inbox {
       this.announce(error.message);
       return;
     }
+    this.loadingMore = false;
     if (token !== this.loading) return;
     this.conversations = more ? [...this.conversations, ...page.data] : page.data;
     this.cursor = page.next_cursor;
@@ -175,6 +187,7 @@ class Inbox {
 
   async open(id) {
     this.selected = id;
+    if (id) this.attention.seen(id);
     this.container.classList.toggle('has-selection', Boolean(id));
     this.remember();
     this.renderList();
@@ -192,12 +205,27 @@ class Inbox {
       return;
     }
     if (type === 'conversation.read') return;
-    const conversationId = data.data?.conversation?.id ?? data.conversation_id;
+    const conversation = data.data?.conversation;
+    const conversationId = conversation?.id ?? data.conversation_id;
+    this.notice(type, conversation, data.data?.message);
     clearTimeout(this.refreshTimer);
     this.refreshTimer = setTimeout(() => this.refresh(), 150);
     if (conversationId && conversationId === this.selected) {
       clearTimeout(this.threadTimer);
       this.threadTimer = setTimeout(() => this.thread.reload().catch(() => {}), 100);
+    }
+  }
+
+  /** A conversation entering Waiting, or a contact writing in one of mine I am not looking at. */
+  notice(type, conversation, message) {
+    if (!conversation) return;
+    const who = conversation.contact?.name || conversation.contact?.email || 'A visitor';
+    if (type === 'conversation.handoff_requested') {
+      // Counted in the title already, as part of Waiting.
+      this.attention.ring(conversation.id, `${who} is waiting for a person`, conversation.handoff?.reason ?? '');
+    } else if (type === 'message.created' && message?.sender_type === 'contact'
+      && conversation.assignee_id === this.me.id && (conversation.id !== this.selected || document.hidden)) {
+      this.attention.raise(conversation.id, `${who} wrote`, message.content);
     }
   }
 

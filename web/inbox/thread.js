@@ -160,6 +160,10 @@ export class Thread {
     // and so are the caret and the focus.
     const before = this.root.querySelector('textarea');
     const writing = before && document.activeElement === before ? [before.selectionStart, before.selectionEnd] : null;
+    // A change made from the details reads them again; a live update keeps one being worked in.
+    const inDetails = !this.detailsChanged && this.detailsFor === c.id && this.details?.contains(document.activeElement)
+      ? document.activeElement : null;
+    this.detailsChanged = false;
     fill(this.root, h('div', { class: 'pane-main' }, header, thread, typing, this.composer(closed)), side);
     thread.scrollTop = thread.scrollHeight;
     const box = this.root.querySelector('textarea');
@@ -168,8 +172,23 @@ export class Thread {
       box.setSelectionRange(...writing);
     }
     const id = c.id;
-    details(c, { ...this.ctx, onChanged: async () => { await this.reload(); this.ctx.onChanged(); } })
-      .then((el) => { if (this.id === id) fill(side, el); })
+    if (inDetails) {
+      fill(side, this.details);
+      inDetails.focus();
+      return;
+    }
+    const changed = async () => {
+      this.detailsChanged = true;
+      await this.reload();
+      this.ctx.onChanged();
+    };
+    details(c, { ...this.ctx, onChanged: changed })
+      .then((el) => {
+        if (this.id !== id) return;
+        this.details = el;
+        this.detailsFor = id;
+        fill(side, el);
+      })
       .catch(() => {});
   }
 
