@@ -180,6 +180,15 @@ test('a canned response with placeholders, tags, assignment and snooze', async (
     const r = await fetch(`/v1/conversations/${id}`);
     return (await r.json()).priority === 'high';
   }, lee.id);
+  const details = page.getByRole('complementary', { name: 'Details' });
+  const assignee = async () => (await api('GET', `/v1/conversations/${lee.id}`)).assignee_id;
+  await details.getByLabel('Assignee').selectOption({ label: 'Nobody' });
+  await details.getByRole('button', { name: 'Assign to me' }).waitFor();
+  assert.equal(await assignee(), null);
+  await details.getByRole('button', { name: 'Assign to me' }).click();
+  await details.getByRole('button', { name: 'Assign to me' }).waitFor({ state: 'detached' });
+  const ada = (await api('GET', '/v1/members')).data.find((m) => m.email === admin.email);
+  assert.equal(await assignee(), ada.id);
   await page.getByRole('button', { name: 'Snooze tomorrow' }).click();
   await page.getByText(/snoozed until/).waitFor();
   await shot(page, '09-details');
@@ -195,5 +204,32 @@ test('a canned response with placeholders, tags, assignment and snooze', async (
   await page.getByRole('form', { name: 'Filters' }).getByLabel('Priority').selectOption('high');
   await page.waitForFunction(() => [...document.querySelectorAll('.list .row-name')].map((e) => e.textContent).join() === 'Lee Chen');
   await shot(page, '10-filtered');
+  await page.context().close();
+});
+
+test('a note written in the inbox never reaches the visitor, a reply does', async () => {
+  // A visitor on the website, through the widget API with a client key.
+  const client = await api('POST', '/v1/api-keys', { name: 'Website', kind: 'client' });
+  const session = await apiClient(server.url, client.secret)('POST', '/v1/widget/sessions', { name: 'Vera Lind', email: 'vera@example.com' });
+  const visitor = apiClient(server.url, session.contact_token);
+  const started = await visitor('POST', '/v1/widget/conversations', { message: { content: 'I need a person to help with my order' } });
+  await api('POST', `/v1/conversations/${started.id}/handoff-request`, { reason: 'asked for a person' });
+
+  const page = await signedInPage();
+  await page.getByRole('link', { name: /Vera Lind/ }).click();
+  await page.getByRole('heading', { name: 'Vera Lind' }).waitFor();
+  await page.getByRole('button', { name: 'Note' }).click();
+  await page.getByRole('textbox', { name: 'Note' }).fill('VIP customer: offer express shipping.');
+  await page.getByRole('button', { name: 'Send' }).click();
+  await page.getByText('VIP customer: offer express shipping.').waitFor();
+  await page.getByRole('button', { name: 'Note' }).click();
+  await page.getByRole('textbox', { name: 'Reply' }).fill('Hi Vera, I can help. What is your order number?');
+  await page.getByRole('button', { name: 'Send' }).click();
+  await page.getByRole('list', { name: 'Messages' }).getByText('What is your order number?').waitFor();
+
+  const seen = await visitor('GET', `/v1/widget/conversations/${started.id}/messages`);
+  const texts = seen.data.map((m) => m.content);
+  assert.ok(texts.includes('Hi Vera, I can help. What is your order number?'), 'the reply reaches the visitor');
+  assert.ok(!texts.some((t) => t.includes('VIP customer')), 'the note does not');
   await page.context().close();
 });
