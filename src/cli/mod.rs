@@ -237,34 +237,12 @@ async fn run_server(global: &Global, serve: Serve) -> Result<(), String> {
     let admin_key = serve.validated_admin_key()?;
     let store = open_store(global).await?;
     let clock = Arc::new(SystemClock);
-    let key = auth::generate_key(KeyKind::Server, "Default server key");
-    let bootstrapped = store
-        .bootstrap(&ids::new_id("ws"), &key.record, clock.now_ms())
+    let listener = tokio::net::TcpListener::bind(serve.addr)
         .await
-        .map_err(|e| format!("cannot create the default workspace: {e:?}"))?;
-    if let Some((workspace, _)) = bootstrapped {
-        println!("Created workspace \"Default\" ({}). Its server key, shown only this once:\n", workspace.id);
-        println!("    {}\n", key.secret);
-        println!(
-            "Next: export BATON_KEY=<the key above>; curl -H \"Authorization: Bearer $BATON_KEY\" http://{}/v1/me\n",
-            serve.addr
-        );
-        let (secret, hash) = auth::generate_setup_secret();
-        let now = clock.now_ms();
-        store
-            .create_setup_link(
-                &WorkspaceId::trusted(&workspace.id),
-                &ids::new_id("setup"),
-                &hash,
-                now,
-                now + auth::SETUP_LINK_TTL_MS,
-            )
-            .await
-            .map_err(|e| format!("cannot create the setup link: {e:?}"))?;
-        let base = serve.public_url.clone().unwrap_or_else(|| format!("http://{}", browsable(serve.addr)));
-        println!("To create the first admin of the inbox, open this link (it works once, for 24 hours):\n");
-        println!("    {base}/setup?token={secret}\n");
-    }
+        .map_err(|e| format!("cannot listen on {}: {e}", serve.addr))?;
+    // The bound address, which names the port the system chose for `--addr …:0`.
+    let addr = listener.local_addr().map_err(|e| format!("cannot read the listening address: {e}"))?;
+    first_start(&store, clock.now_ms(), addr, serve.public_url.as_deref()).await?;
     let settings = Settings {
         admin_key_hash: admin_key.map(auth::hash_secret),
         request_timeout: Duration::from_secs(serve.request_timeout_secs.max(1)),
@@ -292,14 +270,40 @@ async fn run_server(global: &Global, serve: Serve) -> Result<(), String> {
     } else {
         tracing::info!(model = %serve.embedding_model.display(), "no embedding model there: keyword retrieval only");
     }
-    let listener = tokio::net::TcpListener::bind(serve.addr)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", serve.addr))?;
-    // The bound address, which names the port the system chose for `--addr …:0`.
-    let addr = listener.local_addr().map_err(|e| format!("cannot read the listening address: {e}"))?;
     tracing::info!(%addr, database = store_kind(&store), "baton is listening");
     let state = AppState::new(store, clock, settings).with_semantic(semantic);
     app::serve(listener, state, app::shutdown_signal()).await.map_err(|e| format!("server error: {e}"))
+}
+
+/// On a database without workspaces: creates "Default", prints its server key and a one-time
+/// link that creates the first admin of the inbox.
+async fn first_start(
+    store: &Store,
+    now: i64,
+    addr: std::net::SocketAddr,
+    public_url: Option<&str>,
+) -> Result<(), String> {
+    let key = auth::generate_key(KeyKind::Server, "Default server key");
+    let bootstrapped = store
+        .bootstrap(&ids::new_id("ws"), &key.record, now)
+        .await
+        .map_err(|e| format!("cannot create the default workspace: {e:?}"))?;
+    let Some((workspace, _)) = bootstrapped else { return Ok(()) };
+    let base = public_url.map_or_else(|| format!("http://{}", browsable(addr)), str::to_owned);
+    println!("Created workspace \"Default\" ({}). Its server key, shown only this once:\n", workspace.id);
+    println!("    {}\n", key.secret);
+    println!(
+        "Next: export BATON_KEY=<the key above>; curl -H \"Authorization: Bearer $BATON_KEY\" {base}/v1/me\n"
+    );
+    let (secret, hash) = auth::generate_setup_secret();
+    let ws = WorkspaceId::trusted(&workspace.id);
+    store
+        .create_setup_link(&ws, &ids::new_id("setup"), &hash, now, now + auth::SETUP_LINK_TTL_MS)
+        .await
+        .map_err(|e| format!("cannot create the setup link: {e:?}"))?;
+    println!("To create the first admin of the inbox, open this link (it works once, for 24 hours):\n");
+    println!("    {base}/setup?token={secret}\n");
+    Ok(())
 }
 
 /// The address as a browser on this machine reaches it: `0.0.0.0` and `::` listen everywhere,

@@ -93,6 +93,15 @@ test('a handoff appears live in Waiting and the title; take over, reply, note, r
 
   await row.click();
   await page.getByRole('heading', { name: 'June Park' }).waitFor();
+  await api('POST', `/v1/conversations/${created.id}/messages`, {
+    sender_type: 'contact', content: 'Here is a photo, and the receipt.',
+    attachments: [
+      { url: 'https://cdn.example.com/blender-photo.png', mime_type: 'image/png', name: 'blender-photo.png' },
+      { url: 'https://cdn.example.com/receipt.pdf', mime_type: 'application/pdf', name: 'receipt.pdf', size: 48213 },
+    ],
+  });
+  await page.getByRole('img', { name: 'blender-photo.png' }).waitFor();
+  await page.getByRole('link', { name: /receipt\.pdf/ }).waitFor();
   await page.getByRole('button', { name: 'Take over' }).click();
   await page.getByRole('button', { name: 'Hand back to AI' }).waitFor();
   const reply = page.getByRole('textbox', { name: 'Reply' });

@@ -203,13 +203,23 @@ export class Thread {
       h('div', { class: 'bubble' },
         h('p', { class: 'msg-who' }, who, m.sender_type === 'agent' && h('span', { class: 'chip ai-label' }, 'AI')),
         m.deleted ? h('p', { class: 'muted' }, 'Message deleted') : h('p', { class: 'msg-text' }, m.content),
-        m.attachments.map((a) => h('p', { class: 'attachment' }, h('a', { href: a.url, rel: 'noopener noreferrer', target: '_blank' }, a.name || a.url))),
+        m.attachments.map((a) => this.attachment(a)),
         Array.isArray(sources) && sources.length > 0 && h('p', { class: 'sources' }, 'Sources: ',
           sources.map((s, i) => [i ? ', ' : '', s.url ? h('a', { href: s.url, rel: 'noopener noreferrer', target: '_blank' }, s.title || s.url) : (s.title || String(s))])),
         h('p', { class: 'msg-foot' },
           h('time', { datetime: m.created_at, title: exact(m.created_at) }, ago(m.created_at)),
           m.sender_type !== 'contact' && ` · ${m.status}`,
           m.status === 'failed' && m.failure_reason && ` (${m.failure_reason})`)));
+  }
+
+  /** Images show inline (over HTTPS, as the page's policy allows); other files are links. */
+  attachment(a) {
+    const name = a.name || a.url.split('/').pop() || 'attachment';
+    const link = (child) => h('a', { href: a.url, rel: 'noopener noreferrer', target: '_blank' }, child);
+    if (a.mime_type?.startsWith('image/') && a.url.startsWith('https://')) {
+      return h('p', { class: 'attachment image' }, link(h('img', { src: a.url, alt: name, loading: 'lazy' })));
+    }
+    return h('p', { class: 'attachment' }, link(`📎 ${name}`), a.size ? h('span', { class: 'muted' }, ` ${Math.ceil(a.size / 1024)} KB`) : '');
   }
 
   note(n) {
