@@ -8,28 +8,35 @@ use std::process::Command;
 use crate::helpers::TestDb;
 use crate::process::{BIN, Server, key_in};
 
-fn get(addr: SocketAddr, path: &str, key: &str) -> u16 {
+/// One HTTP/1.1 exchange over a plain socket: the status and the whole response.
+fn exchange(addr: SocketAddr, method: &str, path: &str, key: Option<&str>, body: &str) -> (u16, String) {
     let mut stream = TcpStream::connect(addr).unwrap();
-    let request =
-        format!("GET {path} HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {key}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    response[9..12].parse().unwrap()
-}
-
-/// POSTs JSON; the status and the whole response, headers included.
-fn post(addr: SocketAddr, path: &str, body: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(addr).unwrap();
+    let auth = key.map(|key| format!("Authorization: Bearer {key}\r\n")).unwrap_or_default();
     let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
-         Connection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
     stream.write_all(request.as_bytes()).unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     (response[9..12].parse().unwrap(), response)
+}
+
+fn get(addr: SocketAddr, path: &str, key: &str) -> u16 {
+    exchange(addr, "GET", path, Some(key), "").0
+}
+
+/// POSTs JSON without a key; the status and the whole response, headers included.
+fn post(addr: SocketAddr, path: &str, body: &str) -> (u16, String) {
+    exchange(addr, "POST", path, None, body)
+}
+
+/// GETs JSON with a key.
+fn get_body(addr: SocketAddr, path: &str, key: &str) -> serde_json::Value {
+    let (_, response) = exchange(addr, "GET", path, Some(key), "");
+    let body = response.split("\r\n\r\n").nth(1).unwrap_or_default();
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {response}"))
 }
 
 fn run(args: &[&str], database_url: &str) -> String {
@@ -187,16 +194,4 @@ async fn the_demo_loads_a_workspace_with_conversations_in_every_view() {
     })
     .await
     .unwrap();
-}
-
-/// GETs JSON with a key.
-fn get_body(addr: SocketAddr, path: &str, key: &str) -> serde_json::Value {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    let request =
-        format!("GET {path} HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {key}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let body = response.split("\r\n\r\n").nth(1).unwrap_or_default();
-    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {response}"))
 }
