@@ -249,3 +249,28 @@ async fn typing_and_read_are_relayed_live_and_reading_keeps_unread_right() {
         .await;
     nobody.problem(404, "conversation_not_found");
 }
+
+#[tokio::test]
+async fn handing_back_a_conversation_that_never_had_an_agent_pins_the_workspaces() {
+    let app = TestApp::new().await;
+    let created = app.post("/v1/conversations", json!({"contact": {"email": "june@example.com"}})).await;
+    assert_eq!(created.body["mode"], "handoff_requested", "no AI agent yet");
+    let id = created.body["id"].as_str().unwrap();
+    act(&app, &app.server_key, id, "start-human", json!({})).await;
+    act(&app, &app.server_key, id, "stop-human", json!({})).await.problem(409, "no_ai_agent");
+    let agent = app.post("/v1/agents", json!({"name": "Ava", "version": {"instructions": "Help."}})).await;
+    assert_eq!(agent.status, StatusCode::CREATED, "{}", agent.body);
+
+    let back = act(&app, &app.server_key, id, "stop-human", json!({})).await;
+    assert_eq!(back.status, StatusCode::OK, "{}", back.body);
+    assert_eq!((back.body["mode"].as_str(), back.body["agent"]["name"].as_str()), (Some("ai"), Some("Ava")));
+    let read = app.get(&format!("/v1/conversations/{id}")).await;
+    assert_eq!(read.body["agent"]["id"], agent.body["id"], "the agent stays pinned");
+    // The AI answers the contact's next message.
+    app.post(
+        &format!("/v1/conversations/{id}/messages"),
+        json!({"sender_type": "contact", "content": "Hello?"}),
+    )
+    .await;
+    assert_eq!(app.answer().await, 1);
+}

@@ -4,13 +4,15 @@
 //! after the other on the row as it then is, so of two members taking the same conversation
 //! exactly one wins.
 
-use sqlx::AnyConnection;
+use sqlx::{AnyConnection, Row};
 
 use super::ConversationRow;
 use crate::domain::control::{self, Command, Control};
 use crate::domain::conversation::{Refusal, Status};
 use crate::ids;
-use crate::store::conversation_rows::{Changed, ModeChange, apply_transition, load_for_update};
+use crate::model::conversation::AgentRef;
+use crate::store::agents::resolve_answering_agent;
+use crate::store::conversation_rows::{Changed, ModeChange, apply_transition, load_for_update, write};
 use crate::store::events::{self, Actor, Subject};
 use crate::store::messages::system_message;
 use crate::store::messages::{PostJob, Posted, post};
@@ -58,7 +60,11 @@ pub(crate) async fn change_control_in(
     if row.status == Status::Closed {
         return Err(StoreError::Refused(Refusal::Closed));
     }
-    // The AI can take it back only where an agent answers the conversation.
+    // The AI can take it back where an agent answers the conversation: its own, else (handing
+    // back one that never had one) its channel's or the workspace's, which it keeps from then on.
+    let pinned = matches!(request, ControlRequest::StopHuman)
+        && row.agent_id.is_none()
+        && pin_answering_agent(tx, ws, &mut row).await?;
     let ai_available = row.agent_id.is_some();
     let command = match &request {
         ControlRequest::RequestHuman { .. } => Command::RequestHuman,
@@ -77,6 +83,10 @@ pub(crate) async fn change_control_in(
         ControlRequest::RequestHuman { by, reason } => Some((by, reason)),
         _ => None,
     };
+    if pinned {
+        // The post below writes the columns a post changes; the agent is written here.
+        write(&mut *tx, ws, &row).await?;
+    }
     let before = row.mode;
     let text = apply_transition(&mut row, transition, member, requested, now);
     // The system message's post writes the row, handoff columns included.
@@ -97,4 +107,33 @@ pub(crate) async fn change_control_in(
         row = *conversation;
     }
     Ok(row)
+}
+
+/// Gives a conversation without an agent the one that would answer it now (its channel's, else
+/// the workspace's first), in memory; whether there was one.
+async fn pin_answering_agent(
+    tx: &mut AnyConnection,
+    ws: &WorkspaceId,
+    row: &mut ConversationRow,
+) -> Result<bool, StoreError> {
+    let channel = row.channel.as_ref().map(|c| c.id.clone());
+    let Some((agent, version)) = resolve_answering_agent(&mut *tx, ws, None, channel.as_deref()).await?
+    else {
+        return Ok(false);
+    };
+    let shown = sqlx::query(
+        "SELECT a.name, a.picture_url, v.number FROM agents a JOIN agent_versions v ON v.id = $2 WHERE a.id = $1",
+    )
+    .bind(agent.clone())
+    .bind(version.clone())
+    .fetch_one(&mut *tx)
+    .await?;
+    row.agent = Some(AgentRef {
+        name: shown.try_get("name")?,
+        picture_url: shown.try_get("picture_url")?,
+        version_number: shown.try_get("number")?,
+    });
+    row.agent_id = Some(agent);
+    row.agent_version_id = Some(version);
+    Ok(true)
 }
