@@ -11,13 +11,15 @@ use axum::response::{IntoResponse, Response};
 
 use super::authenticate::authenticate_token;
 use super::cookie;
+use crate::auth::MEMBER_PREFIX;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::AppState;
 
 /// Resolves `Authorization: Bearer …`, or else the inbox's session cookie, into a
-/// [`Caller`](super::authenticate::Caller) in the request extensions. Neither passes through
-/// (the route's extractor decides whether that is a 401); a malformed or unknown key is a 401
-/// here. A change the cookie would authorise must come from this server's own pages.
+/// [`Caller`](super::authenticate::Caller) in the request extensions. A request with neither
+/// passes through (the route's extractor decides whether that is a 401); a malformed or unknown
+/// key is a 401 here. The cookie carries member tokens only, and a change it would authorise
+/// must come from this server's own pages.
 pub async fn authenticate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let token = match request.headers().get(header::AUTHORIZATION) {
         Some(value) => {
@@ -35,6 +37,13 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
             let Some(token) = cookie::session_token(request.headers()) else {
                 return next.run(request).await;
             };
+            if !token.starts_with(MEMBER_PREFIX) {
+                return ApiError::new(
+                    ErrorCode::InvalidApiKey,
+                    "The session cookie is not valid: sign in again",
+                )
+                .into_response();
+            }
             let public_url = state.settings.public_url.as_deref();
             if !request.method().is_safe() && !cookie::same_origin(request.headers(), public_url) {
                 return ApiError::new(

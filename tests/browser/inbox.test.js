@@ -156,6 +156,7 @@ test('the main flow by keyboard only', async () => {
   await page.keyboard.press('Escape');
   await page.keyboard.press('e');
   await page.getByRole('button', { name: 'Reopen' }).waitFor();
+  await page.keyboard.press('Escape');
   await page.keyboard.press('?');
   await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor();
   await shot(page, '07-shortcuts');

@@ -220,3 +220,10 @@ async fn a_setup_link_expires_after_a_day() {
         .await
         .problem(401, "invalid_setup_link");
 }
+
+#[tokio::test]
+async fn the_session_cookie_carries_member_tokens_only() {
+    let app = TestApp::new().await;
+    let cookie = format!("baton_session={}", app.server_key);
+    with_cookie(&app, Method::GET, "/v1/me", &cookie, None, &[]).await.problem(401, "invalid_api_key");
+}
