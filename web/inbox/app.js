@@ -208,11 +208,11 @@ class Inbox {
     const conversation = data.data?.conversation;
     const conversationId = conversation?.id ?? data.conversation_id;
     this.notice(type, conversation, data.data?.message);
-    clearTimeout(this.refreshTimer);
-    this.refreshTimer = setTimeout(() => this.refresh(), 150);
+    // Events arriving together share one read; a steady flow still reads at least every 150 ms
+    // (resetting the timer on each event would starve it).
+    this.refreshTimer ??= setTimeout(() => { this.refreshTimer = null; this.refresh(); }, 150);
     if (conversationId && conversationId === this.selected) {
-      clearTimeout(this.threadTimer);
-      this.threadTimer = setTimeout(() => this.thread.reload().catch(() => {}), 100);
+      this.threadTimer ??= setTimeout(() => { this.threadTimer = null; this.thread.reload().catch(() => {}); }, 100);
     }
   }
 

@@ -26,7 +26,17 @@ function select(label, value, options, onchange) {
       options.map(([v, text]) => h('option', { value: v, selected: v === value }, text))));
 }
 
-export async function details(conversation, ctx) {
+/** The contact and their other conversations: read once per open conversation (and again
+ * after a change made from here), not on every live update. */
+export function readContact(conversation) {
+  const id = conversation.contact.id;
+  return Promise.all([
+    api.get(`/v1/contacts/${id}`).catch(() => null),
+    api.get(`/v1/conversations${query({ contact_id: id, limit: 6, include_removed: false })}`).catch(() => ({ data: [] })),
+  ]);
+}
+
+export async function details(conversation, ctx, contactRead) {
   const c = conversation;
   const change = async (path, body, method = 'patch') => {
     try {
@@ -37,11 +47,7 @@ export async function details(conversation, ctx) {
     }
   };
   const patch = (body) => change(`/v1/conversations/${c.id}`, body);
-  const [contact, others, teams] = await Promise.all([
-    api.get(`/v1/contacts/${c.contact.id}`).catch(() => null),
-    api.get(`/v1/conversations${query({ contact_id: c.contact.id, limit: 6, include_removed: false })}`).catch(() => ({ data: [] })),
-    ctx.teams(),
-  ]);
+  const [[contact, others], teams] = await Promise.all([contactRead, ctx.teams()]);
 
   const attributes = Object.entries(contact?.custom_attributes ?? {});
   const who = section('Contact',

@@ -3,7 +3,7 @@
 
 import { api, query } from './api.js';
 import { attachCanned } from './canned.js';
-import { details } from './details.js';
+import { details, readContact } from './details.js';
 import { MODE_LABEL } from './views.js';
 import { ago, contactName, exact, fill, h } from './ui.js';
 
@@ -163,6 +163,10 @@ export class Thread {
     // A change made from the details reads them again; a live update keeps one being worked in.
     const inDetails = !this.detailsChanged && this.detailsFor === c.id && this.details?.contains(document.activeElement)
       ? document.activeElement : null;
+    if (this.detailsChanged || this.contactFor !== c.id) {
+      this.contactRead = readContact(c);
+      this.contactFor = c.id;
+    }
     this.detailsChanged = false;
     fill(this.root, h('div', { class: 'pane-main' }, header, thread, typing, this.composer(closed)), side);
     thread.scrollTop = thread.scrollHeight;
@@ -182,7 +186,7 @@ export class Thread {
       await this.reload();
       this.ctx.onChanged();
     };
-    details(c, { ...this.ctx, onChanged: changed })
+    details(c, { ...this.ctx, onChanged: changed }, this.contactRead)
       .then((el) => {
         if (this.id !== id) return;
         this.details = el;
