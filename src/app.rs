@@ -68,6 +68,11 @@ const PURGES: &[Purge] = &[
         purge: |store, before| Box::pin(store.purge_contact_tokens(before)),
     },
     Purge {
+        what: "uploads never attached to a message",
+        kept_ms: 24 * 3_600_000,
+        purge: |store, before| Box::pin(store.purge_unattached_files(before)),
+    },
+    Purge {
         what: "old AI responses",
         kept_ms: DELIVERY_LOG_KEPT_MS,
         purge: |store, before| Box::pin(store.purge_ai_responses(before)),

@@ -88,6 +88,7 @@ pub fn generate_key(kind: KeyKind, name: &str) -> GeneratedKey {
         kind: kind.as_str().to_owned(),
         secret_hash: hash_secret(&secret),
         secret_hint: secret[secret.len() - 4..].to_owned(),
+        channel_id: None,
     };
     GeneratedKey { secret, record }
 }

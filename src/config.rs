@@ -36,6 +36,9 @@ pub struct Serve {
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "BATON_BODY_LIMIT_BYTES", default_value_t = 1024 * 1024)]
     pub body_limit_bytes: usize,
+    /// Largest file `/v1/uploads` takes, in bytes.
+    #[arg(long, env = "BATON_UPLOAD_LIMIT_BYTES", default_value_t = 10 * 1024 * 1024)]
+    pub upload_limit_bytes: usize,
     /// Allow webhook targets on loopback and private networks (for local development and tests).
     #[arg(long, env = "BATON_WEBHOOK_ALLOW_PRIVATE")]
     pub webhook_allow_private: bool,

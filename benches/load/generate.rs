@@ -45,7 +45,13 @@ pub async fn run(options: Options) -> Result<(), String> {
     for (kind, name) in
         [("widget", "Website"), ("email", "Support inbox"), ("whatsapp", "WhatsApp"), ("api", "App")]
     {
-        let fields = NewChannel { kind: kind.into(), name: name.into(), agent_id: None, outbound_url: None };
+        let fields = NewChannel {
+            kind: kind.into(),
+            name: name.into(),
+            agent_id: None,
+            outbound_url: None,
+            allowed_origins: vec![],
+        };
         let row = store
             .create_channel(&ws, &ids::new_id("ch"), &fields, &baton::delivery::sign::new_secret(), now)
             .await

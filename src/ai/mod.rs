@@ -119,6 +119,13 @@ impl<'a> Turn<'a> {
         self.ai_turns == 0 && !self.thread.iter().any(|m| m.sender_type == SenderType::Agent)
     }
 
+    /// Whether the contact saw the greeting before writing: the widget shows it above the
+    /// conversation, so the first answer need not repeat it.
+    pub fn saw_greeting(&self) -> bool {
+        let first = self.thread.iter().find(|m| m.sender_type == SenderType::Contact);
+        first.is_some_and(|m| m.source.as_deref() == Some("widget"))
+    }
+
     /// The handoff the version's rules call for before any answer (a request for a person, a
     /// human-only topic, persistent anger, no turns left), whatever the provider.
     pub fn handoff_by_rule(&self) -> Option<Answer> {

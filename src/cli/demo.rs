@@ -108,6 +108,12 @@ pub async fn load(store: Store) -> Result<(), String> {
     .await?;
     let web = api.post("/v1/channels", json!({"type": "widget", "name": "Website"})).await?;
     let mail = api.post("/v1/channels", json!({"type": "email", "name": "Support email"})).await?;
+    // The /demo storefront carries the widget with this key.
+    let client = api
+        .post("/v1/api-keys", json!({"name": "Demo page", "kind": "client", "channel_id": id(&web)}))
+        .await?;
+    let client = client["secret"].as_str().unwrap_or_default();
+    store.set_demo_client_key(client).await.map_err(|e| format!("cannot keep the demo page's key: {e:?}"))?;
     let (ana_password, bo_password) = (demo_password(), demo_password());
     let ana = api
         .post("/v1/members", json!({"name": "Ana Lima", "email": "ana@juniper.example", "role": "admin", "password": ana_password}))
@@ -183,5 +189,6 @@ pub async fn load(store: Store) -> Result<(), String> {
     println!("Sign in to the inbox (http://127.0.0.1:8080/ with `baton serve`) as:\n");
     println!("    Ana Lima (admin)   ana@juniper.example   {ana_password}");
     println!("    Bo Berg (agent)    bo@juniper.example    {bo_password}\n");
+    println!("Chat as a visitor of the shop at http://127.0.0.1:8080/demo, and answer in the inbox.\n");
     Ok(())
 }

@@ -261,6 +261,7 @@ async fn run_server(global: &Global, serve: Serve) -> Result<(), String> {
         },
         widget_sessions_per_minute: serve.widget_sessions_per_minute.max(1),
         public_url: serve.public_url.clone(),
+        upload_limit: serve.upload_limit_bytes,
     };
     let semantic = crate::ai::semantic::Semantic::load(Some(&serve.embedding_model)).map_err(|e| {
         format!("cannot load the embedding model in {}: {e}", serve.embedding_model.display())
@@ -303,6 +304,17 @@ async fn first_start(
         .map_err(|e| format!("cannot create the setup link: {e:?}"))?;
     println!("To create the first admin of the inbox, open this link (it works once, for 24 hours):\n");
     println!("    {base}/setup?token={secret}\n");
+    // A client key for the /demo storefront, to chat as a visitor right away.
+    let client = auth::generate_key(KeyKind::Client, "Demo page");
+    store
+        .create_api_key(&ws, &client.record, now)
+        .await
+        .map_err(|e| format!("cannot create the demo page's key: {e:?}"))?;
+    store
+        .set_demo_client_key(&client.secret)
+        .await
+        .map_err(|e| format!("cannot keep the demo page's key: {e:?}"))?;
+    println!("To chat as a visitor, open {base}/demo (revoke its \"Demo page\" client key to close it).\n");
     Ok(())
 }
 

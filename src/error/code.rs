@@ -16,6 +16,8 @@ pub enum ErrorCode {
     ForbiddenForKey,
     ForbiddenForRole,
     CrossSiteRequest,
+    OriginNotAllowed,
+    FileLinkInvalid,
     IdentityNotVerified,
     ContactBlocked,
     RouteNotFound,
@@ -37,6 +39,7 @@ pub enum ErrorCode {
     AiResponseNotFound,
     WebhookNotFound,
     DeliveryNotFound,
+    FileNotFound,
     MethodNotAllowed,
     TicketExists,
     DeliveryInFlight,
@@ -59,6 +62,7 @@ pub enum ErrorCode {
     PayloadTooLarge,
     UnsupportedMediaType,
     ValidationFailed,
+    UnsupportedFileType,
     IdempotencyKeyReused,
     RateLimited,
     InternalError,
@@ -68,7 +72,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in the table's order (a test checks it against the enum).
-    pub const ALL: [ErrorCode; 58] = {
+    pub const ALL: [ErrorCode; 62] = {
         use ErrorCode::*;
         [
             InvalidJson,
@@ -81,6 +85,8 @@ impl ErrorCode {
             ForbiddenForKey,
             ForbiddenForRole,
             CrossSiteRequest,
+            OriginNotAllowed,
+            FileLinkInvalid,
             IdentityNotVerified,
             ContactBlocked,
             RouteNotFound,
@@ -102,6 +108,7 @@ impl ErrorCode {
             AiResponseNotFound,
             WebhookNotFound,
             DeliveryNotFound,
+            FileNotFound,
             MethodNotAllowed,
             TicketExists,
             DeliveryInFlight,
@@ -124,6 +131,7 @@ impl ErrorCode {
             PayloadTooLarge,
             UnsupportedMediaType,
             ValidationFailed,
+            UnsupportedFileType,
             IdempotencyKeyReused,
             RateLimited,
             InternalError,

@@ -185,6 +185,7 @@ impl From<StoreError> for ApiError {
                     Entity::Ticket => ErrorCode::TicketNotFound,
                     Entity::Agent => ErrorCode::AgentNotFound,
                     Entity::Delivery => ErrorCode::DeliveryNotFound,
+                    Entity::File => ErrorCode::FileNotFound,
                 };
                 Self::new(code, format!("No such {} in this workspace", entity.as_str()))
             }

@@ -65,6 +65,18 @@ impl ErrorCode {
                 "The request did not come from this server's pages",
                 "a change signed in by the session cookie, from another origin (or none)",
             ),
+            OriginNotAllowed => (
+                StatusCode::FORBIDDEN,
+                "origin_not_allowed",
+                "Origin not allowed",
+                "a client key used from a page outside its channel's `allowed_origins`",
+            ),
+            FileLinkInvalid => (
+                StatusCode::FORBIDDEN,
+                "file_link_invalid",
+                "File link invalid or expired",
+                "a file URL's `signature` does not match or its `expires` has passed",
+            ),
             IdentityNotVerified => (
                 StatusCode::FORBIDDEN,
                 "identity_not_verified",
@@ -186,6 +198,9 @@ impl ErrorCode {
                 "Delivery not found",
                 "also for another workspace's objects",
             ),
+            FileNotFound => {
+                (StatusCode::NOT_FOUND, "file_not_found", "File not found", "no such file, or not yours")
+            }
             MethodNotAllowed => (
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method_not_allowed",
@@ -317,6 +332,12 @@ impl ErrorCode {
                 "validation_failed",
                 "Validation failed",
                 "`errors[]` names each bad field",
+            ),
+            UnsupportedFileType => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unsupported_file_type",
+                "Unsupported file type",
+                "an upload's content is not an allowed type (checked on its bytes)",
             ),
             IdempotencyKeyReused => (
                 StatusCode::UNPROCESSABLE_ENTITY,

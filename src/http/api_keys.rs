@@ -25,6 +25,9 @@ pub struct ApiKeyIn {
     #[schema(min_length = 1, pattern = r"\S", example = "Help desk integration")]
     pub name: String,
     pub kind: ApiKeyKind,
+    /// For a client key: the channel whose widget it opens (its `allowed_origins` then limit
+    /// where the key works).
+    pub channel_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
@@ -48,6 +51,7 @@ pub struct ApiKeyOut {
     /// The key's prefix and last four characters, to recognise it.
     #[schema(example = "bt_sk_…x9Qz")]
     pub redacted: String,
+    pub channel_id: Option<String>,
     pub created_at: Timestamp,
     pub last_used_at: Option<Timestamp>,
     /// The secret, in the create response only. Store it now: it is never shown again.
@@ -66,6 +70,7 @@ impl ApiKeyOut {
             name: row.name,
             kind,
             redacted: format!("{prefix}…{}", row.secret_hint),
+            channel_id: row.channel_id,
             created_at: Timestamp(row.created_at),
             last_used_at: row.last_used_at.map(Timestamp),
             secret,
@@ -86,12 +91,20 @@ async fn create(
 ) -> ApiResult<(StatusCode, axum::Json<ApiKeyOut>)> {
     let mut check = Checker::new();
     let name = check.text("name", &input.name, 200);
+    if let Some(channel_id) = &input.channel_id {
+        if matches!(input.kind, ApiKeyKind::Server) {
+            check.fail("channel_id", "is for client keys (a server key works on every channel)");
+        } else if state.store.get_channel(&caller.workspace, channel_id).await?.is_none() {
+            check.fail("channel_id", format!("no channel {channel_id} in this workspace"));
+        }
+    }
     check.finish()?;
     let kind = match input.kind {
         ApiKeyKind::Server => KeyKind::Server,
         ApiKeyKind::Client => KeyKind::Client,
     };
-    let key = auth::generate_key(kind, &name);
+    let mut key = auth::generate_key(kind, &name);
+    key.record.channel_id = input.channel_id;
     let row = state.store.create_api_key(&caller.workspace, &key.record, state.clock.now_ms()).await?;
     Ok((StatusCode::CREATED, axum::Json(ApiKeyOut::from_row(row, Some(key.secret)))))
 }

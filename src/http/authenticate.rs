@@ -32,6 +32,8 @@ pub enum Caller {
     Contact {
         workspace: WorkspaceId,
         contact_id: String,
+        /// The channel of the key that opened the session, if it named one.
+        channel_id: Option<String>,
     },
 }
 
@@ -75,7 +77,8 @@ pub async fn authenticate_token(
         if !bool::from(found.secret_hash.as_bytes().ct_eq(presented.as_bytes())) || found.expires_at <= now {
             return Err(invalid());
         }
-        return Ok(Caller::Contact { workspace: found.workspace_id, contact_id: found.contact_id });
+        let (workspace, contact_id, channel_id) = (found.workspace_id, found.contact_id, found.channel_id);
+        return Ok(Caller::Contact { workspace, contact_id, channel_id });
     }
     if !token.starts_with(SERVER_PREFIX) && !token.starts_with(CLIENT_PREFIX) {
         return Err(invalid());

@@ -158,6 +158,8 @@ impl<S: Send + Sync> FromRequestParts<S> for WidgetKey {
 pub struct Visitor {
     pub workspace: WorkspaceId,
     pub contact_id: String,
+    /// The channel their session's key spoke for: their conversations start there.
+    pub channel_id: Option<String>,
 }
 
 impl Visitor {
@@ -170,7 +172,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Visitor {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         match caller(parts)? {
-            Caller::Contact { workspace, contact_id } => Ok(Visitor { workspace, contact_id }),
+            Caller::Contact { workspace, contact_id, channel_id } => {
+                Ok(Visitor { workspace, contact_id, channel_id })
+            }
             _ => Err(forbidden("a contact token (bt_ct_, from POST /v1/widget/sessions)")),
         }
     }
@@ -188,6 +192,38 @@ impl<S: Send + Sync> FromRequestParts<S> for Session {
         match caller(parts)? {
             Caller::Member { workspace, token_id, .. } => Ok(Session { workspace, token_id }),
             _ => Err(forbidden("a member token")),
+        }
+    }
+}
+
+/// The caller, if the request named one (a route open to signed links decides).
+pub struct OptionalCaller(pub Option<Caller>);
+
+impl<S: Send + Sync> FromRequestParts<S> for OptionalCaller {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        Ok(OptionalCaller(parts.extensions.get::<Caller>().cloned()))
+    }
+}
+
+/// Who may upload files: a server key or a member, or a widget visitor (whose uploads are
+/// theirs, and only they may attach them).
+pub struct Uploader {
+    pub workspace: WorkspaceId,
+    pub contact_id: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Uploader {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        match caller(parts)? {
+            Caller::Key { workspace, kind: KeyKind::Server, .. } | Caller::Member { workspace, .. } => {
+                Ok(Uploader { workspace, contact_id: None })
+            }
+            Caller::Contact { workspace, contact_id, .. } => {
+                Ok(Uploader { workspace, contact_id: Some(contact_id) })
+            }
+            _ => Err(forbidden("a server key, a member token or a contact token")),
         }
     }
 }

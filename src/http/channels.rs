@@ -61,6 +61,9 @@ pub struct ChannelIn {
     pub agent_id: Option<String>,
     /// Replies in this channel's conversations are POSTed here, signed as webhooks are.
     pub outbound_url: Option<String>,
+    /// Origins (`https://shop.example.com`) whose pages may carry the widget of this channel's
+    /// client keys; empty or absent: any.
+    pub allowed_origins: Option<Vec<String>>,
 }
 
 /// Fields to change; `null` clears `agent_id` or `outbound_url`.
@@ -76,6 +79,7 @@ pub struct ChannelPatch {
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     pub outbound_url: Patch<String>,
+    pub allowed_origins: Option<Vec<String>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -88,6 +92,7 @@ pub struct ChannelOut {
     pub name: String,
     pub agent_id: Option<String>,
     pub outbound_url: Option<String>,
+    pub allowed_origins: Vec<String>,
     /// Signs what is POSTed to `outbound_url` (`webhook-signature`, as webhooks are
     /// signed): in the create and rotate responses only.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -110,6 +115,7 @@ impl ChannelOut {
             name: row.fields.name,
             agent_id: row.fields.agent_id,
             outbound_url: row.fields.outbound_url,
+            allowed_origins: row.fields.allowed_origins,
             outbound_secret: shown.then_some(row.outbound_secret),
             created_at: Timestamp(row.created_at),
             updated_at: Timestamp(row.updated_at),
@@ -149,7 +155,16 @@ async fn checked(state: &AppState, ws: &WorkspaceId, fields: NewChannel) -> ApiR
         outbound_url: fields
             .outbound_url
             .map(|u| checked_target(&mut check, "outbound_url", &u, state.settings.webhook_allow_private)),
+        allowed_origins: fields
+            .allowed_origins
+            .iter()
+            .enumerate()
+            .map(|(i, o)| checked_origin(&mut check, &format!("allowed_origins[{i}]"), o))
+            .collect(),
     };
+    if out.allowed_origins.len() > 50 {
+        check.fail("allowed_origins", "must have at most 50 items");
+    }
     if let Some(agent_id) = &out.agent_id
         && store.get_agent(ws, agent_id).await?.is_none()
     {
@@ -157,6 +172,23 @@ async fn checked(state: &AppState, ws: &WorkspaceId, fields: NewChannel) -> ApiR
     }
     check.finish()?;
     Ok(out)
+}
+
+/// An origin as browsers send it: `scheme://host[:port]`, nothing more.
+fn checked_origin(check: &mut Checker, field: &str, text: &str) -> String {
+    match url::Url::parse(text) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
+            let origin = url.origin().ascii_serialization();
+            if text.trim_end_matches('/') != origin {
+                check.fail(field, format!("must be an origin only, like {origin}"));
+            }
+            origin
+        }
+        _ => {
+            check.fail(field, "must be an origin like https://shop.example.com");
+            String::new()
+        }
+    }
 }
 
 fn not_found(id: &str) -> ApiError {
@@ -181,6 +213,7 @@ async fn create(
             name: input.name,
             agent_id: input.agent_id,
             outbound_url: input.outbound_url,
+            allowed_origins: input.allowed_origins.unwrap_or_default(),
         },
     )
     .await?;
@@ -249,6 +282,7 @@ async fn update(
                     name: patch.name.clone().unwrap_or(current.fields.name),
                     agent_id: patch.agent_id.clone().apply(current.fields.agent_id),
                     outbound_url: patch.outbound_url.clone().apply(current.fields.outbound_url),
+                    allowed_origins: patch.allowed_origins.clone().unwrap_or(current.fields.allowed_origins),
                 };
                 let fields = checked(state, ws, fields).await?;
                 Ok(store.update_channel(ws, id, &fields, current.version, now).await?)

@@ -59,6 +59,9 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
     let now = state.clock.now_ms();
     match authenticate_token(&state.store, state.settings.admin_key_hash.as_deref(), &token, now).await {
         Ok(caller) => {
+            if let Err(refused) = super::cors::check_origin(&state, &caller, request.headers()).await {
+                return refused.into_response();
+            }
             request.extensions_mut().insert(caller);
             next.run(request).await
         }

@@ -36,7 +36,9 @@ async fn run(state: AppState, request: Request, next: Next) -> Result<Response, 
     })?;
 
     let (parts, body) = request.into_parts();
-    let bytes = to_bytes(body, state.settings.body_limit)
+    // Uploads take larger bodies than JSON does.
+    let limit = state.settings.body_limit.max(state.settings.upload_limit + 16 * 1024);
+    let bytes = to_bytes(body, limit)
         .await
         .map_err(|_| ApiError::new(ErrorCode::PayloadTooLarge, "The request body is too large"))?;
     let path = parts.uri.path_and_query().map_or("", |p| p.as_str());

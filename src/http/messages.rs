@@ -11,9 +11,12 @@ use utoipa_axum::routes;
 use super::caller::WorkspaceCaller;
 use super::docs::{E, IdempotencyKey};
 use super::extract::{FromQuery, Json, PathId, PathIds, Query, QueryMap, bad_param};
+use super::files::attach;
+use super::files::signing::FileSigner;
 use super::list::{ListOut, PageQuery};
 use super::responses::{self, AiResponseOut};
 use crate::domain::conversation::{MessageStatus, MessageType, SenderType};
+use crate::domain::file_type;
 use crate::domain::validate::Checker;
 use crate::error::ApiResult;
 use crate::http::AppState;
@@ -59,7 +62,7 @@ pub struct MessageIn {
     #[schema(example = "Where is my order?")]
     pub content: String,
     pub r#type: Option<MessageType>,
-    pub attachments: Option<Vec<Attachment>>,
+    pub attachments: Option<Vec<AttachmentIn>>,
     /// Your id for the message, unique per conversation: a repeat returns the stored message.
     #[schema(min_length = 1, pattern = r"\S")]
     pub client_message_id: Option<String>,
@@ -71,6 +74,22 @@ pub struct MessageIn {
     /// For a contact message the AI will answer: wait (up to 25 s) and return
     /// `{message, response}` with the AI's response.
     pub await_response: Option<bool>,
+}
+
+/// A file to attach: an upload (`upload_id`), or a file that lives elsewhere (`url`).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AttachmentIn {
+    /// From `POST /v1/uploads`.
+    #[schema(example = "file_01JX3Q8ZK4V1M2N3P4Q5R6S7T8")]
+    pub upload_id: Option<String>,
+    #[schema(example = "https://files.example.com/receipt.pdf")]
+    pub url: Option<String>,
+    /// For a `url` (an upload's type is read from its content).
+    pub mime_type: Option<String>,
+    /// Bytes, for a `url`.
+    pub size: Option<i64>,
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -90,6 +109,44 @@ pub struct FeedbackIn {
     pub comment: Option<String>,
 }
 
+/// Checks attachments: each an upload (filled in by `files::attach`) or a URL.
+fn attachments(
+    check: &mut Checker,
+    field: &dyn Fn(&str) -> String,
+    input: Vec<AttachmentIn>,
+) -> Vec<Attachment> {
+    if input.len() > 10 {
+        check.fail(&field("attachments"), "must have at most 10 items");
+    }
+    let mut out = Vec::with_capacity(input.len());
+    for (i, a) in input.into_iter().enumerate() {
+        let at = |name: &str| field(&format!("attachments[{i}].{name}"));
+        if a.size.is_some_and(|s| s < 0) {
+            check.fail(&at("size"), "must not be negative");
+        }
+        match (a.upload_id, a.url) {
+            (Some(id), None) if a.mime_type.is_none() && a.size.is_none() => {
+                out.push(Attachment {
+                    id: Some(id),
+                    url: String::new(),
+                    mime_type: None,
+                    size: None,
+                    name: a.name,
+                });
+            }
+            (Some(_), None) => {
+                check.fail(&at("upload_id"), "an upload's type and size come from its content")
+            }
+            (None, Some(url)) => {
+                check.url(&at("url"), &url);
+                out.push(Attachment { id: None, url, mime_type: a.mime_type, size: a.size, name: a.name });
+            }
+            _ => check.fail(&at("upload_id"), "send either `upload_id` or `url`"),
+        }
+    }
+    out
+}
+
 /// Validates a message body into what the store posts.
 pub fn new_message(
     check: &mut Checker,
@@ -104,19 +161,14 @@ pub fn new_message(
         Some(PostSender::Agent) => SenderType::Agent,
         None => default_sender,
     };
-    let kind = input.r#type.unwrap_or(MessageType::Text);
+    let attachments = attachments(check, &field, input.attachments.unwrap_or_default());
+    // An upload's type is known once it is looked up (`files::attach`): `file` until then.
+    let kind = input.r#type.unwrap_or_else(|| match attachments.first() {
+        None => MessageType::Text,
+        Some(first) => first.mime_type.as_deref().map_or(MessageType::File, file_type::message_type),
+    });
     if kind == MessageType::System {
         check.fail(&field("type"), "system messages are Baton's own");
-    }
-    let attachments = input.attachments.unwrap_or_default();
-    if attachments.len() > 10 {
-        check.fail(&field("attachments"), "must have at most 10 items");
-    }
-    for (i, attachment) in attachments.iter().enumerate() {
-        check.url(&field(&format!("attachments[{i}].url")), &attachment.url);
-        if attachment.size.is_some_and(|s| s < 0) {
-            check.fail(&field(&format!("attachments[{i}].size")), "must not be negative");
-        }
     }
     let content = input.content.trim().to_owned();
     if content.is_empty() && attachments.is_empty() {
@@ -192,7 +244,15 @@ async fn list(
     };
     let descending = query.order.as_deref() == Some("desc");
     let rows = state.store.list_messages(ws, &id, &filter, &page.request(descending)?).await?;
-    Ok(axum::Json(ListOut::from_page(rows, |m| MessageOut::from(&m))))
+    let (signer, now) = (state.file_signer().await?, state.clock.now_ms());
+    Ok(axum::Json(ListOut::from_page(rows, |m| signed(signer, now, &m))))
+}
+
+/// The message as the API shows it, its uploads' URLs signed.
+pub fn signed(signer: &FileSigner, now: i64, row: &MessageRow) -> MessageOut {
+    let mut out = MessageOut::from(row);
+    signer.sign(&mut out.attachments, now);
+    out
 }
 
 /// Post a message. A repeated `client_message_id` returns the stored message with 200. A
@@ -216,6 +276,7 @@ async fn post(
     }
     let await_response = input.await_response.unwrap_or(false);
     let mut message = new_message(&mut check, "", input, SenderType::Contact);
+    attach::resolve(&state, &caller.workspace, None, &mut check, "", &mut message).await?;
     check.finish()?;
     if message.sender_type == SenderType::Human {
         // A human message is from a member: it may take the conversation over for them.
@@ -230,12 +291,12 @@ async fn post(
         Posted::Created { message, .. } => (StatusCode::CREATED, message),
         Posted::Existing(message) => (StatusCode::OK, message),
     };
+    let message = signed(state.file_signer().await?, now, &message);
     if !await_response {
-        return Ok((status, axum::Json(PostedOut::Message(MessageOut::from(&message)))));
+        return Ok((status, axum::Json(PostedOut::Message(message))));
     }
     let response =
         responses::wait_for(&state, &caller.workspace, &id, &message.id).await?.map(AiResponseOut::from);
-    let message = MessageOut::from(&message);
     Ok((status, axum::Json(PostedOut::Awaited(AwaitedOut { message, response }))))
 }
 
@@ -249,7 +310,8 @@ async fn get(
     PathIds(id, message_id): PathIds,
 ) -> ApiResult<axum::Json<MessageOut>> {
     let message = state.store.get_message(&caller.workspace, &id, &message_id).await?;
-    Ok(axum::Json(MessageOut::from(&message.ok_or(StoreError::NotFound(Entity::Message))?)))
+    let message = message.ok_or(StoreError::NotFound(Entity::Message))?;
+    Ok(axum::Json(signed(state.file_signer().await?, state.clock.now_ms(), &message)))
 }
 
 async fn change(
@@ -261,7 +323,7 @@ async fn change(
     let now = state.clock.now_ms();
     let message =
         state.store.update_message(&caller.workspace, id, message_id, &caller.actor(), now, change).await?;
-    Ok(axum::Json(MessageOut::from(&message)))
+    Ok(axum::Json(signed(state.file_signer().await?, now, &message)))
 }
 
 /// Report delivery: status only moves forward (sent → delivered → read; failed from any).

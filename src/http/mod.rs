@@ -9,10 +9,12 @@ mod channels;
 mod contacts;
 mod conversations;
 mod cookie;
+mod cors;
 mod deliveries;
 mod docs;
 mod events;
 mod extract;
+pub mod files;
 mod guard;
 pub mod idempotency;
 mod knowledge;
@@ -77,6 +79,7 @@ pub use state::{AppState, Settings};
         (name = "agents", description = "The AI agents that answer, and their versions"),
         (name = "knowledge", description = "Help-centre articles the AI answers from, and searching them"),
         (name = "reports", description = "How the AI and the team did over a period"),
+        (name = "files", description = "Files sent in conversations: uploads, attached to messages by id, served by signed URLs"),
         (name = "widget", description = "The visitor chat widget: sessions with a client key, then the visitor's own conversations"),
         (name = "contacts", description = "The customers who write in"),
         (name = "channels", description = "Where conversations come from"),
@@ -138,6 +141,7 @@ fn v1() -> OpenApiRouter<AppState> {
         .merge(canned_responses::router())
         .merge(states::router())
         .merge(tickets::router())
+        .merge(files::router())
         .merge(webhooks::router())
         .merge(deliveries::router())
 }
@@ -168,6 +172,7 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.settings.request_timeout, guard::timeout))
         .layer(CatchPanicLayer::custom(guard::panic_to_problem))
         .layer(from_fn_with_state(state.clone(), metrics::record))
+        .layer(from_fn(cors::middleware))
         .layer(from_fn(request_id::middleware))
         .with_state(state)
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+use super::files::signing::FileSigner;
 use super::log_tail::LogTails;
 use super::metrics::Metrics;
 use super::throttle::{SessionThrottle, SignInThrottle};
@@ -28,6 +29,8 @@ pub struct Settings {
     /// Where browsers reach this server (`https://support.example.com`), when a proxy stands
     /// in front of it: the origin the session cookie's changes must come from.
     pub public_url: Option<String>,
+    /// The largest file `/v1/uploads` takes.
+    pub upload_limit: usize,
 }
 
 impl Default for Settings {
@@ -41,6 +44,7 @@ impl Default for Settings {
             ai: crate::ai::AiSettings::default(),
             widget_sessions_per_minute: 120,
             public_url: None,
+            upload_limit: 10 * 1024 * 1024,
         }
     }
 }
@@ -62,6 +66,8 @@ pub struct AppState {
     stop: Arc<watch::Sender<bool>>,
     /// The semantic tier of the AI (off unless the embedding model is installed).
     pub semantic: crate::ai::semantic::Semantic,
+    /// Signs file URLs; its key is read from the database on first use.
+    file_signer: Arc<tokio::sync::OnceCell<FileSigner>>,
 }
 
 impl AppState {
@@ -80,7 +86,18 @@ impl AppState {
             stopping,
             stop: Arc::new(stop),
             semantic: Default::default(),
+            file_signer: Arc::default(),
         }
+    }
+
+    /// What signs and checks file URLs (the key all nodes share).
+    pub async fn file_signer(&self) -> Result<&FileSigner, crate::store::StoreError> {
+        self.file_signer
+            .get_or_try_init(|| async {
+                let key = self.store.server_secret("file_urls").await?;
+                Ok(FileSigner::new(key.into_bytes(), self.settings.public_url.as_deref()))
+            })
+            .await
     }
 
     /// Relays a stream-only signal (typing, read) about a conversation to every node's streams.

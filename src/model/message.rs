@@ -27,10 +27,14 @@ pub struct MessageRow {
     pub updated_at: i64,
 }
 
-/// A file attached to a message, stored as metadata (the file lives elsewhere).
+/// A file attached to a message: an upload kept by Baton (with its `id`, and a signed `url`
+/// that expires), or a file that lives elsewhere (its `url` only).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Attachment {
+    /// The upload (`file_…`), for files kept by Baton.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     #[schema(example = "https://files.example.com/receipt.pdf")]
     pub url: String,
     #[schema(example = "application/pdf")]

@@ -289,3 +289,29 @@ impl Store {
         .await
     }
 }
+
+impl Store {
+    /// The name and greeting of the agent that answers a channel's new conversations (the
+    /// channel's agent, else the workspace's first), for the widget to show.
+    pub async fn greeting_agent(
+        &self,
+        ws: &WorkspaceId,
+        channel_id: Option<&str>,
+    ) -> Result<Option<(String, Option<String>)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT a.name, v.settings FROM agents a JOIN agent_versions v ON v.id = a.current_version_id \
+             WHERE a.workspace_id = $1 \
+             ORDER BY CASE WHEN a.id = (SELECT agent_id FROM channels WHERE workspace_id = $1 AND id = $2) \
+             THEN 0 ELSE 1 END, a.created_at, a.id LIMIT 1",
+        )
+        .bind(ws.as_str().to_owned())
+        .bind(channel_id.unwrap_or_default().to_owned())
+        .fetch_optional(self.reader())
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let settings: Value =
+            serde_json::from_str(&row.try_get::<String, _>("settings")?).unwrap_or_default();
+        let greeting = settings["greeting"].as_str().map(str::to_owned);
+        Ok(Some((row.try_get("name")?, greeting)))
+    }
+}

@@ -14,6 +14,8 @@ pub struct NewApiKey {
     pub kind: String,
     pub secret_hash: String,
     pub secret_hint: String,
+    /// The channel a client key speaks for (its widget's allowed origins).
+    pub channel_id: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -23,6 +25,7 @@ pub struct ApiKeyRow {
     pub name: String,
     pub kind: String,
     pub secret_hint: String,
+    pub channel_id: Option<String>,
     pub created_at: i64,
     pub last_used_at: Option<i64>,
 }
@@ -39,7 +42,7 @@ pub struct KeyLookup {
 
 macro_rules! api_key_columns {
     () => {
-        "id, workspace_id, name, kind, secret_hint, created_at, last_used_at"
+        "id, workspace_id, name, kind, secret_hint, channel_id, created_at, last_used_at"
     };
 }
 
@@ -50,6 +53,7 @@ fn map(row: &AnyRow) -> Result<ApiKeyRow, sqlx::Error> {
         name: row.try_get("name")?,
         kind: row.try_get("kind")?,
         secret_hint: row.try_get("secret_hint")?,
+        channel_id: row.try_get("channel_id")?,
         created_at: row.try_get("created_at")?,
         last_used_at: row.try_get("last_used_at")?,
     })
@@ -63,7 +67,7 @@ pub(super) async fn insert(
 ) -> Result<ApiKeyRow, StoreError> {
     let row = sqlx::query(concat!(
         "INSERT INTO api_keys (id, workspace_id, name, kind, secret_hash, secret_hint, \
-             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ",
+             created_at, channel_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ",
         api_key_columns!()
     ))
     .bind(key.id.clone())
@@ -73,6 +77,7 @@ pub(super) async fn insert(
     .bind(key.secret_hash.clone())
     .bind(key.secret_hint.clone())
     .bind(now)
+    .bind(key.channel_id.clone())
     .fetch_one(&mut **tx)
     .await?;
     Ok(map(&row)?)
@@ -117,6 +122,21 @@ impl Store {
         };
         self.keys.put(generation, key.clone(), read_at);
         Ok(Some(key))
+    }
+
+    /// The channel a key speaks for, if it names one.
+    pub async fn api_key_channel(
+        &self,
+        ws: &WorkspaceId,
+        key_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let found: Option<Option<String>> =
+            sqlx::query_scalar("SELECT channel_id FROM api_keys WHERE workspace_id = $1 AND id = $2")
+                .bind(ws.as_str().to_owned())
+                .bind(key_id.to_owned())
+                .fetch_optional(self.reader())
+                .await?;
+        Ok(found.flatten())
     }
 
     /// Shows a key's use at `now` on its kept copy at once, ahead of `touch_api_key`, so the

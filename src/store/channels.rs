@@ -10,6 +10,8 @@ pub struct NewChannel {
     pub name: String,
     pub agent_id: Option<String>,
     pub outbound_url: Option<String>,
+    /// Origins whose pages may carry this channel's widget; empty: any.
+    pub allowed_origins: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -30,7 +32,7 @@ pub struct ChannelFilter {
 
 macro_rules! channel_columns {
     () => {
-        "id, type, name, agent_id, outbound_url, outbound_secret, created_at, updated_at, version"
+        "id, type, name, agent_id, outbound_url, allowed_origins, outbound_secret, created_at, updated_at, version"
     };
 }
 
@@ -42,12 +44,21 @@ fn map(row: &AnyRow) -> Result<ChannelRow, sqlx::Error> {
             name: row.try_get("name")?,
             agent_id: row.try_get("agent_id")?,
             outbound_url: row.try_get("outbound_url")?,
+            allowed_origins: origins(&row.try_get::<String, _>("allowed_origins")?),
         },
         outbound_secret: row.try_get("outbound_secret")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
         version: row.try_get("version")?,
     })
+}
+
+fn origins(json: &str) -> Vec<String> {
+    serde_json::from_str(json).unwrap_or_default()
+}
+
+fn origins_json(origins: &[String]) -> String {
+    serde_json::to_string(origins).unwrap_or_else(|_| "[]".into())
 }
 
 impl Store {
@@ -61,7 +72,8 @@ impl Store {
     ) -> Result<ChannelRow, StoreError> {
         let row = sqlx::query(concat!(
             "INSERT INTO channels (id, workspace_id, type, name, agent_id, outbound_url, created_at, \
-             updated_at, version, outbound_secret) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, 1, $8) RETURNING ",
+             updated_at, version, outbound_secret, allowed_origins) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, 1, $8, $9) \
+             RETURNING ",
             channel_columns!()
         ))
         .bind(id.to_owned())
@@ -72,6 +84,7 @@ impl Store {
         .bind(fields.outbound_url.clone())
         .bind(now)
         .bind(outbound_secret.to_owned())
+        .bind(origins_json(&fields.allowed_origins))
         .fetch_one(self.writer())
         .await?;
         Ok(map(&row)?)
@@ -145,8 +158,8 @@ impl Store {
     ) -> Result<ChannelRow, StoreError> {
         let row = sqlx::query(concat!(
             "UPDATE channels SET type = $1, name = $2, agent_id = $3, outbound_url = $4, updated_at = \
-             $5, version = version + 1 WHERE workspace_id = $6 AND id = $7 AND version = $8 RETURNING \
-             ",
+             $5, version = version + 1, allowed_origins = $9 WHERE workspace_id = $6 AND id = $7 AND version = $8 \
+             RETURNING ",
             channel_columns!()
         ))
         .bind(fields.kind.clone())
@@ -157,6 +170,7 @@ impl Store {
         .bind(ws.as_str().to_owned())
         .bind(id.to_owned())
         .bind(expected_version)
+        .bind(origins_json(&fields.allowed_origins))
         .fetch_optional(self.writer())
         .await?;
         row.as_ref().map(map).transpose()?.ok_or(StoreError::VersionMismatch)
@@ -184,5 +198,25 @@ impl Store {
         .bind(kind.to_owned())
         .fetch_optional(self.reader())
         .await?)
+    }
+}
+
+impl Store {
+    /// The origins a client key's channel allows its widget on (`None`: any, as for a key
+    /// without a channel or a channel without a list).
+    pub async fn client_key_origins(
+        &self,
+        ws: &WorkspaceId,
+        key_id: &str,
+    ) -> Result<Option<Vec<String>>, StoreError> {
+        let found: Option<String> = sqlx::query_scalar(
+            "SELECT c.allowed_origins FROM api_keys k JOIN channels c ON c.id = k.channel_id \
+             WHERE k.workspace_id = $1 AND k.id = $2",
+        )
+        .bind(ws.as_str().to_owned())
+        .bind(key_id.to_owned())
+        .fetch_optional(self.reader())
+        .await?;
+        Ok(found.map(|json| origins(&json)).filter(|o| !o.is_empty()))
     }
 }

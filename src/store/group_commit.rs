@@ -220,6 +220,7 @@ pub(crate) mod tests {
             kind: "server".into(),
             secret_hash: "h".into(),
             secret_hint: "k".into(),
+            channel_id: None,
         };
         store.create_workspace("ws_1", "W", &key, 0).await.unwrap();
         let ws = WorkspaceId::trusted("ws_1");

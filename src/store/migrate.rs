@@ -112,6 +112,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0017_setup_links.sql"),
         include_str!("../../migrations/postgres/0017_setup_links.sql"),
     ),
+    (
+        18,
+        "files",
+        include_str!("../../migrations/sqlite/0018_files.sql"),
+        include_str!("../../migrations/postgres/0018_files.sql"),
+    ),
 ];
 
 pub(super) fn migrator(dialect: Dialect) -> Migrator {

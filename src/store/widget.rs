@@ -9,7 +9,19 @@ use super::{Store, StoreError, WorkspaceId};
 pub struct ContactTokenLookup {
     pub workspace_id: WorkspaceId,
     pub contact_id: String,
+    /// The channel of the key that opened the session.
+    pub channel_id: Option<String>,
     pub secret_hash: String,
+    pub expires_at: i64,
+}
+
+/// A visitor's session about to be stored (only the token's hash is kept).
+pub struct NewContactToken<'a> {
+    pub id: &'a str,
+    pub contact_id: &'a str,
+    /// The channel of the key that opened the session.
+    pub channel_id: Option<&'a str>,
+    pub secret_hash: &'a str,
     pub expires_at: i64,
 }
 
@@ -17,15 +29,13 @@ impl Store {
     pub async fn create_contact_token(
         &self,
         ws: &WorkspaceId,
-        id: &str,
-        contact_id: &str,
-        secret_hash: &str,
+        token: &NewContactToken<'_>,
         now: i64,
-        expires_at: i64,
     ) -> Result<(), StoreError> {
+        let NewContactToken { id, contact_id, channel_id, secret_hash, expires_at } = *token;
         sqlx::query(
-            "INSERT INTO contact_tokens (id, workspace_id, contact_id, secret_hash, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO contact_tokens (id, workspace_id, contact_id, secret_hash, created_at, expires_at, \
+             channel_id) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(id.to_owned())
         .bind(ws.as_str().to_owned())
@@ -33,6 +43,7 @@ impl Store {
         .bind(secret_hash.to_owned())
         .bind(now)
         .bind(expires_at)
+        .bind(channel_id.map(str::to_owned))
         .execute(self.writer())
         .await?;
         Ok(())
@@ -43,7 +54,8 @@ impl Store {
         secret_hash: &str,
     ) -> Result<Option<ContactTokenLookup>, StoreError> {
         let row = sqlx::query(
-            "SELECT workspace_id, contact_id, secret_hash, expires_at FROM contact_tokens WHERE secret_hash = $1",
+            "SELECT workspace_id, contact_id, channel_id, secret_hash, expires_at FROM contact_tokens \
+             WHERE secret_hash = $1",
         )
         .bind(secret_hash.to_owned())
         .fetch_optional(self.reader())
@@ -52,6 +64,7 @@ impl Store {
         Ok(Some(ContactTokenLookup {
             workspace_id: WorkspaceId::trusted(row.try_get::<String, _>("workspace_id")?),
             contact_id: row.try_get("contact_id")?,
+            channel_id: row.try_get("channel_id")?,
             secret_hash: row.try_get("secret_hash")?,
             expires_at: row.try_get("expires_at")?,
         }))

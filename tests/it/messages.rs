@@ -22,7 +22,7 @@ async fn posting_numbers_messages_and_keeps_the_conversation_current() {
     assert_eq!(m["object"], "message");
     assert_eq!(m["seq"], 1);
     assert_eq!(m["status"], "sent");
-    assert_eq!(m["type"], "text");
+    assert_eq!(m["type"], "document", "a message's type follows its first attachment");
     assert_eq!(m["attachments"][0]["size"], 1200);
     assert_eq!(m["metadata"], json!({"page": "/orders"}));
 

@@ -9,11 +9,11 @@ export class ApiError extends Error {
   }
 }
 
-async function call(method, path, body) {
+async function call(method, path, body, contentType = 'application/json') {
   const init = { method, credentials: 'same-origin', headers: {} };
   if (body !== undefined) {
-    init.headers['content-type'] = 'application/json';
-    init.body = JSON.stringify(body);
+    init.headers['content-type'] = contentType;
+    init.body = contentType === 'application/json' ? JSON.stringify(body) : body;
   }
   let response;
   try {
@@ -33,6 +33,9 @@ export const api = {
   patch: (path, body) => call('PATCH', path, body),
   put: (path, body) => call('PUT', path, body),
   del: (path) => call('DELETE', path),
+  /** Uploads a file (its bytes as the body); attach the result by `id`. */
+  upload: (file) => call('POST', `/v1/uploads?name=${encodeURIComponent(file.name || 'file')}`, file,
+    file.type || 'application/octet-stream'),
 };
 
 /** A query string from an object, leaving out empty values. */

@@ -19,6 +19,7 @@ export class Thread {
     this.notes = [];
     this.noteMode = false;
     this.typingUntil = 0;
+    this.files = [];
   }
 
   async open(id) {
@@ -28,6 +29,7 @@ export class Thread {
       this.notes = [];
       this.noteMode = false;
       this.draft = '';
+      this.files = [];
     }
     if (!id) {
       fill(this.root, h('div', { class: 'empty' }, h('p', {}, 'Pick a conversation from the list.'),
@@ -216,11 +218,13 @@ export class Thread {
           m.status === 'failed' && m.failure_reason && ` (${m.failure_reason})`)));
   }
 
-  /** Images show inline (over HTTPS, as the page's policy allows); other files are links. */
+  /** Images show inline (uploads, or over HTTPS, as the page's policy allows); other files are
+   * links. */
   attachment(a) {
-    const name = a.name || a.url.split('/').pop() || 'attachment';
+    const name = a.name || a.url.split('/').pop()?.split('?')[0] || 'attachment';
     const link = (child) => h('a', { href: a.url, rel: 'noopener noreferrer', target: '_blank' }, child);
-    if (a.mime_type?.startsWith('image/') && a.url.startsWith('https://')) {
+    const shown = a.url.startsWith('https://') || a.url.startsWith('/v1/files/');
+    if (['image/png', 'image/jpeg', 'image/gif', 'image/webp'].includes(a.mime_type) && shown) {
       return h('p', { class: 'attachment image' }, link(h('img', { src: a.url, alt: name, loading: 'lazy' })));
     }
     return h('p', { class: 'attachment' }, link(`📎 ${name}`), a.size ? h('span', { class: 'muted' }, ` ${Math.ceil(a.size / 1024)} KB`) : '');
@@ -251,11 +255,17 @@ export class Thread {
     });
     const send = async () => {
       const text = box.value.trim();
-      if (!text) return;
+      const files = this.noteMode ? [] : this.files.filter((f) => f.id);
+      if (!text && !files.length) return;
+      if (this.files.some((f) => !f.id && !f.error)) return this.ctx.announce('Wait for the files to finish uploading');
       box.disabled = true;
       try {
         if (this.noteMode) await api.post(`/v1/conversations/${c.id}/notes`, { body: text });
-        else await api.post(`/v1/conversations/${c.id}/messages`, { sender_type: 'human', content: text });
+        else {
+          const attachments = files.map((f) => ({ upload_id: f.id }));
+          await api.post(`/v1/conversations/${c.id}/messages`, { sender_type: 'human', content: text, attachments });
+          this.files = [];
+        }
         this.draft = '';
         await this.reload();
         this.ctx.onChanged();
@@ -272,12 +282,52 @@ export class Thread {
       }
     });
     const takesOver = !this.noteMode && c.mode !== 'human';
-    return h('form', { class: `composer${this.noteMode ? ' note-mode' : ''}`, onsubmit: (event) => { event.preventDefault(); send(); } },
+    const picked = h('input', { type: 'file', hidden: true, multiple: true, onchange: () => {
+      this.attach([...picked.files]);
+      picked.value = '';
+    } });
+    const form = h('form', { class: `composer${this.noteMode ? ' note-mode' : ''}`, onsubmit: (event) => { event.preventDefault(); send(); } },
       takesOver && h('p', { class: 'hint' }, c.mode === 'ai' ? 'The AI is answering: replying takes this conversation over.' : 'Replying takes this conversation over.'),
       closed && h('p', { class: 'hint' }, 'This conversation is resolved: a reply does not reopen it (Reopen does).'),
       h('div', { class: 'composer-box' }, picker, box),
+      !this.noteMode && this.files.length > 0 && h('ul', { class: 'uploads', 'aria-label': 'Files to send' },
+        this.files.map((f) => h('li', { class: f.error ? 'failed' : '' },
+          f.error ? `${f.name}: ${f.error}` : f.id ? `📎 ${f.name}` : `Uploading ${f.name}…`,
+          h('button', { type: 'button', class: 'link', 'aria-label': `Remove ${f.name}`, onclick: () => {
+            this.files = this.files.filter((other) => other !== f);
+            this.render();
+          } }, '✕')))),
       h('div', { class: 'composer-bar' },
-        h('button', { type: 'button', 'aria-pressed': String(this.noteMode), onclick: () => this.focusComposer(!this.noteMode) }, 'Note'),
+        h('div', { class: 'composer-tools' },
+          h('button', { type: 'button', 'aria-pressed': String(this.noteMode), onclick: () => this.focusComposer(!this.noteMode) }, 'Note'),
+          !this.noteMode && h('button', { type: 'button', onclick: () => picked.click() }, 'Attach a file'), picked),
         h('button', { type: 'submit', class: 'primary' }, 'Send')));
+    // Files dropped on the composer are attached to the reply.
+    form.addEventListener('dragover', (event) => {
+      if (this.noteMode || !event.dataTransfer?.types.includes('Files')) return;
+      event.preventDefault();
+      form.classList.add('dropping');
+    });
+    form.addEventListener('dragleave', () => form.classList.remove('dropping'));
+    form.addEventListener('drop', (event) => {
+      form.classList.remove('dropping');
+      if (this.noteMode || !event.dataTransfer?.files.length) return;
+      event.preventDefault();
+      this.attach([...event.dataTransfer.files]);
+    });
+    return form;
+  }
+
+  /** Uploads files for the reply being written; each shows until sent or removed. */
+  attach(files) {
+    for (const file of files) {
+      const entry = { name: file.name, id: null, error: null };
+      this.files.push(entry);
+      api.upload(file)
+        .then((upload) => { entry.id = upload.id; })
+        .catch((error) => { entry.error = error.message; })
+        .finally(() => this.render());
+    }
+    this.render();
   }
 }

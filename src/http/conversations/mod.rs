@@ -17,6 +17,7 @@ use utoipa_axum::routes;
 use super::caller::WorkspaceCaller;
 use super::docs::{E, IdempotencyKey, IfMatchHeader};
 use super::extract::{Json, PathId, Query};
+use super::files::attach;
 use super::list::{ListOut, PageQuery};
 use super::messages::{MessageIn, new_message};
 use super::versioning::{IfMatch, Patch, Versioned, WithEtag};
@@ -149,7 +150,11 @@ async fn create(
     {
         check.fail("state_id", format!("no conversation state {state_id} in this workspace"));
     }
-    let first_message = input.message.map(|m| new_message(&mut check, "message.", m, SenderType::Contact));
+    let mut first_message =
+        input.message.map(|m| new_message(&mut check, "message.", m, SenderType::Contact));
+    if let Some(message) = &mut first_message {
+        attach::resolve(&state, &caller.workspace, None, &mut check, "message.", message).await?;
+    }
     check.finish()?;
 
     let new = NewConversation {

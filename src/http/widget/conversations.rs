@@ -5,27 +5,28 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::shown::Shown;
 use super::view::{VisitorConversation, VisitorMessage};
-use crate::domain::conversation::{Priority, SenderType};
+use crate::domain::conversation::{Mode, Priority, SenderType};
 use crate::domain::validate::Checker;
 use crate::error::ApiResult;
 use crate::http::AppState;
 use crate::http::caller::Visitor;
 use crate::http::docs::{E, IdempotencyKey};
-use crate::http::extract::{Json, PathId, Query};
+use crate::http::extract::{FromQuery, Json, PathId, Query, QueryMap};
+use crate::http::files::attach;
 use crate::http::list::{ListOut, PageQuery};
-use crate::http::messages::{MessageIn, PostSender, new_message};
+use crate::http::messages::{AttachmentIn, MessageIn, PostSender, new_message};
 use crate::http::responses::{AiResponseStatus, wait_for};
 use crate::ids;
-use crate::model::message::Attachment;
 use crate::store::Entity;
 use crate::store::{
     ContactSpec, ConversationFilter, ConversationRow, MessageFilter, NewConversation, NewMessage, Posted,
-    ResponseRow, StoreError,
+    StoreError,
 };
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -33,7 +34,8 @@ use crate::store::{
 pub struct VisitorMessageIn {
     #[serde(default)]
     pub content: String,
-    pub attachments: Option<Vec<Attachment>>,
+    /// Files from `POST /v1/uploads` (`{"upload_id": "file_…"}`), or links.
+    pub attachments: Option<Vec<AttachmentIn>>,
     /// The widget's id for the message: a repeat returns the stored message.
     pub client_message_id: Option<String>,
     /// Wait (up to 25 s) for the AI's answer and return `{message, response}`.
@@ -81,20 +83,23 @@ pub struct VisitorResponse {
     pub handed_off: bool,
 }
 
-impl From<ResponseRow> for VisitorResponse {
-    fn from(row: ResponseRow) -> Self {
-        VisitorResponse {
-            object: "ai_response",
-            status: AiResponseStatus::parse(&row.status),
-            message: row.reply.as_ref().map(VisitorMessage::from),
-            handed_off: row.handed_off,
-        }
+/// Only what is new: messages after this `seq`.
+#[derive(Debug, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AfterSeq {
+    pub after_seq: Option<i64>,
+}
+
+impl FromQuery for AfterSeq {
+    fn from_query(q: &mut QueryMap) -> ApiResult<Self> {
+        Ok(AfterSeq { after_seq: q.integer("after_seq", 0, i64::MAX)? })
     }
 }
 
 /// A posted message, or with `await_response` the message and the AI's answer.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(untagged)]
+#[expect(clippy::large_enum_variant, reason = "made once per response, then serialized")]
 pub enum VisitorPosted {
     Message(VisitorMessage),
     Awaited { message: VisitorMessage, response: Option<VisitorResponse> },
@@ -141,8 +146,8 @@ async fn list(
     Ok(axum::Json(ListOut::from_page(rows, |row| VisitorConversation::from(&row))))
 }
 
-/// Start a conversation, optionally with its first message. The website's widget channel (the
-/// workspace's first) and its agent answer it.
+/// Start a conversation, optionally with its first message, on the channel of the key that
+/// opened the session (else the workspace's first widget channel); its agent answers it.
 #[utoipa::path(post, path = "/v1/widget/conversations", tag = "widget", request_body = VisitorConversationIn,
     params(IdempotencyKey),
     responses((status = 201, description = "Started", body = VisitorConversation),
@@ -155,15 +160,21 @@ async fn create(
 ) -> ApiResult<(StatusCode, axum::Json<VisitorConversation>)> {
     let mut check = Checker::new();
     let title = check.optional_text("title", input.title, 500);
-    let first = input.message.map(|m| {
+    let mut first = input.message.map(|m| {
         if m.await_response.is_some() {
             check.fail("message.await_response", "is only for posting to a conversation's messages");
         }
         checked_message(&mut check, "message.", m)
     });
-    check.finish()?;
     let ws = &visitor.workspace;
-    let channel = state.store.first_channel_of_type(ws, "widget").await?;
+    if let Some(message) = &mut first {
+        attach::resolve(&state, ws, Some(&visitor.contact_id), &mut check, "message.", message).await?;
+    }
+    check.finish()?;
+    let channel = match &visitor.channel_id {
+        Some(channel) => Some(channel.clone()),
+        None => state.store.first_channel_of_type(ws, "widget").await?,
+    };
     let new = NewConversation {
         contact: ContactSpec::Id(visitor.contact_id.clone()),
         channel_id: channel,
@@ -190,12 +201,18 @@ async fn get(
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> ApiResult<axum::Json<VisitorConversation>> {
-    Ok(axum::Json(VisitorConversation::from(&owned(&state, &visitor, &id).await?)))
+    let row = owned(&state, &visitor, &id).await?;
+    let mut shown = VisitorConversation::from(&row);
+    if let Some(member) = row.assignee_id.as_ref().filter(|_| row.mode == Mode::Human) {
+        shown.assignee_name =
+            state.store.get_member(&visitor.workspace, member).await?.map(|m| m.fields.name);
+    }
+    Ok(axum::Json(shown))
 }
 
 /// The thread, oldest first.
 #[utoipa::path(get, path = "/v1/widget/conversations/{id}/messages", tag = "widget",
-    params(("id" = String, Path, description = "The conversation's id"), PageQuery),
+    params(("id" = String, Path, description = "The conversation's id"), PageQuery, AfterSeq),
     responses((status = 200, description = "A page of messages", body = ListOut<VisitorMessage>),
         E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
     security(("contact_token" = [])))]
@@ -203,14 +220,13 @@ async fn messages(
     visitor: Visitor,
     State(state): State<AppState>,
     PathId(id): PathId,
-    Query(page): Query<PageQuery>,
+    Query((page, after)): Query<(PageQuery, AfterSeq)>,
 ) -> ApiResult<axum::Json<ListOut<VisitorMessage>>> {
     owned(&state, &visitor, &id).await?;
-    let rows = state
-        .store
-        .list_messages(&visitor.workspace, &id, &MessageFilter::default(), &page.request(false)?)
-        .await?;
-    Ok(axum::Json(ListOut::from_page(rows, |m| VisitorMessage::from(&m))))
+    let filter = MessageFilter { after_seq: after.after_seq, ..MessageFilter::default() };
+    let rows = state.store.list_messages(&visitor.workspace, &id, &filter, &page.request(false)?).await?;
+    let shown = Shown::load(&state, &visitor.workspace, &rows.items).await?;
+    Ok(axum::Json(ListOut::from_page(rows, |m| shown.message(&m))))
 }
 
 /// Write to the conversation. While the AI answers, `await_response` waits for its answer.
@@ -228,12 +244,12 @@ async fn post(
 ) -> ApiResult<(StatusCode, axum::Json<VisitorPosted>)> {
     let await_response = input.await_response.unwrap_or(false);
     let mut check = Checker::new();
-    let message = checked_message(&mut check, "", input);
+    let mut message = checked_message(&mut check, "", input);
+    let ws = &visitor.workspace;
+    attach::resolve(&state, ws, Some(&visitor.contact_id), &mut check, "", &mut message).await?;
     check.finish()?;
     owned(&state, &visitor, &id).await?;
-    let ws = &visitor.workspace;
     let now = state.clock.now_ms();
-    let mut message = message;
     message.sender_id = Some(visitor.contact_id.clone());
     let posted =
         state.store.post_message(ws, &id, &ids::new_id("msg"), &message, &visitor.actor(), now).await?;
@@ -242,10 +258,20 @@ async fn post(
         Posted::Existing(message) => (StatusCode::OK, message),
     };
     if !await_response {
-        return Ok((status, axum::Json(VisitorPosted::Message(VisitorMessage::from(&message)))));
+        let shown = Shown::load(&state, ws, [&message]).await?;
+        return Ok((status, axum::Json(VisitorPosted::Message(shown.message(&message)))));
     }
-    let response = wait_for(&state, ws, &id, &message.id).await?.map(VisitorResponse::from);
-    Ok((status, axum::Json(VisitorPosted::Awaited { message: VisitorMessage::from(&message), response })))
+    let response = wait_for(&state, ws, &id, &message.id).await?;
+    let mut written = vec![&message];
+    written.extend(response.as_ref().and_then(|r| r.reply.as_ref()));
+    let shown = Shown::load(&state, ws, written).await?;
+    let response = response.map(|row| VisitorResponse {
+        object: "ai_response",
+        status: AiResponseStatus::parse(&row.status),
+        message: row.reply.as_ref().map(|m| shown.message(m)),
+        handed_off: row.handed_off,
+    });
+    Ok((status, axum::Json(VisitorPosted::Awaited { message: shown.message(&message), response })))
 }
 
 /// The visitor is typing (or stopped): relayed live to the inbox, never stored.

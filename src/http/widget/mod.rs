@@ -6,7 +6,9 @@
 //! the HMAC-SHA256 of the id under the workspace's identity secret, computed by the site's
 //! backend; without it anyone could claim anyone's id.
 
+mod config;
 mod conversations;
+mod shown;
 mod stream;
 pub mod view;
 
@@ -28,7 +30,7 @@ use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::http::AppState;
 use crate::ids;
 use crate::store::{Actor, ContactFilter, ContactRow, NewContact, PageRequest, StoreError, WorkspaceId};
-use crate::store::{Entity, UniqueKey};
+use crate::store::{Entity, NewContactToken, UniqueKey};
 
 /// How long a visitor's session lasts.
 const SESSION_MS: i64 = 30 * 24 * 3_600_000;
@@ -119,7 +121,15 @@ async fn create_session(
     let contact = visitor_contact(&state, ws, external_id, name, email, now).await?;
     let (secret, hash) = generate_contact_token();
     let expires_at = now + SESSION_MS;
-    state.store.create_contact_token(ws, &ids::new_id("ctk"), &contact.id, &hash, now, expires_at).await?;
+    let channel = state.store.api_key_channel(ws, &key.key_id).await?;
+    let token = NewContactToken {
+        id: &ids::new_id("ctk"),
+        contact_id: &contact.id,
+        channel_id: channel.as_deref(),
+        secret_hash: &hash,
+        expires_at,
+    };
+    state.store.create_contact_token(ws, &token, now).await?;
     let f = contact.fields;
     let contact = VisitorContact {
         object: "contact",
@@ -214,6 +224,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_session))
         .routes(routes!(rotate_identity_secret, delete_identity_secret))
+        .merge(config::router())
         .merge(conversations::router())
         .merge(stream::router())
 }

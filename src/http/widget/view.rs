@@ -22,6 +22,8 @@ pub struct VisitorConversation {
     /// Who answers: the AI, or (`handoff_requested`, `human`) a person.
     pub mode: Mode,
     pub last_message: Option<VisitorMessageSummary>,
+    /// The person answering, once one has taken over (`mode: human`).
+    pub assignee_name: Option<String>,
     /// The visitor's rating, 1–5.
     pub rating: Option<i64>,
     pub created_at: Timestamp,
@@ -50,6 +52,7 @@ impl From<&ConversationRow> for VisitorConversation {
                 sender_type: m.sender_type,
                 created_at: Timestamp(m.created_at),
             }),
+            assignee_name: None,
             rating: row.rating,
             created_at: Timestamp(row.created_at),
             last_message_at: Timestamp(row.last_message_at),
@@ -71,6 +74,8 @@ pub struct VisitorMessage {
     pub status: MessageStatus,
     pub client_message_id: Option<String>,
     pub deleted: bool,
+    /// The person's or the AI agent's name, for `human` and `agent` messages.
+    pub sender_name: Option<String>,
     pub created_at: Timestamp,
 }
 
@@ -88,6 +93,7 @@ impl From<&MessageRow> for VisitorMessage {
             status: m.status,
             client_message_id: m.client_message_id.clone(),
             deleted: m.deleted,
+            sender_name: None,
             created_at: Timestamp(m.created_at),
         }
     }

@@ -131,8 +131,11 @@ async fn write(conn: &mut AnyConnection, message: &MessageRow) -> Result<(), Sto
     .bind(i64::from(message.deleted))
     .bind(message.updated_at)
     .bind(message.id.clone())
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
+    if message.deleted {
+        super::files::delete_message_files(conn, &message.id).await?;
+    }
     Ok(())
 }
 

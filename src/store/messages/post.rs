@@ -53,6 +53,7 @@ pub(crate) async fn post(
     if !batch.messages.is_empty() {
         let mut script = conn.script();
         write::insert_messages(&mut script, &batch.messages);
+        write::link_files(&mut script, &batch.messages);
         let touched: Vec<_> = batch.touched.iter().filter_map(|key| conversations.get(key)).collect();
         write::update_conversations(&mut script, &touched);
         events::append_to(conn, &mut script, &batch.events).await?;

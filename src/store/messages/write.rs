@@ -100,3 +100,26 @@ pub(super) fn update_conversations(script: &mut Script, rows: &[&ConversationRow
          FROM v WHERE conversations.id = v.id",
     );
 }
+
+/// Links the uploads the messages attach to them (and their conversations), so erasing
+/// either erases the files. An upload attaches to one message only.
+pub(super) fn link_files(script: &mut Script, messages: &[(WorkspaceId, MessageRow)]) {
+    let links: Vec<_> = messages
+        .iter()
+        .flat_map(|(ws, m)| m.attachments.iter().filter_map(move |a| Some((ws, m, a.id.clone()?))))
+        .collect();
+    if links.is_empty() {
+        return;
+    }
+    let sql = script.statement("WITH v (id, workspace_id, message_id, conversation_id) AS (VALUES ");
+    for (i, (ws, m, file_id)) in links.into_iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        bind_row!(sql, file_id, ws.as_str().to_owned(), m.id.clone(), m.conversation_id.clone());
+    }
+    sql.push(
+        ") UPDATE files SET message_id = v.message_id, conversation_id = v.conversation_id FROM v \
+         WHERE files.id = v.id AND files.workspace_id = v.workspace_id AND files.message_id IS NULL",
+    );
+}

@@ -1,0 +1,167 @@
+// The product end to end in two browsers at once: a visitor chatting from the /demo storefront
+// through the widget, and a member answering in the inbox. Also the widget embedded by a page
+// of another site, allowed by its channel's origins or refused.
+
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { after, before, test } from 'node:test';
+
+import { accessibilityProblems, apiClient, launch, shot, startServer } from './harness.js';
+
+let server;
+let browser;
+let api;
+const ana = { name: 'Ana Lima', email: 'ana@example.com', password: 'correct horse battery' };
+// A 2×2 PNG (a photo of the broken blender, as far as the test is concerned).
+const PHOTO = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP8z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg==',
+  'base64',
+);
+
+before(async () => {
+  server = await startServer();
+  api = apiClient(server.url, server.key);
+  await api('POST', '/v1/members', { ...ana, role: 'admin' });
+  await api('POST', '/v1/knowledge/articles', {
+    title: 'Delivery times',
+    body: 'Orders leave our warehouse within one working day. Standard delivery takes 2 to 4 working days.',
+  });
+  const agent = await api('POST', '/v1/agents', {
+    name: 'Juni', version: { instructions: 'Answer from the help centre.', greeting: "Hi! I'm Juni. How can I help?" },
+  });
+  await api('POST', '/v1/channels', { type: 'widget', name: 'Website', agent_id: agent.id });
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  server?.remove();
+});
+
+async function memberPage() {
+  const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+  await page.goto(server.url);
+  await page.getByLabel('Email').fill(ana.email);
+  await page.getByLabel('Password').fill(ana.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('link', { name: 'Waiting', exact: true }).waitFor();
+  return page;
+}
+
+async function say(chat, text) {
+  await chat.getByRole('textbox', { name: 'Message' }).fill(text);
+  await chat.getByRole('button', { name: 'Send' }).click();
+}
+
+test('a visitor on /demo and a member in the inbox: AI answer, handoff, reply, photo, reload, rating', async () => {
+  const visitor = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage();
+  await visitor.goto(`${server.url}/demo`);
+  await visitor.getByRole('button', { name: 'Open chat' }).click();
+  const chat = visitor.frameLocator('iframe[title="Chat"]');
+  await chat.getByText("Hi! I'm Juni. How can I help?").waitFor();
+  await shot(visitor, '20-widget-open');
+
+  await say(chat, 'How long does delivery take?');
+  await chat.getByText('2 to 4 working days').waitFor({ timeout: 15000 });
+  await shot(visitor, '21-widget-ai-answer');
+
+  const member = await memberPage();
+  await member.getByRole('link', { name: 'Waiting', exact: true }).click();
+  await say(chat, 'I want to talk to a person please');
+  await chat.getByText('Connecting you to a person').first().waitFor({ timeout: 15000 });
+  await shot(visitor, '22-widget-connecting');
+
+  // The member sees it arrive in Waiting live, takes over and replies.
+  const row = member.getByRole('link', { name: /^Visitor/ });
+  await row.waitFor({ timeout: 10000 });
+  await shot(member, '23-inbox-waiting');
+  await row.click();
+  await member.getByRole('button', { name: 'Take over' }).click();
+  await member.getByRole('textbox', { name: 'Reply' }).fill("Hi, I'm Ana. I can help with that.");
+  await member.getByRole('button', { name: 'Send' }).click();
+
+  await chat.getByText("Hi, I'm Ana. I can help with that.").waitFor({ timeout: 10000 });
+  await chat.getByText('Ana Lima').first().waitFor();
+  await shot(visitor, '24-widget-human-reply');
+
+  // The visitor sends a photo; it shows inline on both sides.
+  await chat.locator('#file').setInputFiles({ name: 'blender.png', mimeType: 'image/png', buffer: PHOTO });
+  await chat.getByRole('img', { name: 'blender.png' }).waitFor({ timeout: 10000 });
+  const inInbox = member.getByRole('img', { name: 'blender.png' });
+  await inInbox.waitFor({ timeout: 10000 });
+  assert.ok(await inInbox.evaluate((img) => img.complete && img.naturalWidth === 2), 'the photo loads in the inbox');
+  await shot(member, '25-inbox-photo');
+
+  // A reload keeps the conversation.
+  await visitor.reload();
+  await visitor.getByRole('button', { name: 'Open chat' }).click();
+  await chat.getByText("Hi, I'm Ana. I can help with that.").waitFor({ timeout: 10000 });
+  await chat.getByRole('img', { name: 'blender.png' }).waitFor();
+  await shot(visitor, '26-widget-after-reload');
+
+  await member.getByRole('button', { name: 'Resolve' }).click();
+  await chat.getByRole('radio', { name: '5 out of 5' }).check({ timeout: 10000 });
+  await chat.getByRole('textbox', { name: 'Comment (optional)' }).fill('Quick and kind.');
+  await shot(visitor, '27-widget-rating');
+  assert.deepEqual(await accessibilityProblems(visitor.frames().find((f) => f.url().includes('/widget/frame'))), []);
+  await chat.getByRole('button', { name: 'Send rating' }).click();
+  await chat.getByText('Thanks for your rating!').waitFor();
+  await chat.getByRole('button', { name: 'Start a new conversation' }).waitFor();
+  await shot(visitor, '28-widget-rated');
+
+  const summary = await api('GET', '/v1/reports/summary');
+  assert.deepEqual([summary.csat_average, summary.csat_responses], [5, 1], JSON.stringify(summary));
+});
+
+/** A page of another site carrying the widget with the key `keyOf()` gives when served. */
+async function hostSite(keyOf) {
+  const site = createServer((request, response) => {
+    response.setHeader('content-type', 'text/html; charset=utf-8');
+    response.end(`<!doctype html><html lang="en"><title>Partner shop</title><body><h1>Partner shop</h1>
+<script src="${server.url}/widget.js" data-key="${keyOf()}" data-color="#0f766e" async></script></body></html>`);
+  });
+  await new Promise((resolve) => site.listen(0, '127.0.0.1', resolve));
+  // `localhost` is another site than Baton's `127.0.0.1`: the chat is a third-party frame there.
+  return { site, url: `http://localhost:${site.address().port}` };
+}
+
+test("the widget works on a site its channel allows and is refused on one it doesn't", async () => {
+  let key;
+  const allowed = await hostSite(() => key);
+  const refused = await hostSite(() => key);
+  const channel = await api('POST', '/v1/channels', { type: 'widget', name: 'Partner shop', allowed_origins: [allowed.url] });
+  key = (await api('POST', '/v1/api-keys', { name: 'Partner shop', kind: 'client', channel_id: channel.id })).secret;
+  try {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(allowed.url);
+    await page.getByRole('button', { name: 'Open chat' }).click();
+    const chat = page.frameLocator('iframe[title="Chat"]');
+    await say(chat, 'Hello from the partner shop');
+    await chat.getByText('Hello from the partner shop').waitFor();
+    await chat.locator('.msg.mine .meta').waitFor({ state: 'detached' });
+    await shot(page, '29-widget-other-site');
+    // The conversation is on the key's channel.
+    const onChannel = await api('GET', `/v1/conversations?channel_id=${channel.id}`);
+    assert.equal(onChannel.data.length, 1);
+
+    // Outside allowed_origins the browser refuses to show the chat, and the key's API refuses the page.
+    const other = await (await browser.newContext()).newPage();
+    await other.goto(refused.url);
+    await other.getByRole('button', { name: 'Open chat' }).click();
+    const frame = await (await other.locator('iframe[title="Chat"]').elementHandle()).contentFrame();
+    await frame.waitForLoadState('load');
+    assert.equal(await frame.locator('textarea').count(), 0, 'no chat in a page it is not allowed on');
+    const answer = await other.evaluate(async ({ base, clientKey }) => {
+      const response = await fetch(`${base}/v1/widget/sessions`, {
+        method: 'POST', headers: { authorization: `Bearer ${clientKey}`, 'content-type': 'application/json' }, body: '{}',
+      });
+      return [response.status, (await response.json()).code];
+    }, { base: server.url, clientKey: key });
+    assert.deepEqual(answer, [403, 'origin_not_allowed']);
+    await shot(other, '30-widget-refused-site');
+  } finally {
+    allowed.site.close();
+    refused.site.close();
+  }
+});
