@@ -31,7 +31,8 @@ pub fn answer(turn: &Turn) -> Answer {
         return handoff;
     }
     let (rules, rules_turn) = (turn.settings.handoff.rules(), turn.rules_turn());
-    let greeting = (turn.is_first() && !turn.saw_greeting()).then(|| turn.settings.greeting.clone()).flatten();
+    let greeting =
+        (turn.is_first() && !turn.saw_greeting()).then(|| turn.settings.greeting.clone()).flatten();
     let with_greeting = |body: &str| match &greeting {
         Some(greeting) => format!("{greeting}\n\n{body}"),
         None => body.to_owned(),

@@ -47,6 +47,18 @@ pub struct UploadOut {
     pub created_at: Timestamp,
 }
 
+/// A file's bytes (in the OpenAPI document).
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct FileBytes(pub Vec<u8>);
+
+/// A form carrying a file (in the OpenAPI document).
+#[derive(ToSchema)]
+pub struct UploadForm {
+    #[schema(value_type = String, format = Binary)]
+    pub file: Vec<u8>,
+}
+
 /// Upload parameters.
 #[derive(Debug, Default, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -100,7 +112,7 @@ fn clean_name(name: Option<String>) -> String {
 /// `attachments: [{"upload_id": "file_…"}]`. Unattached uploads are deleted after a day.
 #[utoipa::path(post, path = "/v1/uploads", tag = "files", params(UploadQuery, IdempotencyKey),
     request_body(description = "The file's bytes, or a form with a `file` part",
-        content((Vec<u8> = "application/octet-stream"), (Vec<u8> = "multipart/form-data"))),
+        content((FileBytes = "application/octet-stream"), (UploadForm = "multipart/form-data"))),
     responses((status = 201, description = "Stored", body = UploadOut),
         E<400>, E<401>, E<403>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = []), ("contact_token" = [])))]
@@ -183,7 +195,7 @@ fn upload_out(row: FileRow, url: String) -> UploadOut {
 /// that reaches it (a contact token: only the files of the visitor's own conversations).
 /// Images show inline; everything else downloads; nothing is ever served as a page.
 #[utoipa::path(get, path = "/v1/files/{id}", tag = "files", params(("id" = String, Path), FileQuery),
-    responses((status = 200, description = "The file's bytes", content_type = "application/octet-stream", body = Vec<u8>),
+    responses((status = 200, description = "The file's bytes (of the type found in them)", content_type = "application/octet-stream", body = FileBytes),
         E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
     security((), ("server_key" = []), ("member_token" = []), ("contact_token" = [])))]
 async fn get_file(
