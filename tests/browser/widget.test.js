@@ -93,6 +93,19 @@ test('a visitor on /demo and a member in the inbox: AI answer, handoff, reply, p
   assert.ok(await inInbox.evaluate((img) => img.complete && img.naturalWidth === 2), 'the photo loads in the inbox');
   await shot(member, '25-inbox-photo');
 
+  // The member attaches a PDF; the visitor gets it as a download.
+  await member.locator('.composer input[type="file"]').setInputFiles({
+    name: 'return-label.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n% a return label\n'),
+  });
+  await member.getByText('📎 return-label.pdf').waitFor();
+  await member.getByRole('textbox', { name: 'Reply' }).fill('Here is your return label.');
+  await member.getByRole('button', { name: 'Send' }).click();
+  const label = chat.getByRole('link', { name: /return-label\.pdf/ });
+  await label.waitFor({ timeout: 10000 });
+  assert.equal(await label.getAttribute('download'), 'return-label.pdf');
+  const served = await visitor.request.get(new URL(await label.getAttribute('href'), server.url).href);
+  assert.equal(served.headers()['content-disposition'], "attachment; filename*=UTF-8''return-label.pdf");
+
   // A reload keeps the conversation.
   await visitor.reload();
   await visitor.getByRole('button', { name: 'Open chat' }).click();

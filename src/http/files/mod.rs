@@ -195,7 +195,7 @@ fn upload_out(row: FileRow, url: String) -> UploadOut {
 /// that reaches it (a contact token: only the files of the visitor's own conversations).
 /// Images show inline; everything else downloads; nothing is ever served as a page.
 #[utoipa::path(get, path = "/v1/files/{id}", tag = "files", params(("id" = String, Path), FileQuery),
-    responses((status = 200, description = "The file's bytes (of the type found in them)", content_type = "application/octet-stream", body = FileBytes),
+    responses((status = 200, description = "The file's bytes, as the type found in them", content_type = "*/*", body = FileBytes),
         E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
     security((), ("server_key" = []), ("member_token" = []), ("contact_token" = [])))]
 async fn get_file(
