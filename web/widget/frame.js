@@ -338,6 +338,8 @@ window.addEventListener('message', async (event) => {
     tell('unread', { count: 0 });
     const last = [...state.messages].reverse().find((m) => m.sender_type !== 'contact');
     if (last) chat.read(last.id);
+    // Laid out only now that the frame shows: start at the newest message.
+    requestAnimationFrame(() => { ui.thread.scrollTop = ui.thread.scrollHeight; });
     (ui.composer.hidden ? ui.ending.querySelector('input, button') : ui.message)?.focus();
   } else if (command === 'close') {
     state.open = false;
