@@ -12,6 +12,16 @@ use crate::delivery::Deliverer;
 use crate::http::AppState;
 use crate::store::{Store, StoreError};
 
+/// The HTTP service: the native API with the seeds' dialects beside it.
+pub fn router(state: AppState) -> axum::Router {
+    crate::http::router(state, crate::dialects::router())
+}
+
+/// The OpenAPI document of [`router`].
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    crate::http::openapi(crate::dialects::router())
+}
+
 /// Serves HTTP until `shutdown` resolves, then finishes in-flight requests and returns.
 pub async fn serve(
     listener: TcpListener,
@@ -31,8 +41,7 @@ pub async fn serve(
         shutdown.await;
         stopping.begin_stopping();
     };
-    let result =
-        axum::serve(listener, crate::http::router(state.clone())).with_graceful_shutdown(shutdown).await;
+    let result = axum::serve(listener, router(state.clone())).with_graceful_shutdown(shutdown).await;
     upkeep.abort();
     deliveries.abort();
     answers.abort();

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod delivery;
+pub mod dialects;
 pub mod domain;
 pub mod error;
 pub mod http;

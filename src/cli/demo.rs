@@ -93,7 +93,7 @@ pub async fn load(store: Store) -> Result<(), String> {
         .map_err(|e| format!("cannot create the demo workspace: {e:?}"))?;
     let clock = Arc::new(SystemClock);
     let state = AppState::new(store.clone(), clock.clone(), Settings::default());
-    let api = Client { router: crate::http::router(state), key: key.secret.clone() };
+    let api = Client { router: crate::app::router(state), key: key.secret.clone() };
     let ai = AiRunner::new(store.clone(), clock, &Default::default(), Semantic::default());
 
     for (title, body) in ARTICLES {

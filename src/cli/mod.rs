@@ -230,7 +230,7 @@ async fn execute(cli: Cli) -> Result<(), String> {
 
 /// The OpenAPI document as pretty JSON (what `openapi.json` at the repository root holds).
 pub fn openapi_json() -> String {
-    crate::http::openapi().to_pretty_json().unwrap_or_default()
+    crate::app::openapi().to_pretty_json().unwrap_or_default()
 }
 
 async fn run_server(global: &Global, serve: Serve) -> Result<(), String> {

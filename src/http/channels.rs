@@ -33,10 +33,12 @@ pub enum ChannelType {
     Telegram,
     Sms,
     Voice,
+    /// WhatsApp through a WAHA (WhatsApp HTTP API) gateway, as seed 001 lists it.
+    Waha,
 }
 
-const CHANNEL_TYPES: [&str; 9] =
-    ["widget", "api", "email", "whatsapp", "instagram", "messenger", "telegram", "sms", "voice"];
+pub(crate) const CHANNEL_TYPES: [&str; 10] =
+    ["widget", "api", "email", "whatsapp", "instagram", "messenger", "telegram", "sms", "voice", "waha"];
 
 impl ChannelType {
     fn as_str(self) -> &'static str {
@@ -44,7 +46,7 @@ impl ChannelType {
     }
     fn parse(text: &str) -> Self {
         use ChannelType::*;
-        [Widget, Api, Email, Whatsapp, Instagram, Messenger, Telegram, Sms, Voice]
+        [Widget, Api, Email, Whatsapp, Instagram, Messenger, Telegram, Sms, Voice, Waha]
             .into_iter()
             .find(|t| t.as_str() == text)
             .unwrap_or(Api)

@@ -35,7 +35,9 @@ pub async fn middleware(request: Request, next: Next) -> Response {
         headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST"));
         headers.insert(
             header::ACCESS_CONTROL_ALLOW_HEADERS,
-            HeaderValue::from_static("authorization, content-type, idempotency-key, last-event-id"),
+            HeaderValue::from_static(
+                "authorization, content-type, idempotency-key, last-event-id, x-api-key",
+            ),
         );
         headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
     } else {

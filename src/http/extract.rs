@@ -181,6 +181,27 @@ impl QueryMap {
         }
     }
 
+    /// An array filter of ids with `prefix`: a malformed one is a 422 naming the parameter (it
+    /// could never match, and an empty list would hide the caller's mistake).
+    pub fn id_list(&mut self, name: &str, prefix: &str) -> Result<Vec<String>, ApiError> {
+        let ids = self.list(name);
+        match ids.iter().find(|id| !crate::ids::is_valid(prefix, id)) {
+            Some(bad) => Err(bad_id(name, prefix, bad)),
+            None => Ok(ids),
+        }
+    }
+
+    /// A single id with `prefix`, or one of the `words` (such as `none`), checked like
+    /// [`Self::id_list`].
+    pub fn id(&mut self, name: &str, prefix: &str, words: &[&str]) -> Result<Option<String>, ApiError> {
+        match self.string(name)? {
+            Some(id) if !words.contains(&id.as_str()) && !crate::ids::is_valid(prefix, &id) => {
+                Err(bad_id(name, prefix, &id))
+            }
+            other => Ok(other),
+        }
+    }
+
     pub fn boolean(&mut self, name: &str) -> Result<Option<bool>, ApiError> {
         match self.value(name)?.as_deref() {
             None => Ok(None),
@@ -207,6 +228,10 @@ impl QueryMap {
             None => Ok(()),
         }
     }
+}
+
+fn bad_id(name: &str, prefix: &str, id: &str) -> ApiError {
+    ApiError::field(name, format!("`{id}` is not a {prefix}_… id"))
 }
 
 pub fn bad_param(name: &str, message: &str) -> ApiError {

@@ -15,23 +15,35 @@ use crate::auth::MEMBER_PREFIX;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::AppState;
 
-/// Resolves `Authorization: Bearer …`, or else the inbox's session cookie, into a
+/// The key a request names in a header: `Authorization: Bearer KEY`, the bare key in
+/// `Authorization` (as seed 001's clients send it) or in `X-Api-Key`. `Some(None)`: a header
+/// is there but holds no key.
+fn header_key(headers: &axum::http::HeaderMap) -> Option<Option<String>> {
+    let bare = |value: &str| {
+        let value = value.trim();
+        (!value.is_empty() && !value.contains(' ')).then(|| value.to_owned())
+    };
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
+        return Some(value.to_str().ok().and_then(|v| match v.trim().split_once(' ') {
+            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => bare(token),
+            Some(_) => None,
+            None => bare(v),
+        }));
+    }
+    headers.get("x-api-key").map(|value| value.to_str().ok().and_then(bare))
+}
+
+/// Resolves `Authorization: Bearer …` (or [`header_key`]'s other forms), or else the inbox's session cookie, into a
 /// [`Caller`](super::authenticate::Caller) in the request extensions. A request with neither
 /// passes through (the route's extractor decides whether that is a 401); a malformed or unknown
 /// key is a 401 here. The cookie carries member tokens only, and a change it would authorise
 /// must come from this server's own pages.
 pub async fn authenticate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let token = match request.headers().get(header::AUTHORIZATION) {
-        Some(value) => {
-            let bearer = value.to_str().ok().and_then(|v| {
-                let (scheme, token) = v.split_once(' ')?;
-                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
-            });
-            let Some(token) = bearer else {
-                return ApiError::new(ErrorCode::InvalidApiKey, "Use `Authorization: Bearer <key>`")
-                    .into_response();
-            };
-            token
+    let token = match header_key(request.headers()) {
+        Some(Some(token)) => token,
+        Some(None) => {
+            return ApiError::new(ErrorCode::InvalidApiKey, "Use `Authorization: Bearer <key>`")
+                .into_response();
         }
         None => {
             let Some(token) = cookie::session_token(request.headers()) else {

@@ -146,15 +146,18 @@ fn v1() -> OpenApiRouter<AppState> {
         .merge(deliveries::router())
 }
 
-/// The OpenAPI document, as served at `/openapi.json` and committed as `openapi.json`.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, mut spec) = v1().split_for_parts();
+/// The OpenAPI document of the native API and the `extra` routes (the seeds' dialects),
+/// as served at `/openapi.json` and committed as `openapi.json`.
+pub fn openapi(extra: OpenApiRouter<AppState>) -> utoipa::openapi::OpenApi {
+    let (_, mut spec) = v1().merge(extra).split_for_parts();
     spec.merge(ops::router().split_for_parts().1);
     spec
 }
 
-pub fn router(state: AppState) -> Router {
-    let (api, mut spec) = v1().split_for_parts();
+/// The whole HTTP service: the native API and the `extra` API routes (which pass the same
+/// authentication, idempotency and limits), the operations endpoints, the web front ends.
+pub fn router(state: AppState, extra: OpenApiRouter<AppState>) -> Router {
+    let (api, mut spec) = v1().merge(extra).split_for_parts();
     let (ops, ops_spec) = ops::router().split_for_parts();
     spec.merge(ops_spec);
     let api = api

@@ -17,7 +17,6 @@ use crate::domain::validate::Checker;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::http::AppState;
 use crate::ids;
-use crate::model::conversation::ConversationOut;
 use crate::store::Entity;
 use crate::store::{NewTag, StoreError, TagRow};
 
@@ -92,7 +91,8 @@ pub struct ConversationTagsIn {
 pub struct ConversationTagsOut {
     #[schema(value_type = String, example = "list")]
     pub object: &'static str,
-    pub data: Vec<String>,
+    /// The palette's tags on the conversation, by name.
+    pub data: Vec<TagOut>,
 }
 
 fn checked(check: &mut Checker, name: &str, color: &str, description: Option<String>) -> NewTag {
@@ -201,7 +201,7 @@ async fn delete(
 
 #[utoipa::path(get, path = "/v1/conversations/{id}/tags", tag = "conversations",
     params(("id" = String, Path, description = "The conversation's id")),
-    responses((status = 200, description = "The conversation's tag names", body = ConversationTagsOut),
+    responses((status = 200, description = "The conversation's tags", body = ConversationTagsOut),
         E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn get_conversation_tags(
@@ -209,18 +209,31 @@ async fn get_conversation_tags(
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> ApiResult<axum::Json<ConversationTagsOut>> {
-    let row = state
+    state
         .store
         .get_conversation(&caller.workspace, &id)
         .await?
         .ok_or(StoreError::NotFound(Entity::Conversation))?;
-    Ok(axum::Json(ConversationTagsOut { object: "list", data: row.tags }))
+    conversation_tags(&state, &caller, &id).await
+}
+
+/// The tags on conversation `id` (known to exist), as objects.
+pub(crate) async fn conversation_tags(
+    state: &AppState,
+    caller: &WorkspaceCaller,
+    id: &str,
+) -> ApiResult<axum::Json<ConversationTagsOut>> {
+    let rows = state.store.conversation_tags(&caller.workspace, id).await?;
+    Ok(axum::Json(ConversationTagsOut {
+        object: "list",
+        data: rows.into_iter().map(TagOut::from_row).collect(),
+    }))
 }
 
 /// Replace a conversation's tags.
 #[utoipa::path(put, path = "/v1/conversations/{id}/tags", tag = "conversations", request_body = ConversationTagsIn,
     params(("id" = String, Path, description = "The conversation's id")),
-    responses((status = 200, description = "The conversation with its new tags", body = ConversationOut),
+    responses((status = 200, description = "The conversation's new tags", body = ConversationTagsOut),
         E<400>, E<401>, E<403>, E<404>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn put_conversation_tags(
@@ -228,20 +241,30 @@ async fn put_conversation_tags(
     State(state): State<AppState>,
     PathId(id): PathId,
     Json(input): Json<ConversationTagsIn>,
-) -> ApiResult<WithEtag<ConversationOut>> {
+) -> ApiResult<axum::Json<ConversationTagsOut>> {
+    replace_conversation_tags(&state, &caller, &id, &input.tags).await
+}
+
+/// Replaces the tags on conversation `id` with `wanted` (names or tag ids); answers the new set.
+pub(crate) async fn replace_conversation_tags(
+    state: &AppState,
+    caller: &WorkspaceCaller,
+    id: &str,
+    wanted: &[String],
+) -> ApiResult<axum::Json<ConversationTagsOut>> {
     let mut check = Checker::new();
-    if input.tags.len() > 50 {
+    if wanted.len() > 50 {
         check.fail("tags", "must have at most 50 items");
     }
     let tags: Vec<String> =
-        input.tags.iter().enumerate().map(|(i, t)| check.text(&format!("tags[{i}]"), t, 64)).collect();
+        wanted.iter().enumerate().map(|(i, t)| check.text(&format!("tags[{i}]"), t, 64)).collect();
     if tags.iter().any(|t| t.contains(',')) {
         check.fail("tags", "names must not contain commas");
     }
     check.finish()?;
     let now = state.clock.now_ms();
-    let row = state.store.set_conversation_tags(&caller.workspace, &id, &tags, &caller.actor(), now).await?;
-    Ok(WithEtag(StatusCode::OK, ConversationOut::from(&row)))
+    state.store.set_conversation_tags(&caller.workspace, id, &tags, &caller.actor(), now).await?;
+    conversation_tags(state, caller, id).await
 }
 
 pub fn router() -> OpenApiRouter<AppState> {

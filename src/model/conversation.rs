@@ -187,7 +187,8 @@ pub struct ConversationOut {
     pub removed: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
-    pub last_message_at: Timestamp,
+    /// When the last message (not a system marker) was sent; null before any.
+    pub last_message_at: Option<Timestamp>,
     pub version: i64,
 }
 
@@ -248,7 +249,7 @@ impl From<&ConversationRow> for ConversationOut {
             removed: row.removed,
             created_at: Timestamp(row.created_at),
             updated_at: Timestamp(row.updated_at),
-            last_message_at: Timestamp(row.last_message_at),
+            last_message_at: row.last_message.as_ref().map(|m| Timestamp(m.created_at)),
             version: row.version,
         }
     }

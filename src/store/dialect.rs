@@ -28,7 +28,9 @@ impl Dialect {
                     .bind(query.clone())
                     .push(" AND conversation_fts.rowid = c.rid) OR EXISTS (SELECT 1 FROM contact_fts WHERE contact_fts MATCH ")
                     .bind(query)
-                    .push(" AND contact_fts.rowid = ct.rid))");
+                    .push(" AND contact_fts.rowid = ct.rid)");
+                self.agent_named(sql, q);
+                sql.push(")");
             }
             Dialect::Postgres => {
                 sql.push(" AND (c.search @@ plainto_tsquery('simple', ")
@@ -37,7 +39,9 @@ impl Dialect {
                     .bind(q.to_owned())
                     .push(") OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.search @@ plainto_tsquery('simple', ")
                     .bind(q.to_owned())
-                    .push(")))");
+                    .push("))");
+                self.agent_named(sql, q);
+                sql.push(")");
             }
         }
     }
@@ -52,7 +56,7 @@ impl Dialect {
             Dialect::Sqlite => {
                 let query = fts5_query(q);
                 // A unary `+` keeps the set from being used as the index to read by.
-                sql.push(if look_up { " AND c.rid IN (" } else { " AND +c.rid IN (" })
+                sql.push(if look_up { " AND (c.rid IN (" } else { " AND (+c.rid IN (" })
                     .push("SELECT rowid FROM conversation_fts WHERE conversation_fts MATCH ")
                     .bind(query.clone())
                     .push(
@@ -65,6 +69,8 @@ impl Dialect {
                     ))
                     .bind(query)
                     .push(")");
+                self.agent_named(sql, q);
+                sql.push(")");
             }
             Dialect::Postgres => {
                 sql.push(" AND (c.search @@ plainto_tsquery('simple', ")
@@ -73,9 +79,22 @@ impl Dialect {
                     .bind(q.to_owned())
                     .push(") OR c.id IN (SELECT m.conversation_id FROM messages m WHERE m.search @@ plainto_tsquery('simple', ")
                     .bind(q.to_owned())
-                    .push(")))");
+                    .push("))");
+                self.agent_named(sql, q);
+                sql.push(")");
             }
         }
+    }
+
+    /// ` OR` the answering agent's name contains `q` (agents are few: a plain scan of them).
+    fn agent_named(self, sql: &mut sql::Sql, q: &str) {
+        sql.push(
+            " OR c.agent_id IN (SELECT a.id FROM agents a WHERE a.workspace_id = c.workspace_id AND a.name ",
+        )
+        .push(self.ilike())
+        .push(" ")
+        .bind(format!("%{}%", sql::like_escaped(q.trim())))
+        .push(" ESCAPE '\\')");
     }
 
     /// Case-insensitive LIKE.

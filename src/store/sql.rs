@@ -266,7 +266,7 @@ impl<T> ListQuery<'_, T> {
 }
 
 /// `text` with LIKE's metacharacters escaped (`\\` is the escape character).
-fn like_escaped(text: &str) -> String {
+pub(crate) fn like_escaped(text: &str) -> String {
     text.chars()
         .flat_map(|c| match c {
             '%' | '_' | '\\' => vec!['\\', c],

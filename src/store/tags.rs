@@ -206,6 +206,24 @@ impl Store {
         Ok(true)
     }
 
+    /// The tags on a conversation, by name.
+    pub async fn conversation_tags(
+        &self,
+        ws: &WorkspaceId,
+        conversation_id: &str,
+    ) -> Result<Vec<TagRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT t.id, t.name, t.color, t.description, t.created_at, t.updated_at, t.version \
+             FROM conversation_tags x JOIN tags t ON t.id = x.tag_id \
+             WHERE t.workspace_id = $1 AND x.conversation_id = $2 ORDER BY t.name_key",
+        )
+        .bind(ws.as_str().to_owned())
+        .bind(conversation_id.to_owned())
+        .fetch_all(self.reader())
+        .await?;
+        Ok(rows.iter().map(map).collect::<Result<_, _>>()?)
+    }
+
     /// Replaces a conversation's tags with `wanted` (names or tag ids). Names missing from
     /// the palette are added to it.
     pub async fn set_conversation_tags(

@@ -134,7 +134,7 @@ impl TestApp {
         let state = AppState::new(store.clone(), clock.clone(), settings).with_semantic(semantic);
         let live = state.live.clone();
         TestApp {
-            router: baton::http::router(state),
+            router: baton::app::router(state),
             store,
             clock,
             admin_key,

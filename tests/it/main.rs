@@ -14,6 +14,7 @@ mod counts;
 mod deliveries;
 mod errors;
 mod events;
+mod fidelity;
 mod files;
 mod fixtures;
 mod handoff;

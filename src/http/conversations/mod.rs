@@ -54,7 +54,8 @@ pub struct ContactLookupIn {
 #[serde(deny_unknown_fields)]
 pub struct ConversationIn {
     pub channel_id: Option<String>,
-    /// An existing contact; or give `contact` to look one up (or create it).
+    /// An existing contact; or give `contact` to look one up (or create it). With neither, a
+    /// new anonymous contact is created.
     pub contact_id: Option<String>,
     pub contact: Option<ContactLookupIn>,
     #[schema(min_length = 1, pattern = r"\S", example = "Refund request — order 4421")]
@@ -127,19 +128,14 @@ async fn create(
                 phone: c.phone.map(|p| check.phone("contact.phone", &p)),
                 ..NewContact::default()
             };
-            if fields.email.is_none() && fields.external_id.is_none() {
-                check.fail("contact", "needs an email or an external_id to look the contact up");
-            }
             ContactSpec::Lookup(fields)
         }
         (Some(_), Some(_)) => {
             check.fail("contact", "give contact_id or contact, not both");
             ContactSpec::Id(String::new())
         }
-        (None, None) => {
-            check.fail("contact_id", "is required (or give contact to look one up)");
-            ContactSpec::Id(String::new())
-        }
+        // No contact named: a new anonymous one, as a first visit through a channel makes.
+        (None, None) => ContactSpec::Lookup(NewContact::default()),
     };
     let title = check.optional_text("title", input.title, 300);
     let context = check.optional_text("context", input.context, 10_000);

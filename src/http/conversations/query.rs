@@ -5,6 +5,7 @@ use utoipa::IntoParams;
 use crate::clock::Timestamp;
 use crate::domain::conversation::{Mode, Priority, Status};
 use crate::error::ApiError;
+use crate::http::channels::CHANNEL_TYPES;
 use crate::http::extract::{FromQuery, QueryMap, bad_param};
 use crate::store::{ConversationFilter, ConversationSort};
 
@@ -34,7 +35,7 @@ pub struct ConversationQuery {
     /// Include removed conversations.
     pub include_removed: Option<bool>,
     /// Full-text search (every word) over title, summary, contact name, email and phone, and
-    /// message content.
+    /// message content; or a substring of the answering AI agent's name.
     pub q: Option<String>,
     #[param(format = DateTime)]
     pub created_after: Option<String>,
@@ -61,9 +62,6 @@ pub struct ConversationListQuery {
     pub filter: ConversationFilter,
     pub descending: bool,
 }
-
-const CHANNEL_TYPES: [&str; 9] =
-    ["widget", "api", "email", "whatsapp", "instagram", "messenger", "telegram", "sms", "voice"];
 
 fn time(query: &mut QueryMap, name: &str) -> Result<Option<i64>, ApiError> {
     query
@@ -94,15 +92,15 @@ impl FromQuery for ConversationListQuery {
             statuses: q.enum_list("status", Status::ALL)?,
             modes: q.enum_list("mode", Mode::ALL)?,
             priorities: q.enum_list("priority", Priority::ALL)?,
-            channel_ids: q.list("channel_id"),
+            channel_ids: q.id_list("channel_id", "ch")?,
             channel_types: q.enum_list("channel_type", &CHANNEL_TYPES)?,
-            agent_ids: q.list("agent_id"),
-            agent_version_ids: q.list("agent_version_id"),
-            contact_ids: q.list("contact_id"),
+            agent_ids: q.id_list("agent_id", "agent")?,
+            agent_version_ids: q.id_list("agent_version_id", "agv")?,
+            contact_ids: q.id_list("contact_id", "ct")?,
             contact_email: q.string("contact_email")?.map(|e| e.trim().to_lowercase()),
-            assignee_id: q.string("assignee_id")?.map(|a| (a != "none").then_some(a)),
-            team_id: q.string("team_id")?,
-            state_id: q.string("state_id")?,
+            assignee_id: q.id("assignee_id", "mem", &["none"])?.map(|a| (a != "none").then_some(a)),
+            team_id: q.id("team_id", "team", &[])?,
+            state_id: q.id("state_id", "state", &[])?,
             tags: q.list("tag"),
             q: match q.string("q")? {
                 Some(text) if text.chars().count() > 200 => {

@@ -117,15 +117,11 @@ async fn owned(state: &AppState, visitor: &Visitor, id: &str) -> ApiResult<Conve
 fn checked_message(check: &mut Checker, prefix: &str, input: VisitorMessageIn) -> NewMessage {
     let input = MessageIn {
         sender_type: Some(PostSender::Contact),
-        sender_id: None,
         content: input.content,
-        r#type: None,
         attachments: input.attachments,
         client_message_id: input.client_message_id,
-        in_reply_to: None,
         source: Some("widget".into()),
-        metadata: None,
-        await_response: None,
+        ..MessageIn::default()
     };
     new_message(check, prefix, input, SenderType::Contact)
 }

@@ -16,7 +16,8 @@ use crate::store::{Store, StoreError, WorkspaceId};
 #[derive(Debug, Clone)]
 pub enum ContactSpec {
     Id(String),
-    /// Looked up by email, then external id; created when neither matches.
+    /// Looked up by email, then external id; created when neither matches (always created
+    /// when it has neither: a contact known only by name or phone, or an anonymous one).
     Lookup(NewContact),
 }
 

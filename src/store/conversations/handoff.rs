@@ -4,11 +4,12 @@
 //! after the other on the row as it then is, so of two members taking the same conversation
 //! exactly one wins.
 
+use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
 use super::ConversationRow;
 use crate::domain::control::{self, Command, Control};
-use crate::domain::conversation::{Refusal, Status};
+use crate::domain::conversation::{Mode, Refusal, Status};
 use crate::ids;
 use crate::model::conversation::AgentRef;
 use crate::store::agents::resolve_answering_agent;
@@ -76,6 +77,9 @@ pub(crate) async fn change_control_in(
     let current_member = row.handoff.member_id.clone();
     let control = Control { mode: row.mode, member: current_member.as_deref() };
     let Some(transition) = control::decide(control, command).map_err(StoreError::Refused)? else {
+        if let ControlRequest::RequestHuman { reason: Some(reason), .. } = &request {
+            record_newer_reason(tx, ws, &mut row, reason, actor, now).await?;
+        }
         return Ok(row);
     };
     let member = control::member_after(control, command, transition).map(str::to_owned);
@@ -107,6 +111,29 @@ pub(crate) async fn change_control_in(
         row = *conversation;
     }
     Ok(row)
+}
+
+/// A second request for a human while the conversation already waits for one keeps the newer
+/// reason (whoever takes it sees why it is waiting now), with a `conversation.updated`.
+async fn record_newer_reason(
+    tx: &mut AnyConnection,
+    ws: &WorkspaceId,
+    row: &mut ConversationRow,
+    reason: &str,
+    actor: &Actor,
+    now: i64,
+) -> Result<(), StoreError> {
+    if row.mode != Mode::HandoffRequested || row.handoff.reason.as_deref() == Some(reason) {
+        return Ok(());
+    }
+    let before = row.handoff.reason.replace(reason.to_owned());
+    row.version += 1;
+    row.updated_at = now;
+    write(&mut *tx, ws, row).await?;
+    let data = Changed::new(row, json!({"handoff.reason": [before, reason]}));
+    events::append(&mut *tx, ws, "conversation.updated", Subject::conversation(row), actor, data, now)
+        .await?;
+    Ok(())
 }
 
 /// Gives a conversation without an agent the one that would answer it now (its channel's, else

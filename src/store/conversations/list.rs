@@ -276,5 +276,10 @@ impl ConversationFilter {
                 sql.push(&format!(" AND {column} < ")).bind(before);
             }
         }
+        // `last_message_at` holds the creation time until a first message (so sorting by
+        // activity places the conversation), but a range over it means "had a message".
+        if self.last_message != (None, None) {
+            sql.push(" AND c.last_message_id IS NOT NULL");
+        }
     }
 }

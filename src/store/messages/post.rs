@@ -311,14 +311,18 @@ fn new_row(conversation: &ConversationRow, id: &str, input: &NewMessage, now: i6
 
 /// The conversation after `message`: its summaries, counters and status.
 fn apply(conversation: &mut ConversationRow, message: &MessageRow, status: rules::Status, now: i64) {
-    conversation.previous_message = conversation.last_message.take();
-    conversation.last_message = Some(MessageSummary {
-        id: message.id.clone(),
-        preview: rules::preview(&message.content, message.kind),
-        sender_type: message.sender_type,
-        created_at: now,
-    });
-    conversation.last_message_at = now;
+    // System markers ("Jane took over") are not what anyone said: previews and activity
+    // time skip them.
+    if message.sender_type != SenderType::System {
+        conversation.previous_message = conversation.last_message.take();
+        conversation.last_message = Some(MessageSummary {
+            id: message.id.clone(),
+            preview: rules::preview(&message.content, message.kind),
+            sender_type: message.sender_type,
+            created_at: now,
+        });
+        conversation.last_message_at = now;
+    }
     conversation.message_count = message.seq;
     match message.sender_type {
         SenderType::Contact => {

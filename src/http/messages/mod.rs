@@ -1,7 +1,11 @@
 //! `/v1/conversations/{id}/messages`: the thread.
 
+mod post;
+
+#[expect(unused_imports, reason = "the dialects post through it")]
+pub use post::post_message;
+
 use axum::extract::State;
-use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
@@ -9,21 +13,19 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::caller::WorkspaceCaller;
-use super::docs::{E, IdempotencyKey};
+use super::docs::E;
 use super::extract::{FromQuery, Json, PathId, PathIds, Query, QueryMap, bad_param};
-use super::files::attach;
 use super::files::signing::FileSigner;
 use super::list::{ListOut, PageQuery};
-use super::responses::{self, AiResponseOut};
+use super::responses::AiResponseOut;
 use crate::domain::conversation::{MessageStatus, MessageType, SenderType};
 use crate::domain::file_type;
 use crate::domain::validate::Checker;
 use crate::error::ApiResult;
 use crate::http::AppState;
-use crate::ids;
 use crate::model::message::{Attachment, Feedback, MessageOut, Rating};
 use crate::store::Entity;
-use crate::store::{MessageFilter, MessageRow, NewMessage, Posted, StoreError};
+use crate::store::{MessageFilter, MessageRow, NewMessage, StoreError};
 
 /// What posting returns: the message, or with `await_response` the message and its AI response.
 #[derive(Debug, Serialize, ToSchema)]
@@ -50,7 +52,7 @@ pub enum PostSender {
     Agent,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MessageIn {
     /// Required when posting to a conversation; a conversation's first message defaults to `contact`.
@@ -58,6 +60,10 @@ pub struct MessageIn {
     /// The contact, member or agent id of the sender.
     #[schema(min_length = 1, pattern = r"\S")]
     pub sender_id: Option<String>,
+    /// Instead of `sender_type` and `sender_id`: a member's email (a `human` message from that
+    /// member) or the conversation's contact's email (a `contact` message).
+    #[schema(format = Email)]
+    pub sender_email: Option<String>,
     #[serde(default)]
     #[schema(example = "Where is my order?")]
     pub content: String,
@@ -176,8 +182,13 @@ pub fn new_message(
     } else if content.chars().count() > 20_000 {
         check.fail(&field("content"), "must be at most 20000 characters");
     }
-    if input.await_response.is_some() && !prefix.is_empty() {
-        check.fail(&field("await_response"), "is only for posting to a conversation's messages");
+    if !prefix.is_empty() {
+        if input.await_response.is_some() {
+            check.fail(&field("await_response"), "is only for posting to a conversation's messages");
+        }
+        if input.sender_email.is_some() {
+            check.fail(&field("sender_email"), "is only for posting to a conversation's messages");
+        }
     }
     let metadata = input.metadata.unwrap_or_default();
     check.object_size(&field("metadata"), &metadata, 50, 16 * 1024);
@@ -253,51 +264,6 @@ pub fn signed(signer: &FileSigner, now: i64, row: &MessageRow) -> MessageOut {
     let mut out = MessageOut::from(row);
     signer.sign(&mut out.attachments, now);
     out
-}
-
-/// Post a message. A repeated `client_message_id` returns the stored message with 200. A
-/// contact message while the AI answers queues its response; with `await_response` the reply
-/// is `{message, response}` once the response is done (or after 25 s, still `queued`/`running`).
-#[utoipa::path(post, path = "/v1/conversations/{id}/messages", tag = "messages", request_body = MessageIn,
-    params(("id" = String, Path, description = "The conversation's id"), IdempotencyKey),
-    responses((status = 201, description = "Posted", body = PostedOut),
-        (status = 200, description = "Already posted with this client_message_id", body = PostedOut),
-        E<400>, E<401>, E<403>, E<404>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
-    security(("server_key" = []), ("member_token" = [])))]
-async fn post(
-    caller: WorkspaceCaller,
-    State(state): State<AppState>,
-    PathId(id): PathId,
-    Json(input): Json<MessageIn>,
-) -> ApiResult<(StatusCode, axum::Json<PostedOut>)> {
-    let mut check = Checker::new();
-    if input.sender_type.is_none() {
-        check.fail("sender_type", "is required");
-    }
-    let await_response = input.await_response.unwrap_or(false);
-    let mut message = new_message(&mut check, "", input, SenderType::Contact);
-    attach::resolve(&state, &caller.workspace, None, &mut check, "", &mut message).await?;
-    check.finish()?;
-    if message.sender_type == SenderType::Human {
-        // A human message is from a member: it may take the conversation over for them.
-        message.sender_id = caller.acting_member(&state.store, "sender_id", message.sender_id).await?;
-    }
-    let now = state.clock.now_ms();
-    let posted = state
-        .store
-        .post_message(&caller.workspace, &id, &ids::new_id("msg"), &message, &caller.actor(), now)
-        .await?;
-    let (status, message) = match posted {
-        Posted::Created { message, .. } => (StatusCode::CREATED, message),
-        Posted::Existing(message) => (StatusCode::OK, message),
-    };
-    let message = signed(state.file_signer().await?, now, &message);
-    if !await_response {
-        return Ok((status, axum::Json(PostedOut::Message(message))));
-    }
-    let response =
-        responses::wait_for(&state, &caller.workspace, &id, &message.id).await?.map(AiResponseOut::from);
-    Ok((status, axum::Json(PostedOut::Awaited(AwaitedOut { message, response }))))
 }
 
 #[utoipa::path(get, path = "/v1/conversations/{id}/messages/{message_id}", tag = "messages",
@@ -391,7 +357,7 @@ async fn delete_feedback(
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(list, post))
+        .routes(routes!(list, post::post))
         .routes(routes!(get, update, delete))
         .routes(routes!(put_feedback, delete_feedback))
 }
