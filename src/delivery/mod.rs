@@ -18,8 +18,11 @@ use crate::clock::SharedClock;
 use crate::domain::conversation::MessageStatus;
 use crate::ids;
 use crate::jobs::{self, LeasedJobs};
+use crate::model::chat::ChatOut;
 use crate::model::event::EventOut;
-use crate::store::{Actor, AfterAttempt, Attempt, Claimed, Outcome, Store, StoreError, Target, WorkspaceId};
+use crate::store::{
+    Actor, AfterAttempt, Attempt, Claimed, EventNames, Outcome, Store, StoreError, Target, WorkspaceId,
+};
 
 /// Deliveries in flight at once per node.
 const CONCURRENCY: usize = 32;
@@ -103,7 +106,7 @@ impl Deliverer {
         &self,
         claimed: &Claimed,
     ) -> Result<Result<(String, String, Vec<u8>), String>, StoreError> {
-        let Some((url, secret)) = self.store.delivery_target(claimed).await? else {
+        let Some((url, secret, names)) = self.store.delivery_target(claimed).await? else {
             return Ok(Err(match claimed.target {
                 Target::Webhook => "the webhook endpoint no longer exists".into(),
                 Target::Channel => "the channel no longer exists or has no outbound_url".into(),
@@ -112,7 +115,7 @@ impl Deliverer {
         let body = match &claimed.payload {
             Some(payload) => payload.clone().into_bytes(),
             None => match self.store.delivery_event(claimed).await? {
-                Some(event) => serde_json::to_vec(&EventOut::from(event)).unwrap_or_default(),
+                Some(event) => body(EventOut::from(event), names),
                 None => return Ok(Err("the event was erased before it could be delivered".into())),
             },
         };
@@ -177,6 +180,18 @@ impl LeasedJobs for Deliverer {
     async fn record(&self, outcomes: Vec<Outcome>) {
         self.record_outcomes(outcomes).await
     }
+}
+
+/// The body an endpoint receives for `event`: the event as the API shows it, or under seed
+/// 000's names `{id, type: "agent.handoff_…", created_at, workspace_id, data: chat}`.
+fn body(event: EventOut, names: EventNames) -> Vec<u8> {
+    let Some(name) = names.name_of(&event.r#type).filter(|_| names != EventNames::Native) else {
+        return serde_json::to_vec(&event).unwrap_or_default();
+    };
+    let chat = ChatOut::from_conversation(&event.data["conversation"]);
+    let body = serde_json::json!({"id": event.id, "type": name, "created_at": event.created_at,
+        "workspace_id": event.workspace_id, "data": chat});
+    serde_json::to_vec(&body).unwrap_or_default()
 }
 
 fn jitter_unit() -> f64 {

@@ -2,12 +2,41 @@
 //! documented (paths, field names, enums, envelopes) over the same data as the native API.
 //! One thin file per seed translates requests and responses onto the calls the native
 //! handlers make; no business rule lives here. `docs/dialects.md` maps every field.
+//!
+//! | seed | file | mounted at |
+//! | --- | --- | --- |
+//! | 000 | `chats.rs` | `/v1/chats/{id}…` |
 
+mod chats;
+
+use serde_json::Value;
+use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
+use crate::error::ApiResult;
 use crate::http::AppState;
+use crate::http::caller::WorkspaceCaller;
+use crate::model::conversation::ConversationOut;
+use crate::store::{ConversationRow, Entity, StoreError};
+
+#[derive(OpenApi)]
+#[openapi(tags(
+    (name = "seed 000: chats", description = "A human agent's real-time actions: start and stop human mode, reply, delete a message"),
+))]
+struct DialectsDoc;
 
 /// Every dialect's routes, to mount beside the native API.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+    OpenApiRouter::with_openapi(DialectsDoc::openapi()).merge(chats::router())
+}
+
+/// The conversation's native wire form, which each dialect reshapes.
+fn native(row: &ConversationRow) -> Value {
+    serde_json::to_value(ConversationOut::from(row)).unwrap_or_default()
+}
+
+/// The conversation `id` of the caller's workspace, or 404.
+async fn conversation(state: &AppState, caller: &WorkspaceCaller, id: &str) -> ApiResult<ConversationRow> {
+    let row = state.store.get_conversation(&caller.workspace, id).await?;
+    Ok(row.ok_or(StoreError::NotFound(Entity::Conversation))?)
 }

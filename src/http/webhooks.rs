@@ -21,7 +21,7 @@ use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::http::AppState;
 use crate::ids;
 use crate::outbound::checked_target;
-use crate::store::{WebhookFields, WebhookRow};
+use crate::store::{EventNames, WebhookFields, WebhookRow};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -33,6 +33,9 @@ pub struct WebhookIn {
     /// Event types to deliver; empty or left out: all of them.
     #[serde(default)]
     pub events: Vec<String>,
+    /// `native` (default), or `chats` for seed 000's names: `agent.handoff_started` and
+    /// `agent.handoff_completed` with the chat as `data`.
+    pub event_names: Option<EventNames>,
     /// Deliver at all (default true).
     pub enabled: Option<bool>,
 }
@@ -45,6 +48,7 @@ pub struct WebhookPatch {
     #[schema(min_length = 1, pattern = r"\S", value_type = Option<String>)]
     pub description: Patch<String>,
     pub events: Option<Vec<String>>,
+    pub event_names: Option<EventNames>,
     /// `true` re-enables an endpoint Baton disabled, clearing `disabled_reason`.
     pub enabled: Option<bool>,
 }
@@ -58,6 +62,7 @@ pub struct WebhookOut {
     pub url: String,
     pub description: Option<String>,
     pub events: Vec<String>,
+    pub event_names: EventNames,
     pub enabled: bool,
     pub disabled_reason: Option<String>,
     /// The signing secret: in the create and rotate responses only.
@@ -76,6 +81,7 @@ impl WebhookOut {
             url: row.fields.url,
             description: row.fields.description,
             events: row.fields.events,
+            event_names: row.fields.event_names,
             enabled: row.fields.enabled,
             disabled_reason: row.fields.disabled_reason,
             secret: with_secret.then_some(row.secret),
@@ -101,8 +107,10 @@ fn checked(state: &AppState, fields: WebhookFields) -> ApiResult<WebhookFields> 
     let mut events = fields.events;
     events.sort();
     events.dedup();
-    if let Some(unknown) = events.iter().find(|e| !EVENT_TYPES.contains(&e.as_str())) {
-        check.fail("events", format!("{unknown} is not an event type"));
+    let known: Vec<&str> = EVENT_TYPES.iter().filter_map(|t| fields.event_names.name_of(t)).collect();
+    if let Some(unknown) = events.iter().find(|e| !known.contains(&e.as_str())) {
+        let names = fields.event_names.as_str();
+        check.fail("events", format!("{unknown} is not an event type (with event_names {names})"));
     }
     check.finish()?;
     Ok(WebhookFields { url, description, events, ..fields })
@@ -128,6 +136,7 @@ async fn create(
             url: input.url,
             description: input.description,
             events: input.events,
+            event_names: input.event_names.unwrap_or_default(),
             enabled: input.enabled.unwrap_or(true),
             disabled_reason: None,
         },
@@ -188,6 +197,7 @@ async fn rewrite(
                     url: patch.url.clone().unwrap_or(current.fields.url),
                     description: patch.description.clone().apply(current.fields.description),
                     events: patch.events.clone().unwrap_or(current.fields.events),
+                    event_names: patch.event_names.unwrap_or(current.fields.event_names),
                     enabled,
                     disabled_reason: if enabled { None } else { current.fields.disabled_reason },
                 },
@@ -237,7 +247,13 @@ async fn rotate_secret(
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> ApiResult<WithEtag<WebhookOut>> {
-    let unchanged = WebhookPatch { url: None, description: Patch::Absent, events: None, enabled: None };
+    let unchanged = WebhookPatch {
+        url: None,
+        description: Patch::Absent,
+        events: None,
+        event_names: None,
+        enabled: None,
+    };
     let row = rewrite(&state, &caller, &id, &IfMatch(None), &unchanged, Some(&new_secret())).await?;
     Ok(WithEtag(StatusCode::OK, WebhookOut::from_row(row, true)))
 }

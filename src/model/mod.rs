@@ -2,6 +2,7 @@
 //! what the API returns and events carry. Plain data, so the store and the HTTP layer share it.
 
 pub mod agent;
+pub mod chat;
 pub mod contact;
 pub mod conversation;
 pub mod event;

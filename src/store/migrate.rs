@@ -118,6 +118,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0018_files.sql"),
         include_str!("../../migrations/postgres/0018_files.sql"),
     ),
+    (
+        19,
+        "webhook_event_names",
+        include_str!("../../migrations/sqlite/0019_webhook_event_names.sql"),
+        include_str!("../../migrations/postgres/0019_webhook_event_names.sql"),
+    ),
 ];
 
 pub(super) fn migrator(dialect: Dialect) -> Migrator {

@@ -88,7 +88,7 @@ pub use states::{NewState, StateRow};
 pub use tags::{DEFAULT_COLOR as DEFAULT_TAG_COLOR, NewTag, TagRow};
 pub use teams::TeamRow;
 pub use tickets::{TicketFields, TicketFilter, TicketRow};
-pub use webhooks::{WebhookFields, WebhookRow};
+pub use webhooks::{EventNames, WebhookFields, WebhookRow};
 pub use widget::NewContactToken;
 pub use workspace_id::WorkspaceId;
 pub use workspaces::WorkspaceRow;

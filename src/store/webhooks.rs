@@ -6,12 +6,49 @@ use sqlx::any::AnyRow;
 use super::sql::{ListQuery, Page, PageRequest, Sql};
 use super::{Store, StoreError, WorkspaceId};
 
+/// The names an endpoint's events carry.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum EventNames {
+    /// Baton's own: `conversation.handoff_started`, `message.created`, …
+    #[default]
+    Native,
+    /// Seed 000's: `agent.handoff_started` and `agent.handoff_completed`, with the chat.
+    Chats,
+}
+
+impl EventNames {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventNames::Native => "native",
+            EventNames::Chats => "chats",
+        }
+    }
+
+    pub fn parse(text: &str) -> Self {
+        if text == "chats" { EventNames::Chats } else { EventNames::Native }
+    }
+
+    /// The name this endpoint knows native event `kind` by, if it receives it at all.
+    pub fn name_of(self, kind: &str) -> Option<&str> {
+        match (self, kind) {
+            (EventNames::Native, kind) => Some(kind),
+            (EventNames::Chats, "conversation.handoff_started") => Some("agent.handoff_started"),
+            (EventNames::Chats, "conversation.handoff_completed") => Some("agent.handoff_completed"),
+            (EventNames::Chats, _) => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct WebhookFields {
     pub url: String,
     pub description: Option<String>,
     /// Event types delivered; empty: all.
     pub events: Vec<String>,
+    pub event_names: EventNames,
     pub enabled: bool,
     pub disabled_reason: Option<String>,
 }
@@ -28,7 +65,7 @@ pub struct WebhookRow {
 
 macro_rules! webhook_columns {
     () => {
-        "id, url, description, events, enabled, disabled_reason, secret, created_at, updated_at, version"
+        "id, url, description, events, event_names, enabled, disabled_reason, secret, created_at, updated_at, version"
     };
 }
 
@@ -40,6 +77,7 @@ fn map(row: &AnyRow) -> Result<WebhookRow, sqlx::Error> {
             url: row.try_get("url")?,
             description: row.try_get("description")?,
             events: serde_json::from_str(&events).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+            event_names: EventNames::parse(&row.try_get::<String, _>("event_names")?),
             enabled: row.try_get::<i64, _>("enabled")? != 0,
             disabled_reason: row.try_get("disabled_reason")?,
         },
@@ -66,7 +104,7 @@ impl Store {
         let row = sqlx::query(concat!(
             "INSERT INTO webhook_endpoints (workspace_id, ",
             webhook_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, 1) RETURNING ",
+            ") VALUES ($1, $2, $3, $4, $5, $10, $6, $7, $8, $9, $9, 1) RETURNING ",
             webhook_columns!()
         ))
         .bind(ws.as_str().to_owned())
@@ -78,6 +116,7 @@ impl Store {
         .bind(fields.disabled_reason.clone())
         .bind(secret.to_owned())
         .bind(now)
+        .bind(fields.event_names.as_str())
         .fetch_one(self.writer())
         .await?;
         Ok(map(&row)?)
@@ -130,6 +169,7 @@ impl Store {
         let row = sqlx::query(concat!(
             "UPDATE webhook_endpoints SET url = $1, description = $2, events = $3, enabled = $4, \
              disabled_reason = $5, secret = COALESCE($6, secret), updated_at = $7, version = version + 1, \
+             event_names = $11, \
              failing_since = CASE WHEN $4 = 1 AND enabled = 0 THEN NULL ELSE failing_since END \
              WHERE workspace_id = $8 AND id = $9 AND version = $10 RETURNING ",
             webhook_columns!()
@@ -144,6 +184,7 @@ impl Store {
         .bind(ws.as_str().to_owned())
         .bind(id.to_owned())
         .bind(expected_version)
+        .bind(fields.event_names.as_str())
         .fetch_optional(self.writer())
         .await?;
         row.as_ref().map(map).transpose()?.ok_or(StoreError::VersionMismatch)

@@ -12,6 +12,7 @@ mod contacts;
 mod conversations;
 mod counts;
 mod deliveries;
+mod dialect_chats;
 mod errors;
 mod events;
 mod fidelity;

@@ -15,7 +15,7 @@ use crate::http::docs::{E, IdempotencyKey};
 use crate::http::extract::{OptionalJson, PathId};
 use crate::http::versioning::WithEtag;
 use crate::model::conversation::ConversationOut;
-use crate::store::ControlRequest;
+use crate::store::{ControlRequest, ConversationRow};
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -35,14 +35,24 @@ pub struct StartHumanIn {
     pub force: bool,
 }
 
+/// Moves the conversation between the AI and humans by the store's handoff rules.
+pub async fn change_control(
+    state: &AppState,
+    caller: &WorkspaceCaller,
+    id: &str,
+    request: ControlRequest,
+) -> ApiResult<ConversationRow> {
+    let now = state.clock.now_ms();
+    Ok(state.store.change_control(&caller.workspace, id, request, &caller.actor(), now).await?)
+}
+
 async fn control(
     state: &AppState,
     caller: &WorkspaceCaller,
     id: &str,
     request: ControlRequest,
 ) -> ApiResult<WithEtag<ConversationOut>> {
-    let now = state.clock.now_ms();
-    let row = state.store.change_control(&caller.workspace, id, request, &caller.actor(), now).await?;
+    let row = change_control(state, caller, id, request).await?;
     Ok(WithEtag(StatusCode::OK, out(&row)))
 }
 

@@ -2,7 +2,6 @@
 
 mod post;
 
-#[expect(unused_imports, reason = "the dialects post through it")]
 pub use post::post_message;
 
 use axum::extract::State;
@@ -280,16 +279,27 @@ async fn get(
     Ok(axum::Json(signed(state.file_signer().await?, state.clock.now_ms(), &message)))
 }
 
-async fn change(
+/// Applies `change` to a message under its conversation's lock (the delivery status, a
+/// deletion, feedback), answered as the API shows it.
+pub async fn change_message(
     state: &AppState,
     caller: &WorkspaceCaller,
     (id, message_id): (&str, &str),
     change: impl FnOnce(&mut MessageRow) -> Result<Option<&'static str>, crate::domain::conversation::Refusal>,
-) -> ApiResult<axum::Json<MessageOut>> {
+) -> ApiResult<MessageOut> {
     let now = state.clock.now_ms();
     let message =
         state.store.update_message(&caller.workspace, id, message_id, &caller.actor(), now, change).await?;
-    Ok(axum::Json(signed(state.file_signer().await?, now, &message)))
+    Ok(signed(state.file_signer().await?, now, &message))
+}
+
+async fn change(
+    state: &AppState,
+    caller: &WorkspaceCaller,
+    ids: (&str, &str),
+    change: impl FnOnce(&mut MessageRow) -> Result<Option<&'static str>, crate::domain::conversation::Refusal>,
+) -> ApiResult<axum::Json<MessageOut>> {
+    change_message(state, caller, ids, change).await.map(axum::Json)
 }
 
 /// Report delivery: status only moves forward (sent → delivered → read; failed from any).

@@ -6,8 +6,10 @@
 //! delivery of a conversation to a target is claimable, so a target gets a conversation's
 //! events in order and a stuck one holds back only that conversation.
 
+use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+use super::super::webhooks::EventNames;
 use super::super::{Store, StoreError, WorkspaceId};
 use crate::store::EventRow;
 
@@ -121,13 +123,17 @@ impl Store {
 
     /// The URL and signing secret of a delivery's target (`None`: deleted, or a channel
     /// without an `outbound_url`).
-    pub async fn delivery_target(&self, claimed: &Claimed) -> Result<Option<(String, String)>, StoreError> {
+    /// Where a delivery goes: the URL, the signing secret, and the names its events carry.
+    pub async fn delivery_target(
+        &self,
+        claimed: &Claimed,
+    ) -> Result<Option<(String, String, EventNames)>, StoreError> {
         let sql = match claimed.target {
             Target::Webhook => {
-                "SELECT url, secret FROM webhook_endpoints WHERE workspace_id = $1 AND id = $2"
+                "SELECT url, secret, event_names FROM webhook_endpoints WHERE workspace_id = $1 AND id = $2"
             }
             Target::Channel => {
-                "SELECT outbound_url AS url, outbound_secret AS secret FROM channels \
+                "SELECT outbound_url AS url, outbound_secret AS secret, 'native' AS event_names FROM channels \
                  WHERE workspace_id = $1 AND id = $2 AND outbound_url IS NOT NULL"
             }
         };
@@ -136,7 +142,11 @@ impl Store {
             .bind(claimed.target_id.clone())
             .fetch_optional(self.reader())
             .await?;
-        Ok(row.map(|r| Ok::<_, sqlx::Error>((r.try_get("url")?, r.try_get("secret")?))).transpose()?)
+        let target = |r: AnyRow| -> Result<_, sqlx::Error> {
+            let names = EventNames::parse(&r.try_get::<String, _>("event_names")?);
+            Ok((r.try_get("url")?, r.try_get("secret")?, names))
+        };
+        Ok(row.map(target).transpose()?)
     }
 
     /// The event a delivery carries (`None`: erased since).

@@ -4,6 +4,7 @@ use super::super::StoreError;
 use super::super::conn::{Columns, Conn};
 use super::super::events::NewEvent;
 use super::super::sql::{Script, Sql, bind_row};
+use super::super::webhooks::EventNames;
 use crate::ids;
 
 /// One row to insert: which event goes where.
@@ -27,15 +28,17 @@ pub(crate) async fn derive(
     workspaces.sort_unstable();
     workspaces.dedup();
     for ws in workspaces {
-        let mut sql = Sql::new("SELECT id, events FROM webhook_endpoints WHERE workspace_id = ");
+        let mut sql = Sql::new("SELECT id, events, event_names FROM webhook_endpoints WHERE workspace_id = ");
         sql.bind(ws.to_owned()).push(" AND enabled = 1");
         let endpoints = conn.fetch_all(sql).await?;
         for endpoint in &endpoints {
             let id: String = endpoint.try_get("id")?;
             let wanted: String = endpoint.try_get("events")?;
             let wanted: Vec<String> = serde_json::from_str(&wanted).unwrap_or_default();
+            let names = EventNames::parse(&endpoint.try_get::<String, _>("event_names")?);
             for (event_id, event) in events.iter().filter(|(_, e)| e.ws.as_str() == ws) {
-                if wanted.is_empty() || wanted.iter().any(|w| w == event.kind) {
+                let Some(name) = names.name_of(event.kind) else { continue };
+                if wanted.is_empty() || wanted.iter().any(|w| w == name) {
                     derived.push(Derived {
                         event_id,
                         event,
