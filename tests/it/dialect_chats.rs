@@ -75,7 +75,9 @@ async fn a_human_takes_over_replies_and_hands_back_with_the_chat_webhooks() {
     assert_eq!(app.answer().await, 0, "the AI is silent while a human answers");
 
     // 2. The human replies.
-    let reply = app.post(&format!("/v1/chats/{id}/messages"), json!({"content": "Let me check.", "sender_id": ana})).await;
+    let reply = app
+        .post(&format!("/v1/chats/{id}/messages"), json!({"content": "Let me check.", "sender_id": ana}))
+        .await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
     assert_eq!(
         keys(&reply.body),

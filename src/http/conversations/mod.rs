@@ -245,12 +245,12 @@ pub async fn change_conversation(
     change: impl FnOnce(&mut ConversationRow, i64) -> Result<Option<Change>, ApiError>,
 ) -> ApiResult<ConversationRow> {
     let now = state.clock.now_ms();
-    Ok(state
+    state
         .store
         .update_conversation(&caller.workspace, id, None, &caller.actor(), now, |row| {
             change(row, now).map(|c| c.into_iter().collect())
         })
-        .await?)
+        .await
 }
 
 /// A transition answered with the conversation.
