@@ -6,8 +6,10 @@
 //! | seed | file | mounted at |
 //! | --- | --- | --- |
 //! | 000 | `chats.rs` | `/v1/chats/{id}…` |
+//! | 004 | `support.rs` | `/api/v1/conversations/…` |
 
 mod chats;
+mod support;
 
 use serde_json::Value;
 use utoipa::OpenApi;
@@ -22,12 +24,13 @@ use crate::store::{ConversationRow, Entity, StoreError};
 #[derive(OpenApi)]
 #[openapi(tags(
     (name = "seed 000: chats", description = "A human agent's real-time actions: start and stop human mode, reply, delete a message"),
+    (name = "seed 004: support conversations", description = "Conversations with a subject and a requester looked up by email"),
 ))]
 struct DialectsDoc;
 
 /// Every dialect's routes, to mount beside the native API.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(DialectsDoc::openapi()).merge(chats::router())
+    OpenApiRouter::with_openapi(DialectsDoc::openapi()).merge(chats::router()).merge(support::router())
 }
 
 /// The conversation's native wire form, which each dialect reshapes.

@@ -13,6 +13,7 @@ mod conversations;
 mod counts;
 mod deliveries;
 mod dialect_chats;
+mod dialect_support;
 mod errors;
 mod events;
 mod fidelity;

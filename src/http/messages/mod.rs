@@ -24,7 +24,7 @@ use crate::error::ApiResult;
 use crate::http::AppState;
 use crate::model::message::{Attachment, Feedback, MessageOut, Rating};
 use crate::store::Entity;
-use crate::store::{MessageFilter, MessageRow, NewMessage, StoreError};
+use crate::store::{MessageFilter, MessageRow, NewMessage, Page, PageRequest, StoreError};
 
 /// What posting returns: the message, or with `await_response` the message and its AI response.
 #[derive(Debug, Serialize, ToSchema)]
@@ -245,17 +245,30 @@ async fn list(
     PathId(id): PathId,
     Query((page, query)): Query<(PageQuery, MessageQuery)>,
 ) -> ApiResult<axum::Json<ListOut<MessageOut>>> {
-    let ws = &caller.workspace;
-    state.store.get_conversation(ws, &id).await?.ok_or(StoreError::NotFound(Entity::Conversation))?;
     let filter = MessageFilter {
         after_seq: query.after_seq,
         before_seq: query.before_seq,
         include_deleted: query.include_deleted.unwrap_or(false),
     };
     let descending = query.order.as_deref() == Some("desc");
-    let rows = state.store.list_messages(ws, &id, &filter, &page.request(descending)?).await?;
+    let page = message_page(&state, &caller, &id, &filter, &page.request(descending)?).await?;
+    Ok(axum::Json(ListOut::from_page(page, |m| m)))
+}
+
+/// A page of conversation `id`'s messages as the API shows them (404 for no such conversation).
+pub async fn message_page(
+    state: &AppState,
+    caller: &WorkspaceCaller,
+    id: &str,
+    filter: &MessageFilter,
+    page: &PageRequest,
+) -> ApiResult<Page<MessageOut>> {
+    let ws = &caller.workspace;
+    state.store.get_conversation(ws, id).await?.ok_or(StoreError::NotFound(Entity::Conversation))?;
+    let rows = state.store.list_messages(ws, id, filter, page).await?;
     let (signer, now) = (state.file_signer().await?, state.clock.now_ms());
-    Ok(axum::Json(ListOut::from_page(rows, |m| signed(signer, now, &m))))
+    let items = rows.items.iter().map(|m| signed(signer, now, m)).collect();
+    Ok(Page { items, has_more: rows.has_more, next: rows.next, total: rows.total })
 }
 
 /// The message as the API shows it, its uploads' URLs signed.
