@@ -142,7 +142,7 @@ async fn create(
     let name =
         [input.user_first_name, input.user_last_name].into_iter().flatten().collect::<Vec<_>>().join(" ");
     let name = Some(name).filter(|n| !n.trim().is_empty());
-    let contact = (input.user_email.is_some() || name.is_some()).then(|| ContactLookupIn {
+    let contact = (input.user_email.is_some() || name.is_some()).then_some(ContactLookupIn {
         email: input.user_email,
         external_id: None,
         name,
