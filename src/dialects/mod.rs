@@ -6,8 +6,10 @@
 //! | seed | file | mounted at |
 //! | --- | --- | --- |
 //! | 000 | `chats.rs` | `/v1/chats/{id}…` |
+//! | 002 | `chatbot/` | `/chatbot/v1/conversations…`, `/chatbot/v1/conversation-tags` |
 //! | 004 | `support.rs` | `/api/v1/conversations/…` |
 
+mod chatbot;
 mod chats;
 mod support;
 
@@ -24,13 +26,17 @@ use crate::store::{ConversationRow, Entity, StoreError};
 #[derive(OpenApi)]
 #[openapi(tags(
     (name = "seed 000: chats", description = "A human agent's real-time actions: start and stop human mode, reply, delete a message"),
+    (name = "seed 002: chatbot conversations", description = "Conversations visitors started, read and updated; agent replies, notes and tags"),
     (name = "seed 004: support conversations", description = "Conversations with a subject and a requester looked up by email"),
 ))]
 struct DialectsDoc;
 
 /// Every dialect's routes, to mount beside the native API.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(DialectsDoc::openapi()).merge(chats::router()).merge(support::router())
+    OpenApiRouter::with_openapi(DialectsDoc::openapi())
+        .merge(chats::router())
+        .merge(chatbot::router())
+        .merge(support::router())
 }
 
 /// The conversation's native wire form, which each dialect reshapes.

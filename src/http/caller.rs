@@ -52,6 +52,7 @@ pub struct MemberRef {
 
 /// Someone working inside one workspace: a server key (everything) or a member token (what
 /// the member's role allows, acting as that member).
+#[derive(Clone)]
 pub struct WorkspaceCaller {
     pub workspace: WorkspaceId,
     pub member: Option<MemberRef>,
@@ -123,10 +124,9 @@ impl Deref for Manager {
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Manager {
-    type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let caller = WorkspaceCaller::from_request_parts(parts, state).await?;
+impl Manager {
+    /// The caller, if it may manage the workspace.
+    pub fn of(caller: WorkspaceCaller) -> Result<Self, ApiError> {
         if caller.member.as_ref().is_some_and(|m| m.role != Role::Admin) {
             return Err(ApiError::new(
                 ErrorCode::ForbiddenForRole,
@@ -134,6 +134,13 @@ impl<S: Send + Sync> FromRequestParts<S> for Manager {
             ));
         }
         Ok(Manager(caller))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Manager {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Manager::of(WorkspaceCaller::from_request_parts(parts, state).await?)
     }
 }
 

@@ -88,7 +88,7 @@ impl FromQuery for ContactQuery {
 }
 
 /// Validates and normalises every set field.
-fn checked(fields: NewContact) -> ApiResult<NewContact> {
+pub fn checked(fields: NewContact) -> ApiResult<NewContact> {
     let mut check = Checker::new();
     let out = NewContact {
         external_id: check.optional_text("external_id", fields.external_id, 255),
@@ -176,14 +176,26 @@ async fn update(
     if_match: IfMatch,
     Json(patch): Json<ContactPatch>,
 ) -> ApiResult<WithEtag<ContactOut>> {
+    let row = update_contact(&state, &caller, &id, &if_match, &patch).await?;
+    Ok(WithEtag(StatusCode::OK, ContactOut::from_row(row)))
+}
+
+/// Validates `patch` and applies it to contact `id` (honouring `if_match`).
+pub async fn update_contact(
+    state: &AppState,
+    caller: &Manager,
+    id: &str,
+    if_match: &IfMatch,
+    patch: &ContactPatch,
+) -> ApiResult<ContactRow> {
     let (store, ws, actor) = (&state.store, &caller.workspace, caller.actor());
-    let row = update_optimistically(
-        &if_match,
+    update_optimistically(
+        if_match,
         |row: &ContactRow| row.version,
-        || async { store.get_contact(ws, &id).await?.ok_or_else(|| not_found(&id)) },
+        || async { store.get_contact(ws, id).await?.ok_or_else(|| not_found(id)) },
         |current| {
             let now = state.clock.now_ms();
-            let (id, patch, actor) = (&id, &patch, &actor);
+            let actor = &actor;
             async move {
                 let mut attributes = current.fields.custom_attributes;
                 for (key, value) in patch.custom_attributes.clone().unwrap_or_default() {
@@ -205,8 +217,7 @@ async fn update(
             }
         },
     )
-    .await?;
-    Ok(WithEtag(StatusCode::OK, ContactOut::from_row(row)))
+    .await
 }
 
 /// Erase a contact and everything that belongs to it.

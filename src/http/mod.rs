@@ -6,7 +6,7 @@ mod authenticate;
 pub(crate) mod caller;
 mod canned_responses;
 pub(crate) mod channels;
-mod contacts;
+pub(crate) mod contacts;
 pub(crate) mod conversations;
 mod cookie;
 mod cors;

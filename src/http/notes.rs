@@ -52,7 +52,7 @@ impl Versioned for NoteOut {
     responses((status = 200, description = "Notes, oldest first", body = ListOut<NoteOut>),
         E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
-async fn list(
+pub(crate) async fn list(
     caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
@@ -69,7 +69,7 @@ async fn list(
     responses((status = 201, description = "Created", body = NoteOut),
         E<400>, E<401>, E<403>, E<404>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
-async fn create(
+pub(crate) async fn create(
     caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
@@ -94,7 +94,7 @@ async fn create(
     responses((status = 200, description = "Updated", body = NoteOut),
         E<400>, E<401>, E<403>, E<404>, E<412>, E<413>, E<415>, E<422>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
-async fn update(
+pub(crate) async fn update(
     caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathIds(id, note_id): PathIds,
@@ -121,7 +121,7 @@ async fn update(
     params(("id" = String, Path, description = "The conversation's id"), ("note_id" = String, Path, description = "The note's id")),
     responses((status = 204, description = "Deleted"), E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
-async fn delete(
+pub(crate) async fn delete(
     caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathIds(id, note_id): PathIds,

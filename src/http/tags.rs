@@ -116,7 +116,7 @@ fn not_found(id: &str) -> ApiError {
     responses((status = 201, description = "Created", body = TagOut),
         E<400>, E<401>, E<403>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
-async fn create(
+pub(crate) async fn create(
     caller: WorkspaceCaller,
     State(state): State<AppState>,
     Json(input): Json<TagIn>,
@@ -133,7 +133,7 @@ async fn create(
 #[utoipa::path(get, path = "/v1/tags", tag = "tags", params(PageQuery),
     responses((status = 200, description = "The palette", body = ListOut<TagOut>), E<400>, E<401>, E<403>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
-async fn list(
+pub(crate) async fn list(
     caller: WorkspaceCaller,
     State(state): State<AppState>,
     Query(page): Query<PageQuery>,
@@ -148,7 +148,7 @@ async fn list(
     responses((status = 200, description = "Updated", body = TagOut),
         E<400>, E<401>, E<403>, E<404>, E<409>, E<412>, E<413>, E<415>, E<422>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
-async fn update(
+pub(crate) async fn update(
     caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
@@ -187,7 +187,7 @@ async fn update(
     params(("id" = String, Path, description = "The tag's id")),
     responses((status = 204, description = "Deleted"), E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
-async fn delete(
+pub(crate) async fn delete(
     caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
@@ -204,7 +204,7 @@ async fn delete(
     responses((status = 200, description = "The conversation's tags", body = ConversationTagsOut),
         E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
-async fn get_conversation_tags(
+pub(crate) async fn get_conversation_tags(
     caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
@@ -236,7 +236,7 @@ pub(crate) async fn conversation_tags(
     responses((status = 200, description = "The conversation's new tags", body = ConversationTagsOut),
         E<400>, E<401>, E<403>, E<404>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
-async fn put_conversation_tags(
+pub(crate) async fn put_conversation_tags(
     caller: WorkspaceCaller,
     State(state): State<AppState>,
     PathId(id): PathId,
