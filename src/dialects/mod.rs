@@ -7,8 +7,10 @@
 //! | --- | --- | --- |
 //! | 000 | `chats.rs` | `/v1/chats/{id}…` |
 //! | 002 | `chatbot/` | `/chatbot/v1/conversations…`, `/chatbot/v1/conversation-tags` |
+//! | 003 | `agent/` | `/agent/v1/conversations…`, `/agent/v1/conversation-states` |
 //! | 004 | `support.rs` | `/api/v1/conversations/…` |
 
+mod agent;
 mod chatbot;
 mod chats;
 mod support;
@@ -27,6 +29,7 @@ use crate::store::{ConversationRow, Entity, StoreError};
 #[openapi(tags(
     (name = "seed 000: chats", description = "A human agent's real-time actions: start and stop human mode, reply, delete a message"),
     (name = "seed 002: chatbot conversations", description = "Conversations visitors started, read and updated; agent replies, notes and tags"),
+    (name = "seed 003: agent conversations", description = "An AI agent's conversations with its users: modes, states, questions answered synchronously or not"),
     (name = "seed 004: support conversations", description = "Conversations with a subject and a requester looked up by email"),
 ))]
 struct DialectsDoc;
@@ -36,6 +39,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(DialectsDoc::openapi())
         .merge(chats::router())
         .merge(chatbot::router())
+        .merge(agent::router())
         .merge(support::router())
 }
 

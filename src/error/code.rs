@@ -52,6 +52,7 @@ pub enum ErrorCode {
     NoAiAgent,
     ConversationClosed,
     ConversationInHumanMode,
+    ConversationNotInManualMode,
     InvalidStatusTransition,
     FeedbackNotAllowed,
     MessageDeleted,
@@ -72,7 +73,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in the table's order (a test checks it against the enum).
-    pub const ALL: [ErrorCode; 62] = {
+    pub const ALL: [ErrorCode; 63] = {
         use ErrorCode::*;
         [
             InvalidJson,
@@ -121,6 +122,7 @@ impl ErrorCode {
             NoAiAgent,
             ConversationClosed,
             ConversationInHumanMode,
+            ConversationNotInManualMode,
             InvalidStatusTransition,
             FeedbackNotAllowed,
             MessageDeleted,

@@ -273,6 +273,12 @@ impl ErrorCode {
                 "Conversation is not in AI mode",
                 "an `agent` message outside `ai` mode, or a handoff request while a human handles it",
             ),
+            ConversationNotInManualMode => (
+                StatusCode::CONFLICT,
+                "conversation_not_in_manual_mode",
+                "Conversation is not in manual mode",
+                "seed 003's `user-messages` while the AI answers (switch the mode to `manual` first)",
+            ),
             InvalidStatusTransition => (
                 StatusCode::CONFLICT,
                 "invalid_status_transition",

@@ -82,15 +82,25 @@ async fn get(
     State(state): State<AppState>,
     PathIds(id, message_id): PathIds,
 ) -> ApiResult<axum::Json<AiResponseOut>> {
+    ai_response(&state, &caller, &id, &message_id).await.map(axum::Json)
+}
+
+/// The AI's response to contact message `message_id` of conversation `id`, as it is now.
+pub async fn ai_response(
+    state: &AppState,
+    caller: &WorkspaceCaller,
+    id: &str,
+    message_id: &str,
+) -> ApiResult<AiResponseOut> {
     let ws = &caller.workspace;
-    state.store.get_message(ws, &id, &message_id).await?.ok_or(StoreError::NotFound(Entity::Message))?;
-    let response = state.store.get_response(ws, &id, &message_id).await?.ok_or_else(|| {
+    state.store.get_message(ws, id, message_id).await?.ok_or(StoreError::NotFound(Entity::Message))?;
+    let response = state.store.get_response(ws, id, message_id).await?.ok_or_else(|| {
         ApiError::new(
             ErrorCode::AiResponseNotFound,
             format!("No AI response was queued for {message_id}: the AI answers contact messages in ai mode"),
         )
     })?;
-    Ok(axum::Json(response.into()))
+    Ok(response.into())
 }
 
 /// The response to `message_id` once it is done, or as it is after [`AWAIT`] (`None`: none

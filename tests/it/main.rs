@@ -12,6 +12,7 @@ mod contacts;
 mod conversations;
 mod counts;
 mod deliveries;
+mod dialect_agent;
 mod dialect_chatbot;
 mod dialect_chats;
 mod dialect_support;

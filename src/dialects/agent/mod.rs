@@ -1,0 +1,413 @@
+//! Seed 003, "agent conversations": camelCase conversations of an AI agent's users, paged by
+//! number, with a mode (`ai` or `manual`), states, and messages to and from the agent.
+
+mod messages;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::conversation;
+use crate::clock::Timestamp;
+use crate::domain::conversation::{Mode, Status};
+use crate::error::{ApiError, ApiResult};
+use crate::http::AppState;
+use crate::http::caller::{Manager, WorkspaceCaller};
+use crate::http::conversations::{
+    ConversationIn, ConversationPatch, change_control, create_conversation, update_conversation,
+};
+use crate::http::docs::{E, IdempotencyKey};
+use crate::http::extract::{FromQuery, Json, PathId, Query, QueryMap, bad_param};
+use crate::http::versioning::Patch;
+use crate::store::{ControlRequest, ConversationFilter, ConversationRow, ConversationSort, PageRequest};
+
+const TAG: &str = "seed 003: agent conversations";
+
+/// `manual` while the AI is silent (a human answers, or one was asked for).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentMode {
+    Ai,
+    Manual,
+}
+
+/// `active` covers Baton's open, pending and snoozed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentStatus {
+    Active,
+    Resolved,
+    Closed,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentConversationOut {
+    pub id: String,
+    /// The contact.
+    pub user_id: String,
+    pub title: Option<String>,
+    /// The user's rating, 1–5.
+    pub score: Option<i64>,
+    pub summary: Option<String>,
+    pub context: Option<String>,
+    /// Always null: Baton's AI keeps no conversation at a model provider.
+    pub ai_conversation_id: Option<String>,
+    /// `{customData}`.
+    #[schema(value_type = Object)]
+    pub metadata: Value,
+    /// Always null, as `aiConversationId`.
+    pub ai_call_id: Option<String>,
+    pub mode: AgentMode,
+    pub status: AgentStatus,
+    pub state_id: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+fn out(row: &ConversationRow) -> AgentConversationOut {
+    AgentConversationOut {
+        id: row.id.clone(),
+        user_id: row.contact.id.clone(),
+        title: row.title.clone(),
+        score: row.rating,
+        summary: row.summary.clone(),
+        context: row.context.clone(),
+        ai_conversation_id: None,
+        metadata: json!({"customData": row.custom_data}),
+        ai_call_id: None,
+        mode: if row.mode == Mode::Ai { AgentMode::Ai } else { AgentMode::Manual },
+        status: match row.status {
+            Status::Resolved => AgentStatus::Resolved,
+            Status::Closed => AgentStatus::Closed,
+            Status::Open | Status::Pending | Status::Snoozed => AgentStatus::Active,
+        },
+        state_id: row.state_id.clone(),
+        created_at: Timestamp(row.created_at),
+        updated_at: Timestamp(row.updated_at),
+    }
+}
+
+/// List parameters.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[into_params(rename_all = "camelCase")]
+pub struct AgentListQuery {
+    #[param(minimum = 1, default = 1)]
+    pub page_number: Option<i64>,
+    #[param(minimum = 1, maximum = 100, default = 10)]
+    pub page_size: Option<i64>,
+    /// `createdAt` (default) or `updatedAt`.
+    #[param(pattern = "^(createdAt|updatedAt)$")]
+    pub order_by: Option<String>,
+    /// `DESC` (default) or `ASC`.
+    #[param(pattern = "^(ASC|DESC|asc|desc)$")]
+    pub order_direction: Option<String>,
+    /// Words in the title, summary, agent name, user name, email or phone, or messages.
+    pub search: Option<String>,
+    pub user_id: Option<String>,
+    /// Updated at or after.
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub start_date: Option<i64>,
+    /// Updated at or before.
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub end_date: Option<i64>,
+    /// Only conversations with feedback on at least one AI message.
+    pub has_feedback: Option<bool>,
+}
+
+fn time(q: &mut QueryMap, name: &str) -> Result<Option<i64>, ApiError> {
+    q.value(name)?
+        .map(|t| {
+            Timestamp::parse(&t).map(|t| t.0).ok_or_else(|| bad_param(name, "must be an ISO 8601 timestamp"))
+        })
+        .transpose()
+}
+
+impl FromQuery for AgentListQuery {
+    fn from_query(q: &mut QueryMap) -> Result<Self, ApiError> {
+        let order_by = q.value("orderBy")?;
+        if order_by.as_deref().is_some_and(|o| o != "createdAt" && o != "updatedAt") {
+            return Err(bad_param("orderBy", "must be createdAt or updatedAt"));
+        }
+        let order_direction = q.value("orderDirection")?;
+        if order_direction.as_deref().is_some_and(|o| !["ASC", "DESC", "asc", "desc"].contains(&o)) {
+            return Err(bad_param("orderDirection", "must be ASC or DESC"));
+        }
+        Ok(AgentListQuery {
+            page_number: q.integer("pageNumber", 1, 1_000_000)?,
+            page_size: q.integer("pageSize", 1, 100)?,
+            order_by,
+            order_direction,
+            search: q.string("search")?,
+            user_id: q.id("userId", "ct", &[])?,
+            start_date: time(q, "startDate")?,
+            end_date: time(q, "endDate")?,
+            has_feedback: q.boolean("hasFeedback")?,
+        })
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentPageOut {
+    pub data: Vec<AgentConversationOut>,
+    pub current_page: i64,
+    pub page_size: i64,
+    pub total_items: i64,
+    pub total_pages: i64,
+    pub has_next_page: bool,
+    pub has_previous_page: bool,
+}
+
+/// List conversations, a page at a time.
+#[utoipa::path(get, path = "/agent/v1/conversations", tag = TAG, params(AgentListQuery),
+    responses((status = 200, description = "A page of conversations", body = AgentPageOut),
+        E<400>, E<401>, E<403>, E<422>, E<500>, E<503>),
+    security(("server_key" = []), ("member_token" = [])))]
+async fn list(
+    caller: WorkspaceCaller,
+    State(state): State<AppState>,
+    Query(query): Query<AgentListQuery>,
+) -> ApiResult<axum::Json<AgentPageOut>> {
+    let (number, size) = (query.page_number.unwrap_or(1), query.page_size.unwrap_or(10));
+    let filter = ConversationFilter {
+        q: query.search,
+        contact_ids: query.user_id.into_iter().collect(),
+        has_feedback: query.has_feedback.filter(|f| *f),
+        // The store's bounds are strict; the document's dates include themselves.
+        updated: (query.start_date.map(|t| t - 1), query.end_date.map(|t| t + 1)),
+        sort: match query.order_by.as_deref() {
+            Some("updatedAt") => ConversationSort::UpdatedAt,
+            _ => ConversationSort::CreatedAt,
+        },
+        ..ConversationFilter::default()
+    };
+    let request = PageRequest {
+        limit: size as u32,
+        after: None,
+        offset: Some(((number - 1) * size) as u64),
+        include_total: true,
+        descending: !matches!(query.order_direction.as_deref(), Some("ASC" | "asc")),
+    };
+    let rows = state.store.list_conversations(&caller.workspace, &filter, &request).await?;
+    let total = rows.total.unwrap_or_default();
+    let total_pages = (total + size - 1) / size;
+    Ok(axum::Json(AgentPageOut {
+        data: rows.items.iter().map(out).collect(),
+        current_page: number,
+        page_size: size,
+        total_items: total,
+        total_pages,
+        has_next_page: number < total_pages,
+        has_previous_page: number > 1,
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AgentConversationIn {
+    /// An existing contact; left out, a new anonymous one.
+    pub user_id: Option<String>,
+    #[schema(min_length = 1, pattern = r"\S", example = "New Conversation Title")]
+    pub title: Option<String>,
+    #[schema(min_length = 1, pattern = r"\S")]
+    pub context: Option<String>,
+    pub custom_data: Option<Map<String, Value>>,
+    pub state_id: Option<String>,
+}
+
+/// Start a conversation.
+#[utoipa::path(post, path = "/agent/v1/conversations", tag = TAG, request_body = AgentConversationIn,
+    params(IdempotencyKey),
+    responses((status = 201, description = "Created", body = AgentConversationOut),
+        E<400>, E<401>, E<403>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
+    security(("server_key" = []), ("member_token" = [])))]
+async fn create(
+    caller: WorkspaceCaller,
+    State(state): State<AppState>,
+    Json(input): Json<AgentConversationIn>,
+) -> ApiResult<(StatusCode, axum::Json<AgentConversationOut>)> {
+    let conversation = ConversationIn {
+        channel_id: None,
+        contact_id: input.user_id,
+        contact: None,
+        title: input.title,
+        context: input.context,
+        priority: None,
+        custom_data: input.custom_data,
+        state_id: input.state_id,
+        agent_id: None,
+        message: None,
+    };
+    let row = create_conversation(&state, &caller, conversation).await?;
+    Ok((StatusCode::CREATED, axum::Json(out(&row))))
+}
+
+/// Who to erase.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EraseQuery {
+    /// The contact whose conversations are erased.
+    #[param(rename = "userId")]
+    pub user_id: String,
+}
+
+impl FromQuery for EraseQuery {
+    fn from_query(q: &mut QueryMap) -> Result<Self, ApiError> {
+        let user_id = q.id("userId", "ct", &[])?.ok_or_else(|| bad_param("userId", "is required"))?;
+        Ok(EraseQuery { user_id })
+    }
+}
+
+/// Erase all of a user's conversations with their messages (the contact stays).
+#[utoipa::path(delete, path = "/agent/v1/conversations", tag = TAG, params(EraseQuery),
+    responses((status = 204, description = "Erased"), E<400>, E<401>, E<403>, E<404>, E<422>, E<500>, E<503>),
+    security(("server_key" = []), ("member_token" = [])))]
+async fn erase(
+    caller: Manager,
+    State(state): State<AppState>,
+    Query(query): Query<EraseQuery>,
+) -> ApiResult<StatusCode> {
+    match state.store.delete_contact_conversations(&caller.workspace, &query.user_id).await? {
+        Some(_) => Ok(StatusCode::NO_CONTENT),
+        None => Err(crate::store::StoreError::NotFound(crate::store::Entity::Contact).into()),
+    }
+}
+
+#[utoipa::path(get, path = "/agent/v1/conversations/{id}", tag = TAG,
+    params(("id" = String, Path, description = "The conversation's id")),
+    responses((status = 200, description = "The conversation", body = AgentConversationOut),
+        E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
+    security(("server_key" = []), ("member_token" = [])))]
+async fn get(
+    caller: WorkspaceCaller,
+    State(state): State<AppState>,
+    PathId(id): PathId,
+) -> ApiResult<axum::Json<AgentConversationOut>> {
+    Ok(axum::Json(out(&conversation(&state, &caller, &id).await?)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AgentConversationPatch {
+    #[serde(default)]
+    #[schema(min_length = 1, pattern = r"\S", value_type = Option<String>)]
+    pub title: Patch<String>,
+    #[serde(default)]
+    #[schema(min_length = 1, pattern = r"\S", value_type = Option<String>)]
+    pub context: Patch<String>,
+    /// `active` reopens; `resolved` and `closed` as in Baton.
+    pub status: Option<AgentStatus>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub state_id: Patch<String>,
+}
+
+#[utoipa::path(patch, path = "/agent/v1/conversations/{id}", tag = TAG, request_body = AgentConversationPatch,
+    params(("id" = String, Path, description = "The conversation's id")),
+    responses((status = 200, description = "Updated", body = AgentConversationOut),
+        E<400>, E<401>, E<403>, E<404>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
+    security(("server_key" = []), ("member_token" = [])))]
+async fn update(
+    caller: WorkspaceCaller,
+    State(state): State<AppState>,
+    PathId(id): PathId,
+    Json(patch): Json<AgentConversationPatch>,
+) -> ApiResult<axum::Json<AgentConversationOut>> {
+    let native = ConversationPatch {
+        title: patch.title,
+        context: patch.context,
+        state_id: patch.state_id,
+        status: patch.status.map(|s| match s {
+            AgentStatus::Active => Status::Open,
+            AgentStatus::Resolved => Status::Resolved,
+            AgentStatus::Closed => Status::Closed,
+        }),
+        ..ConversationPatch::default()
+    };
+    Ok(axum::Json(out(&update_conversation(&state, &caller, &id, None, &native).await?)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ModeIn {
+    pub mode: AgentMode,
+}
+
+/// Switch between the AI (`ai`) and humans (`manual`: the AI stops answering).
+#[utoipa::path(patch, path = "/agent/v1/conversations/{id}/mode", tag = TAG, request_body = ModeIn,
+    params(("id" = String, Path, description = "The conversation's id")),
+    responses((status = 200, description = "Switched", body = AgentConversationOut),
+        E<400>, E<401>, E<403>, E<404>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
+    security(("server_key" = []), ("member_token" = [])))]
+async fn set_mode(
+    caller: WorkspaceCaller,
+    State(state): State<AppState>,
+    PathId(id): PathId,
+    Json(input): Json<ModeIn>,
+) -> ApiResult<axum::Json<AgentConversationOut>> {
+    let current = conversation(&state, &caller, &id).await?;
+    let request = match (input.mode, current.mode) {
+        (AgentMode::Manual, Mode::Human) => return Ok(axum::Json(out(&current))),
+        (AgentMode::Manual, _) => {
+            let member = caller.member.as_ref().map(|m| m.id.clone());
+            ControlRequest::StartHuman { member, force: false }
+        }
+        (AgentMode::Ai, _) => ControlRequest::StopHuman,
+    };
+    Ok(axum::Json(out(&change_control(&state, &caller, &id, request).await?)))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentStateOut {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    /// Hex colour.
+    pub color: String,
+    pub is_persistent: bool,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// The workspace's conversation states, in their order.
+#[utoipa::path(get, path = "/agent/v1/conversation-states", tag = TAG,
+    responses((status = 200, description = "The states", body = Vec<AgentStateOut>), E<401>, E<403>, E<500>, E<503>),
+    security(("server_key" = []), ("member_token" = [])))]
+async fn states(
+    caller: WorkspaceCaller,
+    State(state): State<AppState>,
+) -> ApiResult<axum::Json<Vec<AgentStateOut>>> {
+    let request =
+        PageRequest { limit: 1000, after: None, offset: None, include_total: false, descending: false };
+    let rows = state.store.list_states(&caller.workspace, &request).await?;
+    let states = rows
+        .items
+        .into_iter()
+        .map(|s| AgentStateOut {
+            id: s.id,
+            name: s.fields.name,
+            description: s.fields.description,
+            color: s.fields.color,
+            is_persistent: s.fields.persistent,
+            created_at: Timestamp(s.created_at),
+            updated_at: Timestamp(s.updated_at),
+        })
+        .collect();
+    Ok(axum::Json(states))
+}
+
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create, erase))
+        .routes(routes!(get, update))
+        .routes(routes!(set_mode))
+        .routes(routes!(states))
+        .merge(messages::router())
+}
