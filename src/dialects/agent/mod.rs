@@ -2,6 +2,7 @@
 //! number, with a mode (`ai` or `manual`), states, and messages to and from the agent.
 
 mod messages;
+mod states;
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -363,51 +364,11 @@ async fn set_mode(
     Ok(axum::Json(out(&change_control(&state, &caller, &id, request).await?)))
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct AgentStateOut {
-    pub id: String,
-    pub name: String,
-    pub description: Option<String>,
-    /// Hex colour.
-    pub color: String,
-    pub is_persistent: bool,
-    pub created_at: Timestamp,
-    pub updated_at: Timestamp,
-}
-
-/// The workspace's conversation states, in their order.
-#[utoipa::path(get, path = "/agent/v1/conversation-states", tag = TAG,
-    responses((status = 200, description = "The states", body = Vec<AgentStateOut>), E<401>, E<403>, E<500>, E<503>),
-    security(("server_key" = []), ("member_token" = [])))]
-async fn states(
-    caller: WorkspaceCaller,
-    State(state): State<AppState>,
-) -> ApiResult<axum::Json<Vec<AgentStateOut>>> {
-    let request =
-        PageRequest { limit: 1000, after: None, offset: None, include_total: false, descending: false };
-    let rows = state.store.list_states(&caller.workspace, &request).await?;
-    let states = rows
-        .items
-        .into_iter()
-        .map(|s| AgentStateOut {
-            id: s.id,
-            name: s.fields.name,
-            description: s.fields.description,
-            color: s.fields.color,
-            is_persistent: s.fields.persistent,
-            created_at: Timestamp(s.created_at),
-            updated_at: Timestamp(s.updated_at),
-        })
-        .collect();
-    Ok(axum::Json(states))
-}
-
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, create, erase))
         .routes(routes!(get, update))
         .routes(routes!(set_mode))
-        .routes(routes!(states))
         .merge(messages::router())
+        .merge(states::router())
 }
