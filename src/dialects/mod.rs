@@ -6,6 +6,7 @@
 //! | seed | file | mounted at |
 //! | --- | --- | --- |
 //! | 000 | `chats.rs` | `/v1/chats/{id}…` |
+//! | 001 | `workspace_chats/` | `/api/v1/chats…` |
 //! | 002 | `chatbot/` | `/chatbot/v1/conversations…`, `/chatbot/v1/conversation-tags` |
 //! | 003 | `agent/` | `/agent/v1/conversations…`, `/agent/v1/conversation-states` |
 //! | 004 | `support.rs` | `/api/v1/conversations/…` |
@@ -14,6 +15,7 @@ mod agent;
 mod chatbot;
 mod chats;
 mod support;
+mod workspace_chats;
 
 use serde_json::Value;
 use utoipa::OpenApi;
@@ -28,6 +30,7 @@ use crate::store::{ConversationRow, Entity, StoreError};
 #[derive(OpenApi)]
 #[openapi(tags(
     (name = "seed 000: chats", description = "A human agent's real-time actions: start and stop human mode, reply, delete a message"),
+    (name = "seed 001: chats", description = "A workspace's chats in camelCase, with details: owner, channel, last messages, responder, ticket"),
     (name = "seed 002: chatbot conversations", description = "Conversations visitors started, read and updated; agent replies, notes and tags"),
     (name = "seed 003: agent conversations", description = "An AI agent's conversations with its users: modes, states, questions answered synchronously or not"),
     (name = "seed 004: support conversations", description = "Conversations with a subject and a requester looked up by email"),
@@ -38,6 +41,7 @@ struct DialectsDoc;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(DialectsDoc::openapi())
         .merge(chats::router())
+        .merge(workspace_chats::router())
         .merge(chatbot::router())
         .merge(agent::router())
         .merge(support::router())

@@ -16,6 +16,7 @@ mod dialect_agent;
 mod dialect_chatbot;
 mod dialect_chats;
 mod dialect_support;
+mod dialect_workspace_chats;
 mod errors;
 mod events;
 mod fidelity;

@@ -96,6 +96,7 @@ impl FromQuery for ConversationListQuery {
             channel_types: q.enum_list("channel_type", &CHANNEL_TYPES)?,
             agent_ids: q.id_list("agent_id", "agent")?,
             agent_version_ids: q.id_list("agent_version_id", "agv")?,
+            responder_ids: Vec::new(),
             contact_ids: q.id_list("contact_id", "ct")?,
             contact_email: q.string("contact_email")?.map(|e| e.trim().to_lowercase()),
             assignee_id: q.id("assignee_id", "mem", &["none"])?.map(|a| (a != "none").then_some(a)),

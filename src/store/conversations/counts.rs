@@ -78,6 +78,7 @@ impl ConversationFilter {
             contact_ids,
             agent_ids,
             agent_version_ids,
+            responder_ids,
             contact_email,
             has_feedback,
             tags,
@@ -88,9 +89,18 @@ impl ConversationFilter {
             updated,
             last_message,
         } = self;
-        [priorities, channel_ids, channel_types, contact_ids, agent_ids, agent_version_ids, tags]
-            .iter()
-            .all(|list| list.is_empty())
+        [
+            priorities,
+            channel_ids,
+            channel_types,
+            contact_ids,
+            agent_ids,
+            agent_version_ids,
+            responder_ids,
+            tags,
+        ]
+        .iter()
+        .all(|list| list.is_empty())
             && contact_email.is_none()
             && has_feedback.is_none()
             && q.as_deref().is_none_or(|q| q.trim().is_empty())

@@ -189,6 +189,8 @@ pub struct ConversationFilter {
     pub contact_ids: Vec<String>,
     pub agent_ids: Vec<String>,
     pub agent_version_ids: Vec<String>,
+    /// Who answers: an AI agent's id, or a team's for conversations no agent answers.
+    pub responder_ids: Vec<String>,
     pub contact_email: Option<String>,
     /// Whether any AI message in the conversation has feedback.
     pub has_feedback: Option<bool>,
@@ -229,6 +231,10 @@ impl ConversationFilter {
         sql.any_of("c.contact_id", &self.contact_ids);
         sql.any_of("c.agent_id", &self.agent_ids);
         sql.any_of("c.agent_version_id", &self.agent_version_ids);
+        if !self.responder_ids.is_empty() {
+            sql.push(" AND (c.agent_id IN (").list(&self.responder_ids);
+            sql.push(") OR (c.agent_id IS NULL AND c.team_id IN (").list(&self.responder_ids).push(")))");
+        }
         if !self.tags.is_empty() {
             let keys: Vec<String> = self.tags.iter().map(|t| t.to_lowercase()).collect();
             sql.push(
