@@ -27,7 +27,7 @@ use crate::store::{MessageFilter, PageRequest};
 /// Who wrote a message.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum Role {
+pub enum AgentMessageRole {
     /// The conversation's user (the contact).
     ConversationUser,
     /// The AI agent.
@@ -46,7 +46,7 @@ pub struct AgentMessageOut {
     /// The content as sent (Baton keeps one form, so the same text).
     pub raw_content: String,
     pub conversation_id: String,
-    pub role: Role,
+    pub role: AgentMessageRole,
     /// For an answer: the user's message it answers.
     pub question_message_id: Option<String>,
     /// Where it came from (`api` unless the channel said).
@@ -63,10 +63,10 @@ impl From<MessageOut> for AgentMessageOut {
             content: m.content,
             conversation_id: m.conversation_id,
             role: match m.sender_type {
-                SenderType::Contact => Role::ConversationUser,
-                SenderType::Agent => Role::Agent,
-                SenderType::Human => Role::PlatformUser,
-                SenderType::System => Role::System,
+                SenderType::Contact => AgentMessageRole::ConversationUser,
+                SenderType::Agent => AgentMessageRole::Agent,
+                SenderType::Human => AgentMessageRole::PlatformUser,
+                SenderType::System => AgentMessageRole::System,
             },
             question_message_id: m.in_reply_to,
             source: m.source.unwrap_or_else(|| "api".into()),

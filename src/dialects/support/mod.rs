@@ -268,7 +268,7 @@ async fn get_one(
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/resolve/", tag = TAG,
     params(("id" = String, Path, description = "The conversation's id"), IdempotencyKey),
     responses((status = 200, description = "Resolved", body = SupportConversationOut),
-        E<400>, E<401>, E<403>, E<404>, E<409>, E<500>, E<503>),
+        E<400>, E<401>, E<403>, E<404>, E<409>, E<422>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn resolve(
     caller: WorkspaceCaller,

@@ -125,7 +125,7 @@ async fn create(
 /// List conversations: filters, sorts and paging.
 #[utoipa::path(get, path = "/v1/conversations", tag = "conversations", params(PageQuery, ConversationQuery),
     responses((status = 200, description = "A page of conversations", body = ListOut<ConversationOut>),
-        E<400>, E<401>, E<403>, E<500>, E<503>),
+        E<400>, E<401>, E<403>, E<422>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn list(
     caller: WorkspaceCaller,
@@ -166,7 +166,7 @@ pub struct ConversationCountsOut {
 /// How many conversations match the list's filters, by status and by mode (one query).
 #[utoipa::path(get, path = "/v1/conversations/counts", tag = "conversations", params(ConversationQuery),
     responses((status = 200, description = "The counts", body = ConversationCountsOut),
-        E<400>, E<401>, E<403>, E<500>, E<503>),
+        E<400>, E<401>, E<403>, E<422>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn counts(
     caller: WorkspaceCaller,
