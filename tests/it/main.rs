@@ -17,6 +17,7 @@ mod dialect_chatbot;
 mod dialect_chats;
 mod dialect_support;
 mod dialect_workspace_chats;
+mod dialects_together;
 mod errors;
 mod events;
 mod fidelity;
