@@ -69,6 +69,25 @@ impl ApiError {
         Self::validation(vec![FieldError::new(field, message)])
     }
 
+    /// The same error with its fields named as an API that calls them otherwise does (the
+    /// seeds' dialects): each `(native, theirs)` pair renames a field and what is under it.
+    pub fn renamed(self, names: &[(&str, &str)]) -> Self {
+        if self.code != ErrorCode::ValidationFailed {
+            return self;
+        }
+        let rename = |field: String| {
+            names
+                .iter()
+                .find_map(|(native, theirs)| {
+                    let rest = field.strip_prefix(native)?;
+                    (rest.is_empty() || rest.starts_with('.')).then(|| format!("{theirs}{rest}"))
+                })
+                .unwrap_or(field)
+        };
+        let errors = self.errors.into_iter().map(|e| FieldError { field: rename(e.field), ..e }).collect();
+        Self { source: self.source, ..Self::validation(errors) }
+    }
+
     pub fn internal(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         let mut error = Self::new(ErrorCode::InternalError, "The server failed to handle the request");
         error.source = Some(source.into());

@@ -149,6 +149,9 @@ async fn pages_states_updates_and_erasing_a_users_conversations() {
     assert_eq!(app.get("/agent/v1/conversations?search=talk").await.body["totalItems"], 3);
     app.get("/agent/v1/conversations?pageSize=0").await.problem(400, "invalid_parameter");
     app.get("/agent/v1/conversations?userId=june").await.problem(422, "validation_failed");
+    let unknown =
+        app.post("/agent/v1/conversations", json!({"userId": "ct_01JX3Q8ZK4V1M2N3P4Q5R6S7T8"})).await;
+    assert_eq!(unknown.error_fields(), ["userId"], "errors use the document's names");
 
     let state = app
         .post("/v1/conversation-states", json!({"name": "Waiting on parts", "color": "#f59e0b"}))

@@ -138,4 +138,11 @@ async fn a_chat_no_agent_answers_is_the_teams() {
     assert_eq!(ids(&app.get(&by_team).await.body), [id]);
     let refused = app.post("/api/v1/chats", json!({"channelId": null, "title": "No owner"})).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    let unknown = app
+        .post(
+            "/api/v1/chats",
+            json!({"channelId": "ch_01JX3Q8ZK4V1M2N3P4Q5R6S7T8", "ownerId": owner["id"], "title": null}),
+        )
+        .await;
+    assert_eq!(unknown.error_fields(), ["channelId"], "errors use the document's names");
 }

@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::TAG;
+use super::{NAMES, TAG};
 use crate::clock::Timestamp;
 use crate::dialects::conversation;
 use crate::domain::conversation::{Mode, SenderType};
@@ -178,7 +178,7 @@ async fn ask(
         await_response: Some(wait),
         ..MessageIn::default()
     };
-    match post_message(state, caller, id, message).await?.1 {
+    match post_message(state, caller, id, message).await.map_err(|e| e.renamed(NAMES))?.1 {
         PostedOut::Message(message) => Ok((message, None)),
         PostedOut::Awaited(awaited) => Ok((awaited.message, awaited.response)),
     }
@@ -271,7 +271,8 @@ async fn to_user(
         source: Some("api".into()),
         ..MessageIn::default()
     };
-    let (status, PostedOut::Message(posted)) = post_message(&state, &caller, &id, message).await? else {
+    let posted = post_message(&state, &caller, &id, message).await.map_err(|e| e.renamed(NAMES))?;
+    let (status, PostedOut::Message(posted)) = posted else {
         return Err(ApiError::internal("a message to the user awaited an AI response"));
     };
     Ok((status, axum::Json(posted.into())))

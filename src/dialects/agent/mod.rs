@@ -28,6 +28,17 @@ use crate::store::{ControlRequest, ConversationFilter, ConversationRow, Conversa
 
 const TAG: &str = "seed 003: agent conversations";
 
+/// Baton's field names in errors, as this document calls them.
+const NAMES: &[(&str, &str)] = &[
+    ("contact_id", "userId"),
+    ("custom_data", "customData"),
+    ("state_id", "stateId"),
+    ("content", "message"),
+    ("sender_id", "authorPlatformId"),
+    ("in_reply_to", "questionMessageId"),
+    ("metadata", "context"),
+];
+
 /// `manual` while the AI is silent (a human answers, or one was asked for).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -245,7 +256,7 @@ async fn create(
         agent_id: None,
         message: None,
     };
-    let row = create_conversation(&state, &caller, conversation).await?;
+    let row = create_conversation(&state, &caller, conversation).await.map_err(|e| e.renamed(NAMES))?;
     Ok((StatusCode::CREATED, axum::Json(out(&row))))
 }
 
@@ -331,7 +342,8 @@ async fn update(
         }),
         ..ConversationPatch::default()
     };
-    Ok(axum::Json(out(&update_conversation(&state, &caller, &id, None, &native).await?)))
+    let row = update_conversation(&state, &caller, &id, None, &native).await.map_err(|e| e.renamed(NAMES))?;
+    Ok(axum::Json(out(&row)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -252,7 +252,8 @@ async fn update(
         assignee_id: patch.assigned_to,
         ..ConversationPatch::default()
     };
-    let mut row = update_conversation(&state, &caller, &id, None, &native).await?;
+    let row = update_conversation(&state, &caller, &id, None, &native).await;
+    let mut row = row.map_err(|e| e.renamed(&[("assignee_id", "assigned_to")]))?;
     if patch.status == Some(ChatbotStatus::AgentRequested) {
         let request = ControlRequest::RequestHuman { by: "api".into(), reason: None };
         row = change_control(&state, &caller, &id, request).await?;

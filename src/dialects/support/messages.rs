@@ -134,7 +134,9 @@ async fn create_message(
 ) -> ApiResult<(StatusCode, axum::Json<SupportMessageOut>)> {
     let message =
         MessageIn { sender_email: Some(input.user_email), content: input.body, ..MessageIn::default() };
-    let (_, PostedOut::Message(posted)) = post_message(&state, &caller, &id, message).await? else {
+    let posted = post_message(&state, &caller, &id, message).await;
+    let posted = posted.map_err(|e| e.renamed(&[("sender_email", "user_email"), ("content", "body")]))?;
+    let (_, PostedOut::Message(posted)) = posted else {
         return Err(ApiError::internal("a message awaited an AI response unasked"));
     };
     let row = conversation(&state, &caller, &id).await?;

@@ -169,7 +169,14 @@ async fn create(
         agent_id: None,
         message,
     };
-    let row = create_conversation(&state, &caller, conversation).await?;
+    let row = create_conversation(&state, &caller, conversation).await.map_err(|e| {
+        e.renamed(&[
+            ("contact.email", "user_email"),
+            ("contact.name", "user_first_name"),
+            ("message.content", "description"),
+            ("custom_data", "metadata"),
+        ])
+    })?;
     Ok((StatusCode::CREATED, axum::Json(out(&row))))
 }
 

@@ -200,7 +200,9 @@ async fn create(
         agent_id: None,
         message: None,
     };
-    let row = create_conversation(&state, &caller, conversation).await?;
+    let row = create_conversation(&state, &caller, conversation)
+        .await
+        .map_err(|e| e.renamed(&[("contact_id", "ownerId"), ("channel_id", "channelId")]))?;
     Ok(axum::Json(out(&caller, &row)))
 }
 
