@@ -15,7 +15,7 @@ use crate::http::caller::WorkspaceCaller;
 use crate::http::conversations::{StartHumanIn, change_control};
 use crate::http::docs::{E, IdempotencyKey};
 use crate::http::extract::{Json, OptionalJson, PathId, PathIds};
-use crate::http::messages::{MessageIn, PostSender, PostedOut, change_message, post_message};
+use crate::http::messages::{AttachmentIn, MessageIn, PostSender, PostedOut, change_message, post_message};
 use crate::model::chat::{ChatMessageOut, ChatMessageType, ChatOut};
 use crate::store::{ControlRequest, ConversationRow, MessageRow};
 
@@ -79,11 +79,13 @@ async fn stop_human(
 pub struct ChatMessageIn {
     #[schema(example = "Let me check that order for you.")]
     pub content: String,
-    /// `text` (default); other types need attachments, which the native API takes.
+    /// Follows the first attachment when left out (`text` without one).
     pub r#type: Option<ChatMessageType>,
     /// The member sending (a member token sends as its own member).
     #[schema(min_length = 1, pattern = r"\S")]
     pub sender_id: Option<String>,
+    /// Files: uploads by `upload_id`, or links, as the native API takes them.
+    pub attachments: Option<Vec<AttachmentIn>>,
 }
 
 /// Send a message as a human agent; it reaches the customer through the chat's channel. A
@@ -104,6 +106,7 @@ async fn send(
         sender_id: input.sender_id,
         content: input.content,
         r#type: input.r#type.map(Into::into),
+        attachments: input.attachments,
         ..MessageIn::default()
     };
     let (_, posted) = post_message(&state, &caller, &id, message).await?;

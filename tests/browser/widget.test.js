@@ -4,6 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
+import { deflateSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
 
 import { accessibilityProblems, apiClient, launch, shot, startServer } from './harness.js';
@@ -12,11 +13,41 @@ let server;
 let browser;
 let api;
 const ana = { name: 'Ana Lima', email: 'ana@example.com', password: 'correct horse battery' };
-// A 2×2 PNG (a photo of the broken blender, as far as the test is concerned).
-const PHOTO = Buffer.from(
-  'iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP8z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg==',
-  'base64',
-);
+// A 160×120 PNG, a sage-to-sand gradient (a photo of the broken blender, as far as the test
+// is concerned): big enough to show how a photo sits in the bubbles.
+const PHOTO = png(160, 120, (x, y) => [150 + (x * 60) / 160, 180 - (y * 40) / 120, 160]);
+
+/** A truecolour PNG of `width`×`height` whose pixel colours `colour(x, y)` gives. */
+function png(width, height, colour) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (bytes) => {
+    let c = 0xffffffff;
+    for (const b of bytes) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, data) => {
+    const body = Buffer.concat([Buffer.from(type), data]);
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const check = Buffer.alloc(4);
+    check.writeUInt32BE(crc(body));
+    return Buffer.concat([length, body, check]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8);
+  const rows = Buffer.alloc((width * 3 + 1) * height);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) rows.set(colour(x, y).map(Math.round), y * (width * 3 + 1) + 1 + x * 3);
+  }
+  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  return Buffer.concat([signature, chunk('IHDR', header), chunk('IDAT', deflateSync(rows)), chunk('IEND', Buffer.alloc(0))]);
+}
 
 before(async () => {
   server = await startServer();
@@ -90,7 +121,13 @@ test('a visitor on /demo and a member in the inbox: AI answer, handoff, reply, p
   await chat.getByRole('img', { name: 'blender.png' }).waitFor({ timeout: 10000 });
   const inInbox = member.getByRole('img', { name: 'blender.png' });
   await inInbox.waitFor({ timeout: 10000 });
-  assert.ok(await inInbox.evaluate((img) => img.complete && img.naturalWidth === 2), 'the photo loads in the inbox');
+  assert.ok(await inInbox.evaluate((img) => img.complete && img.naturalWidth === 160), 'the photo loads in the inbox');
+  // Loaded after the thread was laid out, it still shows whole at the bottom of the thread.
+  await member.waitForFunction(() => {
+    const img = document.querySelector('.thread img[alt="blender.png"]');
+    if (!img?.complete) return false;
+    return img.getBoundingClientRect().bottom <= img.closest('.thread').getBoundingClientRect().bottom + 1;
+  }, null, { timeout: 5000 });
   await shot(member, '25-inbox-photo');
 
   // The member attaches a PDF; the visitor gets it as a download.

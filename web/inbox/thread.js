@@ -172,6 +172,15 @@ export class Thread {
     this.detailsChanged = false;
     fill(this.root, h('div', { class: 'pane-main' }, header, thread, typing, this.composer(closed)), side);
     thread.scrollTop = thread.scrollHeight;
+    // Photos load after the thread is laid out: keep it at the newest message while the
+    // reader is there.
+    let pinned = true;
+    thread.addEventListener('scroll', () => {
+      pinned = thread.scrollHeight - thread.scrollTop - thread.clientHeight < 40;
+    });
+    for (const img of thread.querySelectorAll('img')) {
+      img.addEventListener('load', () => { if (pinned) thread.scrollTop = thread.scrollHeight; });
+    }
     const box = this.root.querySelector('textarea');
     if (writing && box) {
       box.focus();

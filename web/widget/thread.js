@@ -17,6 +17,23 @@ export function h(tag, attributes = {}, ...children) {
 }
 
 const INLINE = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'];
+const SVG = 'http://www.w3.org/2000/svg';
+
+/** A document icon drawn with SVG (an emoji needs a font the visitor may not have). */
+function fileIcon() {
+  const icon = document.createElementNS(SVG, 'svg');
+  for (const [name, value] of Object.entries({ viewBox: '0 0 24 24', width: 16, height: 16, 'aria-hidden': 'true' })) {
+    icon.setAttribute(name, value);
+  }
+  const path = document.createElementNS(SVG, 'path');
+  path.setAttribute('d', 'M6 2h8l5 5v13a2 2 0 0 1-2 2H6a2 2 0 0 1-2-2V4a2 2 0 0 1 2-2zm7 1.5V8h4.5');
+  path.setAttribute('fill', 'none');
+  path.setAttribute('stroke', 'currentColor');
+  path.setAttribute('stroke-width', '1.8');
+  path.setAttribute('stroke-linejoin', 'round');
+  icon.append(path);
+  return icon;
+}
 
 function attachment(a, t) {
   const name = a.name || t('file');
@@ -24,7 +41,7 @@ function attachment(a, t) {
     return h('a', { href: a.url, target: '_blank', rel: 'noopener' }, h('img', { src: a.url, alt: name }));
   }
   const size = a.size ? ` (${Math.max(1, Math.round(a.size / 1024))} KB)` : '';
-  return h('a', { class: 'file', href: a.url, download: name, target: '_blank', rel: 'noopener' }, `📄 ${name}${size}`);
+  return h('a', { class: 'file', href: a.url, download: name, target: '_blank', rel: 'noopener' }, fileIcon(), `${name}${size}`);
 }
 
 /** Who wrote a message, as the visitor reads it. */
