@@ -164,6 +164,27 @@ test('a visitor on /demo and a member in the inbox: AI answer, handoff, reply, p
   assert.deepEqual([summary.csat_average, summary.csat_responses], [5, 1], JSON.stringify(summary));
 });
 
+test('on a phone in dark mode the chat fills the screen, reads clearly and closes', async () => {
+  const phone = await (await browser.newContext({ viewport: { width: 375, height: 700 }, colorScheme: 'dark' })).newPage();
+  await phone.goto(`${server.url}/demo`);
+  await phone.getByRole('button', { name: 'Open chat' }).click();
+  const chat = phone.frameLocator('iframe[title="Chat"]');
+  await chat.getByText("Hi! I'm Juni. How can I help?").waitFor();
+  await say(chat, 'How long does delivery take?');
+  await chat.getByText('2 to 4 working days').waitFor({ timeout: 15000 });
+  await shot(phone, '31-widget-phone-dark');
+  const box = await phone.locator('iframe[title="Chat"]').boundingBox();
+  assert.deepEqual([box.x, box.y, box.width, box.height], [0, 0, 375, 700], 'the chat takes the whole screen');
+  assert.ok(!(await phone.getByRole('button', { name: 'Open chat' }).isVisible()), 'the launcher steps aside');
+  const frame = phone.frames().find((f) => f.url().includes('/widget/frame'));
+  const background = await frame.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  const [r, g, b] = background.match(/\d+/g).map(Number);
+  assert.ok(r + g + b < 200, `a dark background in dark mode (${background})`);
+  assert.deepEqual(await accessibilityProblems(frame), [], 'contrast and names hold in dark mode');
+  await chat.getByRole('button', { name: /close/i }).click();
+  await phone.getByRole('button', { name: 'Open chat' }).waitFor();
+});
+
 /** A page of another site carrying the widget with the key `keyOf()` gives when served. */
 async function hostSite(keyOf) {
   const site = createServer((request, response) => {
