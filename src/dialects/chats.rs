@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{conversation, native};
+use super::conversation;
 use crate::error::{ApiError, ApiResult};
 use crate::http::AppState;
 use crate::http::caller::WorkspaceCaller;
@@ -17,10 +17,13 @@ use crate::http::docs::{E, IdempotencyKey};
 use crate::http::extract::{Json, OptionalJson, PathId, PathIds};
 use crate::http::messages::{AttachmentIn, MessageIn, PostSender, PostedOut, change_message, post_message};
 use crate::model::chat::{ChatMessageOut, ChatMessageType, ChatOut};
+use crate::model::conversation::ConversationOut;
 use crate::store::{ControlRequest, ConversationRow, MessageRow};
 
+/// The chat, mapped from the conversation's wire form as the `agent.handoff_*` webhooks are.
 fn chat(row: &ConversationRow) -> ApiResult<axum::Json<ChatOut>> {
-    let chat = ChatOut::from_conversation(&native(row))
+    let native = serde_json::to_value(ConversationOut::from(row)).map_err(ApiError::internal)?;
+    let chat = ChatOut::from_conversation(&native)
         .ok_or_else(|| ApiError::internal("a conversation did not map to a chat"))?;
     Ok(axum::Json(chat))
 }

@@ -1,6 +1,6 @@
 //! The seeds' own APIs: each of the five vendor documents Baton was made from, answered as
 //! documented (paths, field names, enums, envelopes) over the same data as the native API.
-//! One thin file per seed translates requests and responses onto the calls the native
+//! One thin module per seed translates requests and responses onto the calls the native
 //! handlers make; no business rule lives here. `docs/dialects.md` maps every field.
 //!
 //! | seed | file | mounted at |
@@ -9,7 +9,7 @@
 //! | 001 | `workspace_chats/` | `/api/v1/chats…` |
 //! | 002 | `chatbot/` | `/chatbot/v1/conversations…`, `/chatbot/v1/conversation-tags` |
 //! | 003 | `agent/` | `/agent/v1/conversations…`, `/agent/v1/conversation-states` |
-//! | 004 | `support.rs` | `/api/v1/conversations/…` |
+//! | 004 | `support/` | `/api/v1/conversations/…` (with or without the final `/`) |
 
 mod agent;
 mod chatbot;
@@ -17,14 +17,12 @@ mod chats;
 mod support;
 mod workspace_chats;
 
-use serde_json::Value;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::error::ApiResult;
 use crate::http::AppState;
 use crate::http::caller::WorkspaceCaller;
-use crate::model::conversation::ConversationOut;
 use crate::store::{ConversationRow, Entity, StoreError};
 
 #[derive(OpenApi)]
@@ -45,11 +43,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(chatbot::router())
         .merge(agent::router())
         .merge(support::router())
-}
-
-/// The conversation's native wire form, which each dialect reshapes.
-fn native(row: &ConversationRow) -> Value {
-    serde_json::to_value(ConversationOut::from(row)).unwrap_or_default()
 }
 
 /// The conversation `id` of the caller's workspace, or 404.
