@@ -33,8 +33,8 @@ fn header_key(headers: &axum::http::HeaderMap) -> Option<Option<String>> {
     headers.get("x-api-key").map(|value| value.to_str().ok().and_then(bare))
 }
 
-/// Resolves `Authorization: Bearer …` (or [`header_key`]'s other forms), or else the inbox's session cookie, into a
-/// [`Caller`](super::authenticate::Caller) in the request extensions. A request with neither
+/// Resolves the key in the headers ([`header_key`]), or else the inbox's session cookie, into
+/// a [`Caller`](super::authenticate::Caller) in the request extensions. A request with neither
 /// passes through (the route's extractor decides whether that is a 401); a malformed or unknown
 /// key is a 401 here. The cookie carries member tokens only, and a change it would authorise
 /// must come from this server's own pages.
