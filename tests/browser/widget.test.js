@@ -181,8 +181,22 @@ test('on a phone in dark mode the chat fills the screen, reads clearly and close
   const [r, g, b] = background.match(/\d+/g).map(Number);
   assert.ok(r + g + b < 200, `a dark background in dark mode (${background})`);
   assert.deepEqual(await accessibilityProblems(frame), [], 'contrast and names hold in dark mode');
+  // A swipe past the end of the short thread must not scroll the page behind the chat.
+  const swipe = async () => {
+    await phone.mouse.move(180, 400);
+    await phone.mouse.wheel(0, 400);
+  };
+  await swipe();
+  const frames = () => phone.evaluate(() => new Promise((done) => {
+    let left = 10;
+    const next = () => (--left ? requestAnimationFrame(next) : done(window.scrollY));
+    requestAnimationFrame(next);
+  }));
+  assert.equal(await frames(), 0, 'the page behind the chat stays put');
   await chat.getByRole('button', { name: /close/i }).click();
   await phone.getByRole('button', { name: 'Open chat' }).waitFor();
+  await swipe();
+  await phone.waitForFunction(() => window.scrollY > 0, null, { timeout: 5000 });
 });
 
 /** A page of another site carrying the widget with the key `keyOf()` gives when served. */

@@ -80,12 +80,23 @@
   frame.src = base + '/widget/frame?' + query.toString();
   frame.setAttribute('allow', 'clipboard-write');
 
+  // On a phone the open chat covers the page, which stays put behind it (its own overflow
+  // is put back on closing).
+  var hostOverflow = null;
   function fit() {
     var narrow = window.innerWidth < 480;
     css(frame, narrow
       ? { width: '100vw', height: '100%', bottom: '0', [side]: '0', 'border-radius': '0' }
       : { width: '380px', height: 'min(640px, calc(100vh - 110px))', bottom: '88px', [side]: '20px', 'border-radius': '16px' });
     launcher.style.display = narrow && isOpen ? 'none' : 'flex';
+    var root = document.documentElement.style;
+    if (narrow && isOpen && hostOverflow === null) {
+      hostOverflow = root.overflow;
+      root.overflow = 'hidden';
+    } else if (!(narrow && isOpen) && hostOverflow !== null) {
+      root.overflow = hostOverflow;
+      hostOverflow = null;
+    }
   }
 
   var slot = 'baton.widget.' + (data.key || '').slice(-12);
