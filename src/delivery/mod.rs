@@ -185,13 +185,15 @@ impl LeasedJobs for Deliverer {
 /// The body an endpoint receives for `event`: the event as the API shows it, or under seed
 /// 000's names `{id, type: "agent.handoff_…", created_at, workspace_id, data: chat}`.
 fn body(event: EventOut, names: EventNames) -> Vec<u8> {
-    let Some(name) = names.name_of(&event.r#type).filter(|_| names != EventNames::Native) else {
-        return serde_json::to_vec(&event).unwrap_or_default();
-    };
-    let chat = ChatOut::from_conversation(&event.data["conversation"]);
-    let body = serde_json::json!({"id": event.id, "type": name, "created_at": event.created_at,
-        "workspace_id": event.workspace_id, "data": chat});
-    serde_json::to_vec(&body).unwrap_or_default()
+    match (names, names.name_of(&event.r#type)) {
+        (EventNames::Chats, Some(name)) => {
+            let chat = ChatOut::from_conversation(&event.data["conversation"]);
+            let body = serde_json::json!({"id": event.id, "type": name, "created_at": event.created_at,
+                "workspace_id": event.workspace_id, "data": chat});
+            serde_json::to_vec(&body).unwrap_or_default()
+        }
+        _ => serde_json::to_vec(&event).unwrap_or_default(),
+    }
 }
 
 fn jitter_unit() -> f64 {

@@ -12,10 +12,10 @@ use super::conversation;
 use crate::error::{ApiError, ApiResult};
 use crate::http::AppState;
 use crate::http::caller::WorkspaceCaller;
-use crate::http::conversations::{StartHumanIn, change_control};
+use crate::http::conversations::{StartHumanIn, change_control, take_over};
 use crate::http::docs::{E, IdempotencyKey};
 use crate::http::extract::{Json, OptionalJson, PathId, PathIds};
-use crate::http::messages::{AttachmentIn, MessageIn, PostSender, PostedOut, change_message, post_message};
+use crate::http::messages::{AttachmentIn, MessageIn, PostSender, change_message, post_message};
 use crate::model::chat::{ChatMessageOut, ChatMessageType, ChatOut};
 use crate::model::conversation::ConversationOut;
 use crate::store::{ControlRequest, ConversationRow, MessageRow};
@@ -56,9 +56,7 @@ async fn start_human(
     PathId(id): PathId,
     OptionalJson(input): OptionalJson<StartHumanIn>,
 ) -> ApiResult<axum::Json<ChatOut>> {
-    let member = caller.acting_member(&state.store, "member_id", input.member_id).await?;
-    let request = ControlRequest::StartHuman { member, force: input.force };
-    chat(&change_control(&state, &caller, &id, request).await?)
+    chat(&take_over(&state, &caller, &id, input).await?)
 }
 
 /// The AI resumes: status back to `open`, `agent.handoff_completed` is fired (409
@@ -113,10 +111,7 @@ async fn send(
         ..MessageIn::default()
     };
     let (_, posted) = post_message(&state, &caller, &id, message).await?;
-    let PostedOut::Message(message) = posted else {
-        return Err(ApiError::internal("a human message awaited an AI response"));
-    };
-    Ok((StatusCode::CREATED, axum::Json(message.into())))
+    Ok((StatusCode::CREATED, axum::Json(posted.into_message().into())))
 }
 
 /// Delete a message from the chat: its content is removed, the message stays as `deleted`.

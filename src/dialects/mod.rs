@@ -23,7 +23,7 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::error::ApiResult;
 use crate::http::AppState;
 use crate::http::caller::WorkspaceCaller;
-use crate::store::{ConversationRow, Entity, StoreError};
+use crate::store::{ConversationRow, Entity, PageRequest, StoreError};
 
 #[derive(OpenApi)]
 #[openapi(tags(
@@ -43,6 +43,18 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(chatbot::router())
         .merge(agent::router())
         .merge(support::router())
+}
+
+/// A page by position, as these documents page (by number or offset, never by cursor);
+/// `counted` adds the total, which costs a count query.
+fn page_at(limit: i64, offset: i64, descending: bool, counted: bool) -> PageRequest {
+    PageRequest {
+        limit: limit as u32,
+        after: None,
+        offset: Some(offset as u64),
+        include_total: counted,
+        descending,
+    }
 }
 
 /// The conversation `id` of the caller's workspace, or 404.

@@ -211,6 +211,17 @@ impl QueryMap {
         }
     }
 
+    /// An RFC 3339 timestamp, as epoch milliseconds.
+    pub fn timestamp(&mut self, name: &str) -> Result<Option<i64>, ApiError> {
+        self.value(name)?
+            .map(|t| {
+                crate::clock::Timestamp::parse(&t)
+                    .map(|t| t.0)
+                    .ok_or_else(|| bad_param(name, "must be an RFC 3339 timestamp"))
+            })
+            .transpose()
+    }
+
     pub fn integer(&mut self, name: &str, min: i64, max: i64) -> Result<Option<i64>, ApiError> {
         let Some(text) = self.value(name)? else {
             return Ok(None);

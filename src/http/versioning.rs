@@ -80,6 +80,15 @@ impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Patch<T> {
 }
 
 impl<T> Patch<T> {
+    /// The patch with its value (if it sets one) turned by `f`.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Patch<U> {
+        match self {
+            Patch::Absent => Patch::Absent,
+            Patch::Null => Patch::Null,
+            Patch::Value(v) => Patch::Value(f(v)),
+        }
+    }
+
     /// Applies this patch to an optional field.
     pub fn apply(self, current: Option<T>) -> Option<T> {
         match self {

@@ -10,19 +10,19 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{NAMES, TAG};
+use super::{NAMES, TAG, descending};
 use crate::clock::Timestamp;
-use crate::dialects::conversation;
+use crate::dialects::{conversation, page_at};
 use crate::domain::conversation::{Mode, SenderType};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::http::AppState;
 use crate::http::caller::WorkspaceCaller;
 use crate::http::docs::{E, IdempotencyKey};
-use crate::http::extract::{FromQuery, Json, PathId, PathIds, Query, QueryMap, bad_param};
+use crate::http::extract::{FromQuery, Json, PathId, PathIds, Query, QueryMap};
 use crate::http::messages::{MessageIn, PostSender, PostedOut, message_page, post_message};
 use crate::http::responses::{AiResponseOut, AiResponseStatus, ai_response};
 use crate::model::message::{Feedback, MessageOut};
-use crate::store::{MessageFilter, PageRequest};
+use crate::store::MessageFilter;
 
 /// Who wrote a message.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
@@ -83,17 +83,13 @@ pub struct AgentMessagesQuery {
     /// Only messages with feedback.
     pub has_feedback: Option<bool>,
     /// By creation: `ASC` (default) or `DESC`.
-    #[param(pattern = "^(ASC|DESC|asc|desc)$")]
-    pub order_direction: Option<String>,
+    #[param(rename = "orderDirection", value_type = Option<String>, pattern = "^(ASC|DESC|asc|desc)$")]
+    pub descending: bool,
 }
 
 impl FromQuery for AgentMessagesQuery {
     fn from_query(q: &mut QueryMap) -> Result<Self, ApiError> {
-        let order_direction = q.value("orderDirection")?;
-        if order_direction.as_deref().is_some_and(|o| !["ASC", "DESC", "asc", "desc"].contains(&o)) {
-            return Err(bad_param("orderDirection", "must be ASC or DESC"));
-        }
-        Ok(AgentMessagesQuery { has_feedback: q.boolean("hasFeedback")?, order_direction })
+        Ok(AgentMessagesQuery { has_feedback: q.boolean("hasFeedback")?, descending: descending(q, false)? })
     }
 }
 
@@ -109,8 +105,7 @@ async fn list(
     PathId(id): PathId,
     Query(query): Query<AgentMessagesQuery>,
 ) -> ApiResult<axum::Json<Vec<AgentMessageOut>>> {
-    let descending = matches!(query.order_direction.as_deref(), Some("DESC" | "desc"));
-    let request = PageRequest { limit: 1000, after: None, offset: None, include_total: false, descending };
+    let request = page_at(1000, 0, query.descending, false);
     let page = message_page(&state, &caller, &id, &MessageFilter::default(), &request).await?;
     let wanted = |m: &MessageOut| query.has_feedback != Some(true) || m.feedback.is_some();
     Ok(axum::Json(page.items.into_iter().filter(wanted).map(AgentMessageOut::from).collect()))
@@ -271,11 +266,8 @@ async fn to_user(
         source: Some("api".into()),
         ..MessageIn::default()
     };
-    let posted = post_message(&state, &caller, &id, message).await.map_err(|e| e.renamed(NAMES))?;
-    let (status, PostedOut::Message(posted)) = posted else {
-        return Err(ApiError::internal("a message to the user awaited an AI response"));
-    };
-    Ok((status, axum::Json(posted.into())))
+    let (status, posted) = post_message(&state, &caller, &id, message).await.map_err(|e| e.renamed(NAMES))?;
+    Ok((status, axum::Json(posted.into_message().into())))
 }
 
 pub(super) fn router() -> OpenApiRouter<AppState> {

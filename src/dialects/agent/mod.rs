@@ -12,19 +12,20 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::conversation;
+use super::{conversation, page_at};
 use crate::clock::Timestamp;
 use crate::domain::conversation::{Mode, Status};
 use crate::error::{ApiError, ApiResult};
 use crate::http::AppState;
 use crate::http::caller::{Manager, WorkspaceCaller};
 use crate::http::conversations::{
-    ConversationIn, ConversationPatch, change_control, create_conversation, update_conversation,
+    ConversationIn, ConversationPatch, StartHumanIn, change_control, create_conversation, take_over,
+    update_conversation,
 };
 use crate::http::docs::{E, IdempotencyKey};
 use crate::http::extract::{FromQuery, Json, PathId, Query, QueryMap, bad_param};
 use crate::http::versioning::Patch;
-use crate::store::{ControlRequest, ConversationFilter, ConversationRow, ConversationSort, PageRequest};
+use crate::store::{ControlRequest, ConversationFilter, ConversationRow, ConversationSort};
 
 const TAG: &str = "seed 003: agent conversations";
 
@@ -117,8 +118,8 @@ pub struct AgentListQuery {
     #[param(pattern = "^(createdAt|updatedAt)$")]
     pub order_by: Option<String>,
     /// `DESC` (default) or `ASC`.
-    #[param(pattern = "^(ASC|DESC|asc|desc)$")]
-    pub order_direction: Option<String>,
+    #[param(rename = "orderDirection", value_type = Option<String>, pattern = "^(ASC|DESC|asc|desc)$")]
+    pub descending: bool,
     /// Words in the title, summary, agent name, user name, email or phone, or messages.
     pub search: Option<String>,
     pub user_id: Option<String>,
@@ -132,35 +133,33 @@ pub struct AgentListQuery {
     pub has_feedback: Option<bool>,
 }
 
-fn time(q: &mut QueryMap, name: &str) -> Result<Option<i64>, ApiError> {
-    q.value(name)?
-        .map(|t| {
-            Timestamp::parse(&t).map(|t| t.0).ok_or_else(|| bad_param(name, "must be an ISO 8601 timestamp"))
-        })
-        .transpose()
-}
-
 impl FromQuery for AgentListQuery {
     fn from_query(q: &mut QueryMap) -> Result<Self, ApiError> {
         let order_by = q.value("orderBy")?;
         if order_by.as_deref().is_some_and(|o| o != "createdAt" && o != "updatedAt") {
             return Err(bad_param("orderBy", "must be createdAt or updatedAt"));
         }
-        let order_direction = q.value("orderDirection")?;
-        if order_direction.as_deref().is_some_and(|o| !["ASC", "DESC", "asc", "desc"].contains(&o)) {
-            return Err(bad_param("orderDirection", "must be ASC or DESC"));
-        }
         Ok(AgentListQuery {
             page_number: q.integer("pageNumber", 1, 1_000_000)?,
             page_size: q.integer("pageSize", 1, 100)?,
             order_by,
-            order_direction,
+            descending: descending(q, true)?,
             search: q.string("search")?,
             user_id: q.id("userId", "ct", &[])?,
-            start_date: time(q, "startDate")?,
-            end_date: time(q, "endDate")?,
+            start_date: q.timestamp("startDate")?,
+            end_date: q.timestamp("endDate")?,
             has_feedback: q.boolean("hasFeedback")?,
         })
+    }
+}
+
+/// Whether `orderDirection` (`ASC` or `DESC`) asks for descending order; `default` without it.
+fn descending(q: &mut QueryMap, default: bool) -> Result<bool, ApiError> {
+    match q.value("orderDirection")?.as_deref() {
+        None => Ok(default),
+        Some("DESC" | "desc") => Ok(true),
+        Some("ASC" | "asc") => Ok(false),
+        Some(_) => Err(bad_param("orderDirection", "must be ASC or DESC")),
     }
 }
 
@@ -199,13 +198,7 @@ async fn list(
         },
         ..ConversationFilter::default()
     };
-    let request = PageRequest {
-        limit: size as u32,
-        after: None,
-        offset: Some(((number - 1) * size) as u64),
-        include_total: true,
-        descending: !matches!(query.order_direction.as_deref(), Some("ASC" | "asc")),
-    };
+    let request = page_at(size, (number - 1) * size, query.descending, true);
     let rows = state.store.list_conversations(&caller.workspace, &filter, &request).await?;
     let total = rows.total.unwrap_or_default();
     let total_pages = (total + size - 1) / size;
@@ -245,16 +238,12 @@ async fn create(
     Json(input): Json<AgentConversationIn>,
 ) -> ApiResult<(StatusCode, axum::Json<AgentConversationOut>)> {
     let conversation = ConversationIn {
-        channel_id: None,
         contact_id: input.user_id,
-        contact: None,
         title: input.title,
         context: input.context,
-        priority: None,
         custom_data: input.custom_data,
         state_id: input.state_id,
-        agent_id: None,
-        message: None,
+        ..ConversationIn::default()
     };
     let row = create_conversation(&state, &caller, conversation).await.map_err(|e| e.renamed(NAMES))?;
     Ok((StatusCode::CREATED, axum::Json(out(&row))))
@@ -365,15 +354,12 @@ async fn set_mode(
     Json(input): Json<ModeIn>,
 ) -> ApiResult<axum::Json<AgentConversationOut>> {
     let current = conversation(&state, &caller, &id).await?;
-    let request = match (input.mode, current.mode) {
-        (AgentMode::Manual, Mode::Human) => return Ok(axum::Json(out(&current))),
-        (AgentMode::Manual, _) => {
-            let member = caller.member.as_ref().map(|m| m.id.clone());
-            ControlRequest::StartHuman { member, force: false }
-        }
-        (AgentMode::Ai, _) => ControlRequest::StopHuman,
+    let row = match (input.mode, current.mode) {
+        (AgentMode::Manual, Mode::Human) => current,
+        (AgentMode::Manual, _) => take_over(&state, &caller, &id, StartHumanIn::default()).await?,
+        (AgentMode::Ai, _) => change_control(&state, &caller, &id, ControlRequest::StopHuman).await?,
     };
-    Ok(axum::Json(out(&change_control(&state, &caller, &id, request).await?)))
+    Ok(axum::Json(out(&row)))
 }
 
 pub(super) fn router() -> OpenApiRouter<AppState> {

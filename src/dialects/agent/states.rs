@@ -8,11 +8,11 @@ use utoipa_axum::routes;
 
 use super::TAG;
 use crate::clock::Timestamp;
+use crate::dialects::page_at;
 use crate::error::ApiResult;
 use crate::http::AppState;
 use crate::http::caller::WorkspaceCaller;
 use crate::http::docs::E;
-use crate::store::PageRequest;
 
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -35,8 +35,7 @@ async fn states(
     caller: WorkspaceCaller,
     State(state): State<AppState>,
 ) -> ApiResult<axum::Json<Vec<AgentStateOut>>> {
-    let request =
-        PageRequest { limit: 1000, after: None, offset: None, include_total: false, descending: false };
+    let request = page_at(1000, 0, false, false);
     let rows = state.store.list_states(&caller.workspace, &request).await?;
     let states = rows
         .items

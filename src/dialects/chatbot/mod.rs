@@ -23,7 +23,7 @@ use crate::http::conversations::{ConversationPatch, change_control, update_conve
 use crate::http::docs::{E, IdempotencyKey};
 use crate::http::extract::{FromQuery, Json, PathId, Query, QueryMap, bad_param};
 use crate::http::list::{ListOut, PageQuery};
-use crate::http::messages::{MessageIn, PostSender, PostedOut, message_page, post_message};
+use crate::http::messages::{MessageIn, PostSender, message_page, post_message};
 use crate::http::versioning::{IfMatch, Patch};
 use crate::model::message::MessageOut;
 use crate::store::{ControlRequest, ConversationFilter, ConversationRow, MessageFilter};
@@ -218,16 +218,10 @@ async fn update(
 ) -> ApiResult<axum::Json<ChatbotConversationOut>> {
     // The contact's fields are checked before anything changes, under this document's names.
     let mut check = Checker::new();
-    let checked = |check: &mut Checker, value: Patch<String>, field: &str| match value {
-        Patch::Value(v) if field == "contact_email" => Patch::Value(check.email(field, &v)),
-        Patch::Value(v) if field == "contact_phone" => Patch::Value(check.phone(field, &v)),
-        Patch::Value(v) => Patch::Value(check.text(field, &v, 200)),
-        other => other,
-    };
     let contact = ContactPatch {
-        name: checked(&mut check, patch.contact_name, "contact_name"),
-        email: checked(&mut check, patch.contact_email, "contact_email"),
-        phone: checked(&mut check, patch.contact_phone, "contact_phone"),
+        name: patch.contact_name.map(|v| check.text("contact_name", &v, 200)),
+        email: patch.contact_email.map(|v| check.email("contact_email", &v)),
+        phone: patch.contact_phone.map(|v| check.phone("contact_phone", &v)),
         ..ContactPatch::default()
     };
     check.finish()?;
@@ -310,10 +304,8 @@ async fn reply(
         content: input.content,
         ..MessageIn::default()
     };
-    let (status, PostedOut::Message(posted)) = post_message(&state, &caller, &id, message).await? else {
-        return Err(crate::error::ApiError::internal("a human reply awaited an AI response"));
-    };
-    Ok((status, axum::Json(posted)))
+    let (status, posted) = post_message(&state, &caller, &id, message).await?;
+    Ok((status, axum::Json(posted.into_message())))
 }
 
 pub(super) fn router() -> OpenApiRouter<AppState> {

@@ -1,5 +1,7 @@
 //! Seed 004's messages: listed oldest first with `count`, sent by sender email.
 
+use std::collections::HashMap;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -8,18 +10,18 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{TAG, page};
+use super::TAG;
 use crate::clock::Timestamp;
-use crate::dialects::conversation;
+use crate::dialects::{conversation, page_at};
 use crate::domain::conversation::SenderType;
 use crate::error::{ApiError, ApiResult};
 use crate::http::AppState;
 use crate::http::caller::WorkspaceCaller;
 use crate::http::docs::{E, IdempotencyKey};
 use crate::http::extract::{FromQuery, Json, PathId, Query, QueryMap};
-use crate::http::messages::{MessageIn, PostedOut, message_page, post_message};
+use crate::http::messages::{MessageIn, message_page, post_message};
 use crate::model::message::MessageOut;
-use crate::store::{MessageFilter, PageRequest};
+use crate::store::MessageFilter;
 
 /// `reply` for what people and the AI wrote; `system` for Baton's markers (takeover, hand-back).
 #[derive(Debug, Serialize, ToSchema)]
@@ -39,26 +41,44 @@ pub struct SupportMessageOut {
     pub created_at: Timestamp,
 }
 
-/// The message with its sender's email (the conversation's contact, or a member).
-async fn message_out(
+/// The messages with their senders' emails: the conversation's contact's, or each member's
+/// (looked up once per member, however many messages they wrote).
+async fn with_senders(
     state: &AppState,
     caller: &WorkspaceCaller,
     contact_email: Option<&str>,
-    m: MessageOut,
-) -> ApiResult<SupportMessageOut> {
-    let sender_email = match (m.sender_type, &m.sender_id) {
-        (SenderType::Contact, _) => contact_email.map(str::to_owned),
-        (SenderType::Human, Some(member)) => {
-            state.store.get_member(&caller.workspace, member).await?.map(|m| m.fields.email)
-        }
-        _ => None,
-    };
-    let message_type = if m.sender_type == SenderType::System {
-        SupportMessageType::System
-    } else {
-        SupportMessageType::Reply
-    };
-    Ok(SupportMessageOut { id: m.id, sender_email, body: m.content, message_type, created_at: m.created_at })
+    messages: Vec<MessageOut>,
+) -> ApiResult<Vec<SupportMessageOut>> {
+    let mut members: HashMap<String, Option<String>> = HashMap::new();
+    let mut out = Vec::with_capacity(messages.len());
+    for m in messages {
+        let sender_email = match (m.sender_type, &m.sender_id) {
+            (SenderType::Contact, _) => contact_email.map(str::to_owned),
+            (SenderType::Human, Some(member)) => match members.get(member) {
+                Some(email) => email.clone(),
+                None => {
+                    let email =
+                        state.store.get_member(&caller.workspace, member).await?.map(|m| m.fields.email);
+                    members.insert(member.clone(), email.clone());
+                    email
+                }
+            },
+            _ => None,
+        };
+        let message_type = if m.sender_type == SenderType::System {
+            SupportMessageType::System
+        } else {
+            SupportMessageType::Reply
+        };
+        out.push(SupportMessageOut {
+            id: m.id,
+            sender_email,
+            body: m.content,
+            message_type,
+            created_at: m.created_at,
+        });
+    }
+    Ok(out)
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -100,12 +120,9 @@ async fn messages(
     Query(query): Query<SupportMessagesQuery>,
 ) -> ApiResult<axum::Json<SupportMessagesOut>> {
     let row = conversation(&state, &caller, &id).await?;
-    let request = PageRequest { descending: false, ..page(query.limit, query.offset, 1000) };
+    let request = page_at(query.limit.unwrap_or(1000), query.offset.unwrap_or(0), false, true);
     let page = message_page(&state, &caller, &id, &MessageFilter::default(), &request).await?;
-    let mut results = Vec::with_capacity(page.items.len());
-    for m in page.items {
-        results.push(message_out(&state, &caller, row.contact.email.as_deref(), m).await?);
-    }
+    let results = with_senders(&state, &caller, row.contact.email.as_deref(), page.items).await?;
     Ok(axum::Json(SupportMessagesOut { count: page.total.unwrap_or_default(), results }))
 }
 
@@ -134,14 +151,13 @@ async fn create_message(
 ) -> ApiResult<(StatusCode, axum::Json<SupportMessageOut>)> {
     let message =
         MessageIn { sender_email: Some(input.user_email), content: input.body, ..MessageIn::default() };
-    let posted = post_message(&state, &caller, &id, message).await;
-    let posted = posted.map_err(|e| e.renamed(&[("sender_email", "user_email"), ("content", "body")]))?;
-    let (_, PostedOut::Message(posted)) = posted else {
-        return Err(ApiError::internal("a message awaited an AI response unasked"));
-    };
+    let (_, posted) = post_message(&state, &caller, &id, message)
+        .await
+        .map_err(|e| e.renamed(&[("sender_email", "user_email"), ("content", "body")]))?;
     let row = conversation(&state, &caller, &id).await?;
-    let posted = message_out(&state, &caller, row.contact.email.as_deref(), posted).await?;
-    Ok((StatusCode::CREATED, axum::Json(posted)))
+    let mut posted =
+        with_senders(&state, &caller, row.contact.email.as_deref(), vec![posted.into_message()]).await?;
+    Ok((StatusCode::CREATED, axum::Json(posted.remove(0))))
 }
 
 pub(super) fn router() -> OpenApiRouter<AppState> {

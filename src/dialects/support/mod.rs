@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 
 mod messages;
 
-use super::conversation;
+use super::{conversation, page_at};
 use crate::clock::Timestamp;
 use crate::domain::conversation::{Priority, Status};
 use crate::domain::validate::Checker;
@@ -24,7 +24,7 @@ use crate::http::conversations::{ContactLookupIn, ConversationIn, change_convers
 use crate::http::docs::{E, IdempotencyKey};
 use crate::http::extract::{FromQuery, Json, PathId, Query, QueryMap, bad_param};
 use crate::http::messages::{MessageIn, PostSender};
-use crate::store::{ConversationFilter, ConversationRow, ConversationSort, PageRequest};
+use crate::store::{ConversationFilter, ConversationRow, ConversationSort};
 
 const TAG: &str = "seed 004: support conversations";
 
@@ -158,16 +158,12 @@ async fn create(
         ..MessageIn::default()
     });
     let conversation = ConversationIn {
-        channel_id: None,
-        contact_id: None,
         contact,
         title: Some(subject),
-        context: None,
         priority: input.priority,
         custom_data: Some(custom_data),
-        state_id: None,
-        agent_id: None,
         message,
+        ..ConversationIn::default()
     };
     let row = create_conversation(&state, &caller, conversation).await.map_err(|e| {
         e.renamed(&[
@@ -210,16 +206,6 @@ impl FromQuery for SupportListQuery {
     }
 }
 
-pub(super) fn page(limit: Option<i64>, offset: Option<i64>, default_limit: i64) -> PageRequest {
-    PageRequest {
-        limit: limit.unwrap_or(default_limit) as u32,
-        after: None,
-        offset: Some(offset.unwrap_or(0) as u64),
-        include_total: true,
-        descending: true,
-    }
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SupportConversationsOut {
     /// How many conversations match, over all pages.
@@ -251,7 +237,11 @@ async fn list(
     };
     let rows = state
         .store
-        .list_conversations(&caller.workspace, &filter, &page(query.limit, query.offset, 20))
+        .list_conversations(
+            &caller.workspace,
+            &filter,
+            &page_at(query.limit.unwrap_or(20), query.offset.unwrap_or(0), true, true),
+        )
         .await?;
     let results = rows.items.iter().map(out).collect();
     Ok(axum::Json(SupportConversationsOut { count: rows.total.unwrap_or_default(), results }))

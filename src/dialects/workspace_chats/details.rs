@@ -1,6 +1,8 @@
 //! Seed 001's chats with details: the chat with its owner, channel, last two messages,
 //! responder and ticket, one at a time or a page of them.
 
+use std::collections::HashMap;
+
 use axum::extract::State;
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
@@ -61,9 +63,13 @@ pub struct ChatDetailsOut {
     pub workspace_id: String,
 }
 
+/// Team names by id, each read once for a page of chats.
+type TeamNames = HashMap<String, Option<String>>;
+
 async fn details(
     state: &AppState,
     caller: &WorkspaceCaller,
+    teams: &mut TeamNames,
     row: &ConversationRow,
 ) -> ApiResult<ChatDetailsOut> {
     let (entity, name, picture) = match (&row.agent, &row.team_id) {
@@ -71,8 +77,11 @@ async fn details(
             (Some(ResponderEntity::Agent), Some(agent.name.clone()), agent.picture_url.clone())
         }
         (_, Some(team)) => {
-            let team = state.store.get_team(&caller.workspace, team).await?;
-            (Some(ResponderEntity::Team), team.map(|t| t.name), None)
+            if !teams.contains_key(team) {
+                let name = state.store.get_team(&caller.workspace, team).await?.map(|t| t.name);
+                teams.insert(team.clone(), name);
+            }
+            (Some(ResponderEntity::Team), teams[team].clone(), None)
         }
         _ => (None, None, None),
     };
@@ -123,9 +132,9 @@ async fn list(
 ) -> ApiResult<axum::Json<Vec<ChatDetailsOut>>> {
     let (filter, page) = query.filter();
     let rows = state.store.list_conversations(&caller.workspace, &filter, &page).await?;
-    let mut out = Vec::with_capacity(rows.items.len());
+    let (mut out, mut teams) = (Vec::with_capacity(rows.items.len()), TeamNames::new());
     for row in &rows.items {
-        out.push(details(&state, &caller, row).await?);
+        out.push(details(&state, &caller, &mut teams, row).await?);
     }
     Ok(axum::Json(out))
 }
@@ -159,7 +168,7 @@ async fn get(
     if query.responder_version_id.is_some_and(|v| row.agent_version_id.as_deref() != Some(v.as_str())) {
         return Err(StoreError::NotFound(Entity::Conversation).into());
     }
-    Ok(axum::Json(details(&state, &caller, &row).await?))
+    Ok(axum::Json(details(&state, &caller, &mut TeamNames::new(), &row).await?))
 }
 
 pub(super) fn router() -> OpenApiRouter<AppState> {

@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::conversation;
+use super::{conversation, page_at};
 use crate::clock::Timestamp;
 use crate::domain::conversation::Mode;
 use crate::error::{ApiError, ApiResult};
@@ -22,7 +22,7 @@ use crate::http::conversations::{
     ConversationIn, ConversationPatch, change_conversation, create_conversation, update_conversation,
 };
 use crate::http::docs::{E, IdempotencyKey};
-use crate::http::extract::{FromQuery, Json, PathId, Query, QueryMap, bad_param};
+use crate::http::extract::{FromQuery, Json, PathId, Query, QueryMap};
 use crate::http::versioning::Patch;
 use crate::ids;
 use crate::store::{ConversationFilter, ConversationRow, PageRequest};
@@ -95,14 +95,6 @@ pub struct ChatListQuery {
     pub search: Option<String>,
 }
 
-fn time(q: &mut QueryMap, name: &str) -> Result<Option<i64>, ApiError> {
-    q.value(name)?
-        .map(|t| {
-            Timestamp::parse(&t).map(|t| t.0).ok_or_else(|| bad_param(name, "must be an ISO 8601 timestamp"))
-        })
-        .transpose()
-}
-
 impl FromQuery for ChatListQuery {
     fn from_query(q: &mut QueryMap) -> Result<Self, ApiError> {
         let responders = q.list("responderIds");
@@ -113,8 +105,8 @@ impl FromQuery for ChatListQuery {
         Ok(ChatListQuery {
             channel_ids: Some(q.id_list("channelIds", "ch")?),
             channel_types: Some(q.enum_list("channelTypes", &CHANNEL_TYPES)?),
-            last_chat_message_created_at_start: time(q, "lastChatMessageCreatedAtStart")?,
-            last_chat_message_created_at_end: time(q, "lastChatMessageCreatedAtEnd")?,
+            last_chat_message_created_at_start: q.timestamp("lastChatMessageCreatedAtStart")?,
+            last_chat_message_created_at_end: q.timestamp("lastChatMessageCreatedAtEnd")?,
             owner_ids: Some(q.id_list("ownerIds", "ct")?),
             page_number: q.integer("pageNumber", 1, 1_000_000)?,
             page_size: q.integer("pageSize", 1, 100)?,
@@ -128,13 +120,7 @@ impl FromQuery for ChatListQuery {
 impl ChatListQuery {
     fn filter(self) -> (ConversationFilter, PageRequest) {
         let size = self.page_size.unwrap_or(10);
-        let page = PageRequest {
-            limit: size as u32,
-            after: None,
-            offset: Some(((self.page_number.unwrap_or(1) - 1) * size) as u64),
-            include_total: false,
-            descending: true,
-        };
+        let page = page_at(size, (self.page_number.unwrap_or(1) - 1) * size, true, false);
         let filter = ConversationFilter {
             channel_ids: self.channel_ids.unwrap_or_default(),
             channel_types: self.channel_types.unwrap_or_default(),
@@ -191,14 +177,8 @@ async fn create(
     let conversation = ConversationIn {
         channel_id: input.channel_id,
         contact_id: Some(input.owner_id),
-        contact: None,
         title: input.title,
-        context: None,
-        priority: None,
-        custom_data: None,
-        state_id: None,
-        agent_id: None,
-        message: None,
+        ..ConversationIn::default()
     };
     let row = create_conversation(&state, &caller, conversation)
         .await

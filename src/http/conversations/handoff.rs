@@ -46,6 +46,17 @@ pub async fn change_control(
     Ok(state.store.change_control(&caller.workspace, id, request, &caller.actor(), now).await?)
 }
 
+/// A member takes the conversation over: `input.member_id`, or a member token's own member.
+pub async fn take_over(
+    state: &AppState,
+    caller: &WorkspaceCaller,
+    id: &str,
+    input: StartHumanIn,
+) -> ApiResult<ConversationRow> {
+    let member = caller.acting_member(&state.store, "member_id", input.member_id).await?;
+    change_control(state, caller, id, ControlRequest::StartHuman { member, force: input.force }).await
+}
+
 async fn control(
     state: &AppState,
     caller: &WorkspaceCaller,
@@ -90,8 +101,8 @@ async fn start_human(
     PathId(id): PathId,
     OptionalJson(input): OptionalJson<StartHumanIn>,
 ) -> ApiResult<WithEtag<ConversationOut>> {
-    let member = caller.acting_member(&state.store, "member_id", input.member_id).await?;
-    control(&state, &caller, &id, ControlRequest::StartHuman { member, force: input.force }).await
+    let row = take_over(&state, &caller, &id, input).await?;
+    Ok(WithEtag(StatusCode::OK, out(&row)))
 }
 
 /// Hand back to the AI (409 `no_ai_agent` when no AI agent can answer).

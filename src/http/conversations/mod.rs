@@ -7,7 +7,7 @@ mod signals;
 mod query;
 mod write;
 
-pub use handoff::{StartHumanIn, change_control};
+pub use handoff::{StartHumanIn, change_control, take_over};
 pub use write::{create_conversation, update_conversation};
 
 use axum::extract::State;
@@ -51,7 +51,7 @@ pub struct ContactLookupIn {
     pub phone: Option<String>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConversationIn {
     pub channel_id: Option<String>,

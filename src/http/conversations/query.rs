@@ -2,7 +2,6 @@
 
 use utoipa::IntoParams;
 
-use crate::clock::Timestamp;
 use crate::domain::conversation::{Mode, Priority, Status};
 use crate::error::ApiError;
 use crate::http::channels::CHANNEL_TYPES;
@@ -63,15 +62,6 @@ pub struct ConversationListQuery {
     pub descending: bool,
 }
 
-fn time(query: &mut QueryMap, name: &str) -> Result<Option<i64>, ApiError> {
-    query
-        .value(name)?
-        .map(|t| {
-            Timestamp::parse(&t).map(|t| t.0).ok_or_else(|| bad_param(name, "must be an RFC 3339 timestamp"))
-        })
-        .transpose()
-}
-
 impl FromQuery for ConversationListQuery {
     fn from_query(q: &mut QueryMap) -> Result<Self, ApiError> {
         let sort = match q.value("sort")?.as_deref() {
@@ -111,9 +101,9 @@ impl FromQuery for ConversationListQuery {
             },
             has_feedback: q.boolean("has_feedback")?,
             include_removed: q.boolean("include_removed")?.unwrap_or(false),
-            created: (time(q, "created_after")?, time(q, "created_before")?),
-            updated: (time(q, "updated_after")?, time(q, "updated_before")?),
-            last_message: (time(q, "last_message_after")?, time(q, "last_message_before")?),
+            created: (q.timestamp("created_after")?, q.timestamp("created_before")?),
+            updated: (q.timestamp("updated_after")?, q.timestamp("updated_before")?),
+            last_message: (q.timestamp("last_message_after")?, q.timestamp("last_message_before")?),
             sort,
         };
         Ok(ConversationListQuery { filter, descending })

@@ -35,6 +35,16 @@ pub enum PostedOut {
     Awaited(AwaitedOut),
 }
 
+impl PostedOut {
+    /// The posted message, without the AI response it may have awaited.
+    pub fn into_message(self) -> MessageOut {
+        match self {
+            PostedOut::Message(message) => message,
+            PostedOut::Awaited(awaited) => awaited.message,
+        }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AwaitedOut {
     pub message: MessageOut,
