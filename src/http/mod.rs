@@ -33,7 +33,7 @@ pub(crate) mod responses;
 mod sessions;
 mod setup;
 mod state;
-pub(crate) mod states;
+mod states;
 mod stream;
 pub(crate) mod tags;
 mod teams;

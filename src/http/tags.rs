@@ -218,7 +218,7 @@ pub(crate) async fn get_conversation_tags(
 }
 
 /// The tags on conversation `id` (known to exist), as objects.
-pub(crate) async fn conversation_tags(
+async fn conversation_tags(
     state: &AppState,
     caller: &WorkspaceCaller,
     id: &str,
@@ -242,16 +242,7 @@ pub(crate) async fn put_conversation_tags(
     PathId(id): PathId,
     Json(input): Json<ConversationTagsIn>,
 ) -> ApiResult<axum::Json<ConversationTagsOut>> {
-    replace_conversation_tags(&state, &caller, &id, &input.tags).await
-}
-
-/// Replaces the tags on conversation `id` with `wanted` (names or tag ids); answers the new set.
-pub(crate) async fn replace_conversation_tags(
-    state: &AppState,
-    caller: &WorkspaceCaller,
-    id: &str,
-    wanted: &[String],
-) -> ApiResult<axum::Json<ConversationTagsOut>> {
+    let wanted = &input.tags;
     let mut check = Checker::new();
     if wanted.len() > 50 {
         check.fail("tags", "must have at most 50 items");
@@ -263,8 +254,8 @@ pub(crate) async fn replace_conversation_tags(
     }
     check.finish()?;
     let now = state.clock.now_ms();
-    state.store.set_conversation_tags(&caller.workspace, id, &tags, &caller.actor(), now).await?;
-    conversation_tags(state, caller, id).await
+    state.store.set_conversation_tags(&caller.workspace, &id, &tags, &caller.actor(), now).await?;
+    conversation_tags(&state, &caller, &id).await
 }
 
 pub fn router() -> OpenApiRouter<AppState> {
