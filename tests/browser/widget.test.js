@@ -134,7 +134,7 @@ test('a visitor on /demo and a member in the inbox: AI answer, handoff, reply, p
   await member.locator('.composer input[type="file"]').setInputFiles({
     name: 'return-label.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n% a return label\n'),
   });
-  await member.getByText('📎 return-label.pdf').waitFor();
+  await member.getByRole('list', { name: 'Files to send' }).getByText('return-label.pdf').waitFor();
   await member.getByRole('textbox', { name: 'Reply' }).fill('Here is your return label.');
   await member.getByRole('button', { name: 'Send' }).click();
   const label = chat.getByRole('link', { name: /return-label\.pdf/ });

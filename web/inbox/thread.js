@@ -7,6 +7,9 @@ import { details, readContact } from './details.js';
 import { MODE_LABEL } from './views.js';
 import { ago, contactName, exact, fill, h } from './ui.js';
 
+/** A file icon drawn by the stylesheet (an emoji needs a font the agent's machine may lack). */
+const fileIcon = () => h('span', { class: 'file-icon', 'aria-hidden': 'true' });
+
 const PAGE = 50;
 
 export class Thread {
@@ -236,7 +239,7 @@ export class Thread {
     if (['image/png', 'image/jpeg', 'image/gif', 'image/webp'].includes(a.mime_type) && shown) {
       return h('p', { class: 'attachment image' }, link(h('img', { src: a.url, alt: name, loading: 'lazy' })));
     }
-    return h('p', { class: 'attachment' }, link(`📎 ${name}`), a.size ? h('span', { class: 'muted' }, ` ${Math.ceil(a.size / 1024)} KB`) : '');
+    return h('p', { class: 'attachment' }, link([fileIcon(), name]), a.size ? h('span', { class: 'muted' }, ` ${Math.ceil(a.size / 1024)} KB`) : '');
   }
 
   note(n) {
@@ -301,7 +304,7 @@ export class Thread {
       h('div', { class: 'composer-box' }, picker, box),
       !this.noteMode && this.files.length > 0 && h('ul', { class: 'uploads', 'aria-label': 'Files to send' },
         this.files.map((f) => h('li', { class: f.error ? 'failed' : '' },
-          f.error ? `${f.name}: ${f.error}` : f.id ? `📎 ${f.name}` : `Uploading ${f.name}…`,
+          f.error ? `${f.name}: ${f.error}` : f.id ? [fileIcon(), f.name] : `Uploading ${f.name}…`,
           h('button', { type: 'button', class: 'link', 'aria-label': `Remove ${f.name}`, onclick: () => {
             this.files = this.files.filter((other) => other !== f);
             this.render();
