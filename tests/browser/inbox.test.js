@@ -243,3 +243,31 @@ test('a note written in the inbox never reaches the visitor, a reply does', asyn
   assert.ok(!texts.some((t) => t.includes('VIP customer')), 'the note does not');
   await page.context().close();
 });
+
+test('in a narrow window in dark mode the inbox shows one pane at a time, readably', async () => {
+  await handedOff('maximilian@example.com', 'Maximilian Alexander von Hohenberg-Castellanos', 'The hinge on my oven door snapped this morning');
+  const context = await browser.newContext({ viewport: { width: 700, height: 800 }, colorScheme: 'dark' });
+  const page = await context.newPage();
+  await page.goto(server.url);
+  await page.getByLabel('Email').fill(admin.email);
+  await page.getByLabel('Password').fill(admin.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  const row = page.getByRole('link', { name: /^Maximilian/ });
+  await row.waitFor();
+  await shot(page, '13-narrow-dark-list');
+  assert.deepEqual(await accessibilityProblems(page), [], 'contrast and names hold in dark mode');
+  const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  assert.ok(background.match(/\d+/g).slice(0, 3).map(Number).reduce((a, b) => a + b) < 200, `dark (${background})`);
+  const overflow = () => page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+  assert.equal(await overflow(), false, 'a long name does not push the page sideways');
+
+  await row.click();
+  await page.getByRole('list', { name: 'Messages' }).getByText('The hinge on my oven door snapped this morning').waitFor();
+  assert.ok(!(await row.isVisible()), 'the open conversation takes the window');
+  await shot(page, '14-narrow-dark-conversation');
+  assert.deepEqual(await accessibilityProblems(page), []);
+  assert.equal(await overflow(), false);
+  await page.getByRole('button', { name: 'Back to the list' }).click();
+  await row.waitFor();
+  await context.close();
+});
