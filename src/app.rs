@@ -31,7 +31,9 @@ pub async fn serve(
     let upkeep = tokio::spawn(upkeep(state.clone()));
     state.store.listen_to_other_nodes();
     state.live.relay_from_other_nodes(&state.store);
-    let deliverer = Deliverer::new(state.store.clone(), state.clock.clone(), state.settings.delivery.clone());
+    let delivery = state.settings.delivery.clone();
+    let deliverer =
+        Deliverer::new(state.store.clone(), state.clock.clone(), delivery, state.file_urls.clone());
     let deliveries = tokio::spawn(Arc::new(deliverer).run());
     let runner =
         AiRunner::new(state.store.clone(), state.clock.clone(), &state.settings.ai, state.semantic.clone());
@@ -41,7 +43,8 @@ pub async fn serve(
         shutdown.await;
         stopping.begin_stopping();
     };
-    let result = axum::serve(listener, router(state.clone())).with_graceful_shutdown(shutdown).await;
+    let timeout = state.settings.header_read_timeout;
+    let result = crate::server::serve(listener, router(state.clone()), timeout, shutdown).await;
     upkeep.abort();
     deliveries.abort();
     answers.abort();

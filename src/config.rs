@@ -33,6 +33,10 @@ pub struct Serve {
     /// Seconds a request may take before it is answered with a 503.
     #[arg(long, env = "BATON_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
+    /// Seconds a connection may take to send a request's headers, or sit idle between
+    /// requests, before it is closed (slow or abandoned clients).
+    #[arg(long, env = "BATON_HEADER_READ_TIMEOUT_SECS", default_value_t = 20)]
+    pub header_read_timeout_secs: u64,
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "BATON_BODY_LIMIT_BYTES", default_value_t = 1024 * 1024)]
     pub body_limit_bytes: usize,
@@ -65,10 +69,35 @@ pub struct Serve {
     /// keyword. Without the files the keyword tier serves alone.
     #[arg(long, env = "BATON_EMBEDDING_MODEL", default_value = "models/all-MiniLM-L6-v2")]
     pub embedding_model: std::path::PathBuf,
-    /// Widget sessions one key may open per minute on this node (each creates a contact, and
-    /// client keys are public).
-    #[arg(long, env = "BATON_WIDGET_SESSIONS_PER_MINUTE", default_value_t = 120)]
-    pub widget_sessions_per_minute: u32,
+    /// Widget sessions one key may open per minute from one address, on this node (each
+    /// creates a contact, and client keys are public).
+    #[arg(long, env = "BATON_WIDGET_SESSIONS_PER_MINUTE", default_value_t = 10)]
+    pub widget_sessions_per_minute: u64,
+    /// Messages one visitor may send per minute (an address: three times as many).
+    #[arg(long, env = "BATON_VISITOR_MESSAGES_PER_MINUTE", default_value_t = 20)]
+    pub visitor_messages_per_minute: u64,
+    /// Conversations one visitor may start per minute (an address: three times as many).
+    #[arg(long, env = "BATON_VISITOR_CONVERSATIONS_PER_MINUTE", default_value_t = 5)]
+    pub visitor_conversations_per_minute: u64,
+    /// Files one visitor may upload per hour (an address: three times as many).
+    #[arg(long, env = "BATON_VISITOR_UPLOADS_PER_HOUR", default_value_t = 20)]
+    pub visitor_uploads_per_hour: u64,
+    /// Bytes one visitor may upload per hour (an address: three times as many).
+    #[arg(long, env = "BATON_VISITOR_UPLOAD_BYTES_PER_HOUR", default_value_t = 50 * 1024 * 1024)]
+    pub visitor_upload_bytes_per_hour: u64,
+    /// Event streams one key or token may hold open on this node.
+    #[arg(long, env = "BATON_STREAMS_PER_TOKEN", default_value_t = 10)]
+    pub streams_per_token: usize,
+    /// Event streams one client address may hold open on this node.
+    #[arg(long, env = "BATON_STREAMS_PER_ADDRESS", default_value_t = 200)]
+    pub streams_per_address: usize,
+    /// Event streams this node holds open at most.
+    #[arg(long, env = "BATON_MAX_STREAMS", default_value_t = 20_000)]
+    pub max_streams: usize,
+    /// Behind a reverse proxy: take the client's address from the last `X-Forwarded-For`
+    /// entry (the proxy's). Only with a proxy that sets it: anyone can write the header.
+    #[arg(long, env = "BATON_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
     /// Where browsers reach this server when a proxy stands in front of it
     /// (`https://support.example.com`): the inbox's links use it, and changes made with the
     /// inbox's session cookie must come from it. Without it, the request's `Host`.

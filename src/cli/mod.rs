@@ -15,7 +15,7 @@ use crate::auth::{self, KeyKind};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Global, LogFormat, Serve};
 use crate::delivery::Policy;
-use crate::http::{AppState, Settings};
+use crate::http::{AppState, Limit, Settings, StreamLimits, VisitorQuotas};
 use crate::ids;
 use crate::store::{Store, WorkspaceId};
 
@@ -246,6 +246,7 @@ async fn run_server(global: &Global, serve: Serve) -> Result<(), String> {
     let settings = Settings {
         admin_key_hash: admin_key.map(auth::hash_secret),
         request_timeout: Duration::from_secs(serve.request_timeout_secs.max(1)),
+        header_read_timeout: Duration::from_secs(serve.header_read_timeout_secs.max(1)),
         body_limit: serve.body_limit_bytes,
         webhook_allow_private: serve.webhook_allow_private,
         delivery: Policy {
@@ -259,7 +260,20 @@ async fn run_server(global: &Global, serve: Serve) -> Result<(), String> {
             allow_private: serve.ai_allow_private,
             embedding_model: Some(serve.embedding_model.clone()),
         },
-        widget_sessions_per_minute: serve.widget_sessions_per_minute.max(1),
+        visitor_quotas: VisitorQuotas {
+            sessions_per_address: Limit::per_minute(serve.widget_sessions_per_minute.max(1)),
+            messages: Limit::per_minute(serve.visitor_messages_per_minute.max(1)),
+            conversations: Limit::per_minute(serve.visitor_conversations_per_minute.max(1)),
+            uploads: Limit::per_hour(serve.visitor_uploads_per_hour.max(1)),
+            upload_bytes: Limit::per_hour(serve.visitor_upload_bytes_per_hour.max(1)),
+            ..VisitorQuotas::default()
+        },
+        streams: StreamLimits {
+            per_credential: serve.streams_per_token.max(1),
+            per_address: serve.streams_per_address.max(1),
+            total: serve.max_streams.max(1),
+        },
+        trust_forwarded_for: serve.trust_forwarded_for,
         public_url: serve.public_url.clone(),
         upload_limit: serve.upload_limit_bytes,
     };

@@ -16,6 +16,7 @@ pub use policy::Policy;
 
 use crate::clock::SharedClock;
 use crate::domain::conversation::MessageStatus;
+use crate::file_urls::FileUrls;
 use crate::ids;
 use crate::jobs::{self, LeasedJobs};
 use crate::model::chat::ChatOut;
@@ -32,12 +33,14 @@ pub struct Deliverer {
     clock: SharedClock,
     policy: Policy,
     client: client::Client,
+    /// Signs the URLs of files in the events sent (absolute with `--public-url`).
+    files: FileUrls,
 }
 
 impl Deliverer {
-    pub fn new(store: Store, clock: SharedClock, policy: Policy) -> Self {
+    pub fn new(store: Store, clock: SharedClock, policy: Policy, files: FileUrls) -> Self {
         let client = client::Client::new(policy.timeout, policy.allow_private);
-        Deliverer { store, clock, policy, client }
+        Deliverer { store, clock, policy, client, files }
     }
 
     /// One round, for tests and tools: claims what is due now, sends it all, records each
@@ -115,7 +118,7 @@ impl Deliverer {
         let body = match &claimed.payload {
             Some(payload) => payload.clone().into_bytes(),
             None => match self.store.delivery_event(claimed).await? {
-                Some(event) => body(EventOut::from(event), names),
+                Some(event) => body(self.files.signer().await?.event(event, self.clock.now_ms()), names),
                 None => return Ok(Err("the event was erased before it could be delivered".into())),
             },
         };

@@ -40,6 +40,7 @@ pub enum ErrorCode {
     WebhookNotFound,
     DeliveryNotFound,
     FileNotFound,
+    SessionNotFound,
     MethodNotAllowed,
     TicketExists,
     DeliveryInFlight,
@@ -69,11 +70,12 @@ pub enum ErrorCode {
     InternalError,
     DatabaseUnavailable,
     RequestTimeout,
+    ServerBusy,
 }
 
 impl ErrorCode {
     /// Every code, in the table's order (a test checks it against the enum).
-    pub const ALL: [ErrorCode; 63] = {
+    pub const ALL: [ErrorCode; 65] = {
         use ErrorCode::*;
         [
             InvalidJson,
@@ -110,6 +112,7 @@ impl ErrorCode {
             WebhookNotFound,
             DeliveryNotFound,
             FileNotFound,
+            SessionNotFound,
             MethodNotAllowed,
             TicketExists,
             DeliveryInFlight,
@@ -139,6 +142,7 @@ impl ErrorCode {
             InternalError,
             DatabaseUnavailable,
             RequestTimeout,
+            ServerBusy,
         ]
     };
 

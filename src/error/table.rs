@@ -201,6 +201,12 @@ impl ErrorCode {
             FileNotFound => {
                 (StatusCode::NOT_FOUND, "file_not_found", "File not found", "no such file, or not yours")
             }
+            SessionNotFound => (
+                StatusCode::NOT_FOUND,
+                "session_not_found",
+                "Session not found",
+                "no such session of the calling member",
+            ),
             MethodNotAllowed => (
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method_not_allowed",
@@ -355,7 +361,7 @@ impl ErrorCode {
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limited",
                 "Too many requests",
-                "too many wrong passwords for one email, or widget sessions for one key (`Retry-After`)",
+                "too many sign-in attempts, or a visitor's sessions, messages, conversations, uploads or streams over their quota (`Retry-After`)",
             ),
             InternalError => (
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -374,6 +380,12 @@ impl ErrorCode {
                 "request_timeout",
                 "Request timed out",
                 "the request ran longer than `--request-timeout-secs`",
+            ),
+            ServerBusy => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "server_busy",
+                "Server busy",
+                "too many password checks at once on this node (`Retry-After`)",
             ),
         }
     }

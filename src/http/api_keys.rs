@@ -8,7 +8,11 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use serde_json::json;
+
+use super::audit;
 use super::caller::Manager;
+use super::client_ip::ClientIp;
 use super::docs::{E, IdempotencyKey};
 use super::extract::{Json, PathId, Query};
 use super::list::{ListOut, PageQuery};
@@ -87,6 +91,7 @@ impl ApiKeyOut {
 async fn create(
     caller: Manager,
     State(state): State<AppState>,
+    ip: ClientIp,
     Json(input): Json<ApiKeyIn>,
 ) -> ApiResult<(StatusCode, axum::Json<ApiKeyOut>)> {
     let mut check = Checker::new();
@@ -106,6 +111,17 @@ async fn create(
     let mut key = auth::generate_key(kind, &name);
     key.record.channel_id = input.channel_id;
     let row = state.store.create_api_key(&caller.workspace, &key.record, state.clock.now_ms()).await?;
+    let details = json!({"name": name, "kind": kind.as_str(), "channel_id": key.record.channel_id});
+    audit::record(
+        &state,
+        &caller.workspace,
+        ip,
+        "api_key.created",
+        caller.actor(),
+        Some(("api_key", &row.id)),
+        details,
+    )
+    .await;
     Ok((StatusCode::CREATED, axum::Json(ApiKeyOut::from_row(row, Some(key.secret)))))
 }
 
@@ -128,8 +144,23 @@ async fn list(
     params(("id" = String, Path, description = "The key's id")),
     responses((status = 204, description = "Revoked"), E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
-async fn revoke(caller: Manager, State(state): State<AppState>, PathId(id): PathId) -> ApiResult<StatusCode> {
+async fn revoke(
+    caller: Manager,
+    State(state): State<AppState>,
+    ip: ClientIp,
+    PathId(id): PathId,
+) -> ApiResult<StatusCode> {
     if state.store.revoke_api_key(&caller.workspace, &id, state.clock.now_ms()).await? {
+        audit::record(
+            &state,
+            &caller.workspace,
+            ip,
+            "api_key.revoked",
+            caller.actor(),
+            Some(("api_key", &id)),
+            json!({}),
+        )
+        .await;
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::new(ErrorCode::ApiKeyNotFound, format!("No API key {id} in this workspace")))

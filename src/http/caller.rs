@@ -48,6 +48,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Admin {
 pub struct MemberRef {
     pub id: String,
     pub role: Role,
+    /// The token (session) the member is calling with.
+    pub token_id: String,
 }
 
 /// Someone working inside one workspace: a server key (everything) or a member token (what
@@ -57,6 +59,8 @@ pub struct WorkspaceCaller {
     pub workspace: WorkspaceId,
     pub member: Option<MemberRef>,
     actor: Actor,
+    /// The key or token presented (its id), for limits kept per credential.
+    pub credential: String,
 }
 
 impl WorkspaceCaller {
@@ -95,13 +99,17 @@ impl<S: Send + Sync> FromRequestParts<S> for WorkspaceCaller {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         match caller(parts)? {
-            Caller::Key { workspace, key_id, kind: KeyKind::Server } => {
-                Ok(WorkspaceCaller { workspace, member: None, actor: Actor::api_key(&key_id) })
-            }
-            Caller::Member { workspace, member_id, role, .. } => Ok(WorkspaceCaller {
+            Caller::Key { workspace, key_id, kind: KeyKind::Server } => Ok(WorkspaceCaller {
+                workspace,
+                member: None,
+                actor: Actor::api_key(&key_id),
+                credential: key_id,
+            }),
+            Caller::Member { workspace, member_id, role, token_id } => Ok(WorkspaceCaller {
                 workspace,
                 actor: Actor::member(&member_id),
-                member: Some(MemberRef { id: member_id, role }),
+                credential: token_id.clone(),
+                member: Some(MemberRef { id: member_id, role, token_id }),
             }),
             Caller::Admin => {
                 Err(forbidden("a server key or a member token (the admin key manages workspaces only)"))
@@ -149,13 +157,17 @@ impl<S: Send + Sync> FromRequestParts<S> for Manager {
 pub struct WidgetKey {
     pub workspace: WorkspaceId,
     pub key_id: String,
+    /// A server key (the site's backend), not the page's public client key.
+    pub server: bool,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for WidgetKey {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         match caller(parts)? {
-            Caller::Key { workspace, key_id, .. } => Ok(WidgetKey { workspace, key_id }),
+            Caller::Key { workspace, key_id, kind } => {
+                Ok(WidgetKey { workspace, key_id, server: kind == KeyKind::Server })
+            }
             _ => Err(forbidden("a client key (bt_pk_) or a server key")),
         }
     }
@@ -187,17 +199,20 @@ impl<S: Send + Sync> FromRequestParts<S> for Visitor {
     }
 }
 
-/// The member token presented, for signing out.
+/// The member token presented, for signing out and managing one's sessions.
 pub struct Session {
     pub workspace: WorkspaceId,
     pub token_id: String,
+    pub member_id: String,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Session {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         match caller(parts)? {
-            Caller::Member { workspace, token_id, .. } => Ok(Session { workspace, token_id }),
+            Caller::Member { workspace, token_id, member_id, .. } => {
+                Ok(Session { workspace, token_id, member_id })
+            }
             _ => Err(forbidden("a member token")),
         }
     }

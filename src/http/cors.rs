@@ -16,18 +16,31 @@ use crate::error::{ApiError, ErrorCode};
 use crate::http::AppState;
 
 fn open_to_sites(path: &str) -> bool {
-    path.starts_with("/v1/widget/") || path == "/v1/uploads" || path.starts_with("/v1/files/")
+    path.starts_with("/v1/widget/") || path == "/v1/uploads"
+}
+
+/// A file is open to other sites only through its signed URL, and only once the signature
+/// held: a page may show a file it was given a link to, never probe for others with a key.
+fn signed_file(request: &Request) -> bool {
+    request.uri().path().starts_with("/v1/files/")
+        && request.method() == Method::GET
+        && request.uri().query().is_some_and(|q| q.split('&').any(|pair| pair.starts_with("signature=")))
 }
 
 pub async fn middleware(request: Request, next: Next) -> Response {
     let origin = request.headers().get(header::ORIGIN).cloned();
-    let Some(origin) = origin.filter(|_| open_to_sites(request.uri().path())) else {
+    let path = request.uri().path();
+    let file = signed_file(&request);
+    let Some(origin) = origin.filter(|_| open_to_sites(path) || file) else {
         return next.run(request).await;
     };
     let preflight = request.method() == Method::OPTIONS
         && request.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
     let mut response =
         if preflight { StatusCode::NO_CONTENT.into_response() } else { next.run(request).await };
+    if file && !response.status().is_success() {
+        return response;
+    }
     let headers = response.headers_mut();
     headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
     headers.append(header::VARY, HeaderValue::from_static("Origin"));
@@ -72,10 +85,10 @@ mod tests {
     use super::open_to_sites;
 
     #[test]
-    fn only_the_widget_uploads_and_files_are_open_to_other_sites() {
+    fn only_the_widget_and_uploads_are_open_to_other_sites() {
         assert!(open_to_sites("/v1/widget/sessions"));
         assert!(open_to_sites("/v1/uploads"));
-        assert!(open_to_sites("/v1/files/file_1"));
+        assert!(!open_to_sites("/v1/files/file_1"), "only with a valid signature");
         assert!(!open_to_sites("/v1/conversations"));
         assert!(!open_to_sites("/v1/uploads/x"));
         assert!(!open_to_sites("/v1/widgets"));

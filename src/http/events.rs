@@ -1,4 +1,4 @@
-//! `GET /v1/events`: the event log, which is also the audit log.
+//! `GET /v1/events`: the conversation event log (security changes are in the audit log).
 
 use axum::extract::State;
 use utoipa::IntoParams;
@@ -82,7 +82,8 @@ async fn list(
     let filter =
         EventFilter { kinds: query.r#type.unwrap_or_default(), conversation_id: query.conversation_id };
     let rows = state.store.list_events(&caller.workspace, &filter, &request).await?;
-    Ok(axum::Json(ListOut::from_page(rows, EventOut::from)))
+    let (signer, now) = (state.file_signer().await?, state.clock.now_ms());
+    Ok(axum::Json(ListOut::from_page(rows, |row| signer.event(row, now))))
 }
 
 pub fn router() -> OpenApiRouter<AppState> {

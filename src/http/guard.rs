@@ -37,7 +37,9 @@ fn header_key(headers: &axum::http::HeaderMap) -> Option<Option<String>> {
 /// a [`Caller`](super::authenticate::Caller) in the request extensions. A request with neither
 /// passes through (the route's extractor decides whether that is a 401); a malformed or unknown
 /// key is a 401 here. The cookie carries member tokens only, and a change it would authorise
-/// must come from this server's own pages.
+/// must come from this server's own pages. A cookie that is no longer (or never was) a session
+/// is cleared and the request goes on as if it had none, so it never stands in the way of
+/// signing in again.
 pub async fn authenticate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let token = match header_key(request.headers()) {
         Some(Some(token)) => token,
@@ -50,11 +52,7 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
                 return next.run(request).await;
             };
             if !token.starts_with(MEMBER_PREFIX) {
-                return ApiError::new(
-                    ErrorCode::InvalidApiKey,
-                    "The session cookie is not valid: sign in again",
-                )
-                .into_response();
+                return without_cookie(&state, request, next).await;
             }
             let public_url = state.settings.public_url.as_deref();
             if !request.method().is_safe() && !cookie::same_origin(request.headers(), public_url) {
@@ -77,8 +75,26 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
             request.extensions_mut().insert(caller);
             next.run(request).await
         }
+        Err(error)
+            if request.extensions().get::<cookie::ViaCookie>().is_some()
+                && error.code == ErrorCode::InvalidApiKey =>
+        {
+            request.extensions_mut().remove::<cookie::ViaCookie>();
+            without_cookie(&state, request, next).await
+        }
         Err(error) => error.into_response(),
     }
+}
+
+/// The request as if it carried no session cookie, and an answer that clears the stale one.
+async fn without_cookie(state: &AppState, request: Request, next: Next) -> Response {
+    let secure = cookie::over_https(request.headers(), state.settings.public_url.as_deref());
+    let mut response = next.run(request).await;
+    // A sign-in answered with a new session cookie: that one replaces the stale one.
+    if !response.headers().contains_key(header::SET_COOKIE) {
+        response.headers_mut().insert(header::SET_COOKIE, cookie::session_cookie("", 0, secure));
+    }
+    response
 }
 
 /// Bounds the time a request may take; the client gets a 503 problem, never a hang.

@@ -26,16 +26,19 @@ pub struct Entry {
     pub id: String,
     pub kind: String,
     pub conversation_id: Option<String>,
-    /// The event as JSON, as `GET /v1/events` shows it.
+    /// The event as JSON, as `GET /v1/events` shows it, but for its files' URLs: a stream
+    /// signs those as it sends them (`has_files`), so a URL never outlives its signature here.
     pub json: String,
+    pub has_files: bool,
 }
 
 impl Entry {
     pub fn from_row(row: crate::store::EventRow) -> Self {
         let (position, id, kind, conversation_id) =
             (row.position, row.id.clone(), row.kind.clone(), row.conversation_id.clone());
+        let has_files = row.data["message"]["attachments"].as_array().is_some_and(|a| !a.is_empty());
         let json = serde_json::to_string(&EventOut::from(row)).unwrap_or_default();
-        Entry { position, id, kind, conversation_id, json }
+        Entry { position, id, kind, conversation_id, json, has_files }
     }
 }
 

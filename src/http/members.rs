@@ -7,7 +7,11 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use serde_json::json;
+
+use super::audit;
 use super::caller::{Manager, WorkspaceCaller};
+use super::client_ip::ClientIp;
 use super::docs::{E, IdempotencyKey, IfMatchHeader};
 use super::extract::{FromQuery, Json, PathId, Query, QueryMap};
 use super::list::{ListOut, PageQuery};
@@ -101,6 +105,7 @@ fn not_found(id: &str) -> ApiError {
 async fn create(
     caller: Manager,
     State(state): State<AppState>,
+    ip: ClientIp,
     Json(input): Json<MemberIn>,
 ) -> ApiResult<WithEtag<MemberOut>> {
     let mut check = Checker::new();
@@ -118,6 +123,17 @@ async fn create(
         .store
         .create_member(&caller.workspace, &ids::new_id("mem"), &member, state.clock.now_ms())
         .await?;
+    let details = json!({"role": row.fields.role});
+    audit::record(
+        &state,
+        &caller.workspace,
+        ip,
+        "member.created",
+        caller.actor(),
+        Some(("member", &row.id)),
+        details,
+    )
+    .await;
     Ok(WithEtag(StatusCode::CREATED, MemberOut::from_row(row)))
 }
 
@@ -175,6 +191,7 @@ async fn get(
 async fn update(
     caller: Manager,
     State(state): State<AppState>,
+    ip: ClientIp,
     PathId(id): PathId,
     if_match: IfMatch,
     Json(patch): Json<MemberPatch>,
@@ -191,6 +208,8 @@ async fn update(
         Patch::Absent => Patch::Absent,
     };
     let (store, ws) = (&state.store, &caller.workspace);
+    // The role before the change, for the audit log.
+    let role_before = std::sync::Mutex::new(String::new());
     let row = update_optimistically(
         &if_match,
         |row: &MemberRow| row.version,
@@ -198,6 +217,7 @@ async fn update(
         |current| {
             let now = state.clock.now_ms();
             let (id, patch, new_hash) = (&id, &patch, &new_hash);
+            *role_before.lock().unwrap_or_else(|e| e.into_inner()) = current.fields.role.clone();
             async move {
                 let fields = current.fields;
                 let mut check = Checker::new();
@@ -220,6 +240,36 @@ async fn update(
         },
     )
     .await?;
+    let role_before = role_before.into_inner().unwrap_or_else(|e| e.into_inner());
+    let target = Some(("member", row.id.as_str()));
+    if !matches!(patch.password, Patch::Absent) {
+        // A new password (or none) ends every other session of the member: whoever knew the
+        // old one is signed out. The admin changing their own keeps the session they use.
+        let own = caller.member.as_ref().filter(|m| m.id == row.id).map(|m| m.token_id.as_str());
+        let ended = state.store.end_member_sessions(ws, &row.id, own).await?;
+        audit::record(
+            &state,
+            ws,
+            ip,
+            "member.password_changed",
+            caller.actor(),
+            target,
+            json!({"sessions_ended": ended}),
+        )
+        .await;
+    }
+    if role_before != row.fields.role {
+        let details = json!({"role": [role_before, row.fields.role]});
+        audit::record(&state, ws, ip, "member.role_changed", caller.actor(), target, details).await;
+    }
+    let others: Vec<&str> = [("name", patch.name.is_some()), ("email", patch.email.is_some())]
+        .into_iter()
+        .filter_map(|(field, changed)| changed.then_some(field))
+        .collect();
+    if !others.is_empty() {
+        audit::record(&state, ws, ip, "member.updated", caller.actor(), target, json!({"fields": others}))
+            .await;
+    }
     Ok(WithEtag(StatusCode::OK, MemberOut::from_row(row)))
 }
 
@@ -229,8 +279,23 @@ async fn update(
     params(("id" = String, Path, description = "The member's id")),
     responses((status = 204, description = "Deleted"), E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
-async fn delete(caller: Manager, State(state): State<AppState>, PathId(id): PathId) -> ApiResult<StatusCode> {
+async fn delete(
+    caller: Manager,
+    State(state): State<AppState>,
+    ip: ClientIp,
+    PathId(id): PathId,
+) -> ApiResult<StatusCode> {
     if state.store.delete_member(&caller.workspace, &id, state.clock.now_ms()).await? {
+        audit::record(
+            &state,
+            &caller.workspace,
+            ip,
+            "member.removed",
+            caller.actor(),
+            Some(("member", &id)),
+            json!({}),
+        )
+        .await;
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(not_found(&id))

@@ -1,4 +1,5 @@
-//! Prometheus metrics: request counts and latency histograms by method, route and status.
+//! Prometheus metrics: request counts and latency histograms by method, route and status;
+//! sign-in outcomes and requests refused by a limit.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -23,6 +24,26 @@ struct Series {
 #[derive(Default)]
 pub struct Metrics {
     requests: Mutex<BTreeMap<(String, String, u16), Series>>,
+    /// Counters with one label: (family, label value) → count.
+    counters: Mutex<BTreeMap<(Counter, &'static str), u64>>,
+}
+
+/// The labelled counters: their name, help and label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Counter {
+    /// `outcome`: `succeeded`, `failed`, `throttled`, `busy`.
+    SignIns,
+    /// `limit`: which quota or throttle refused the request.
+    RateLimited,
+}
+
+impl Counter {
+    fn describe(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Counter::SignIns => ("baton_sign_ins_total", "Sign-in attempts by outcome.", "outcome"),
+            Counter::RateLimited => ("baton_rate_limited_total", "Requests refused by a limit.", "limit"),
+        }
+    }
 }
 
 impl Metrics {
@@ -38,10 +59,22 @@ impl Metrics {
         }
     }
 
+    pub fn count(&self, counter: Counter, label: &'static str) {
+        *self.counters.lock().unwrap_or_else(|p| p.into_inner()).entry((counter, label)).or_default() += 1;
+    }
+
     /// The Prometheus text exposition format.
     pub fn render(&self) -> String {
-        let requests = self.requests.lock().unwrap_or_else(|p| p.into_inner());
         let mut out = String::new();
+        for counter in [Counter::SignIns, Counter::RateLimited] {
+            let (name, help, label) = counter.describe();
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+            let counters = self.counters.lock().unwrap_or_else(|p| p.into_inner());
+            for ((_, value), count) in counters.iter().filter(|((c, _), _)| *c == counter) {
+                let _ = writeln!(out, "{name}{{{label}=\"{value}\"}} {count}");
+            }
+        }
+        let requests = self.requests.lock().unwrap_or_else(|p| p.into_inner());
         out.push_str("# HELP baton_http_requests_total HTTP requests handled.\n");
         out.push_str("# TYPE baton_http_requests_total counter\n");
         for ((method, route, status), s) in requests.iter() {

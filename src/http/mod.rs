@@ -2,10 +2,12 @@
 
 mod agents;
 mod api_keys;
+pub(crate) mod audit;
 mod authenticate;
 pub(crate) mod caller;
 mod canned_responses;
 pub(crate) mod channels;
+pub(crate) mod client_ip;
 pub(crate) mod contacts;
 pub(crate) mod conversations;
 mod cookie;
@@ -21,6 +23,7 @@ mod knowledge;
 pub(crate) mod list;
 mod log_tail;
 mod me;
+mod member_sessions;
 mod members;
 pub(crate) mod messages;
 mod metrics;
@@ -35,9 +38,10 @@ mod setup;
 mod state;
 mod states;
 mod stream;
+mod stream_slots;
 pub(crate) mod tags;
 mod teams;
-mod throttle;
+pub mod throttle;
 mod tickets;
 pub(crate) mod versioning;
 mod web;
@@ -58,6 +62,8 @@ use crate::error::{FieldError, Problem};
 use docs::ProblemCodes;
 
 pub use state::{AppState, Settings};
+pub use stream_slots::StreamLimits;
+pub use throttle::{Limit, VisitorQuotas};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -75,7 +81,8 @@ pub use state::{AppState, Settings};
         (name = "api-keys", description = "Server and client keys"),
         (name = "members", description = "The people who work in the inbox"),
         (name = "teams", description = "Groups of members"),
-        (name = "auth", description = "Members sign in and out"),
+        (name = "auth", description = "Members sign in and out, and their sessions"),
+        (name = "audit", description = "Security-relevant changes and sign-ins (admins)"),
         (name = "agents", description = "The AI agents that answer, and their versions"),
         (name = "knowledge", description = "Help-centre articles the AI answers from, and searching them"),
         (name = "reports", description = "How the AI and the team did over a period"),
@@ -121,9 +128,11 @@ fn v1() -> OpenApiRouter<AppState> {
         .merge(workspaces::router())
         .merge(me::router())
         .merge(api_keys::router())
+        .merge(audit::router())
         .merge(members::router())
         .merge(teams::router())
         .merge(sessions::router())
+        .merge(member_sessions::router())
         .merge(setup::router())
         .merge(agents::router())
         .merge(knowledge::router())

@@ -10,16 +10,22 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use serde_json::{Value, json};
+
+use super::audit;
 use super::caller::Session;
+use super::client_ip::ClientIp;
 use super::cookie::{self, ViaCookie};
 use super::docs::{E, IdempotencyKey};
 use super::extract::Json;
 use super::members::MemberOut;
+use super::metrics::Counter;
+use super::throttle::{self, SignInRefused};
 use crate::auth::{MEMBER_TOKEN_TTL_MS, generate_member_token};
 use crate::clock::Timestamp;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldError};
 use crate::http::AppState;
-use crate::store::{MemberRow, WorkspaceId};
+use crate::store::{Actor, MemberRow, NewMemberToken, WorkspaceId};
 use crate::{ids, password};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -48,23 +54,31 @@ fn wrong() -> ApiError {
 }
 
 /// A signed-in member: their new token (shown once) and when it expires.
-struct SignedIn {
-    token: String,
-    expires_at: i64,
-    member: MemberRow,
+pub(super) struct SignedIn {
+    pub token: String,
+    pub expires_at: i64,
+    pub member: MemberRow,
 }
 
-/// Checks the email and password and issues a member token.
-async fn sign_in(state: &AppState, input: LoginIn) -> ApiResult<SignedIn> {
-    let now = state.clock.now_ms();
-    if let Some(seconds) = state.sign_in.blocked_for(&input.email, now) {
-        let mut error = ApiError::new(
-            ErrorCode::RateLimited,
-            "Too many wrong passwords for this email: wait before trying again",
-        );
-        error.retry_after = Some(seconds);
-        return Err(error);
+/// Where a sign-in comes from: the client's address and its `User-Agent`.
+pub(super) struct Source {
+    ip: ClientIp,
+    user_agent: Option<String>,
+}
+
+impl Source {
+    pub(super) fn new(ip: ClientIp, headers: &HeaderMap) -> Self {
+        let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        Source { ip, user_agent }
     }
+}
+
+/// Checks the email and password and issues a member token. The attempt is counted before
+/// the password is checked ([`throttle::admit_sign_in`]), and the check waits for one of the
+/// node's few password slots.
+async fn sign_in(state: &AppState, input: LoginIn, from: &Source) -> ApiResult<SignedIn> {
+    let now = state.clock.now_ms();
+    let address = from.ip.key();
     let candidates: Vec<_> = state
         .store
         .find_members_by_email(&input.email)
@@ -72,20 +86,45 @@ async fn sign_in(state: &AppState, input: LoginIn) -> ApiResult<SignedIn> {
         .into_iter()
         .filter(|m| input.workspace_id.as_deref().is_none_or(|ws| ws == m.workspace_id))
         .collect();
+    match throttle::admit_sign_in(&state.store, &input.email, &address, now).await {
+        Ok(()) => {}
+        Err(SignInRefused::Failed(error)) => return Err(error),
+        Err(SignInRefused::Throttled { error, lockout_began }) => {
+            state.metrics.count(Counter::SignIns, "throttled");
+            tracing::warn!(client.ip = %address, "sign-in refused: too many attempts");
+            if lockout_began {
+                for member in &candidates {
+                    audit_member(state, member, from, "auth.locked_out", json!({})).await;
+                }
+            }
+            return Err(error);
+        }
+    }
     // Every candidate's hash is checked (a decoy's when there is none), so how long this takes
     // does not tell which emails exist.
     let mut matched = Vec::new();
-    if candidates.is_empty() {
-        password::verify(input.password.clone(), None).await;
-    }
-    for member in candidates {
-        if password::verify(input.password.clone(), member.fields.password_hash.clone()).await {
-            matched.push(member);
+    let checked = async {
+        if candidates.is_empty() {
+            password::verify(input.password.clone(), None).await?;
         }
+        for member in &candidates {
+            if password::verify(input.password.clone(), member.fields.password_hash.clone()).await? {
+                matched.push(member.clone());
+            }
+        }
+        ApiResult::Ok(())
+    };
+    if let Err(error) = checked.await {
+        state.metrics.count(Counter::SignIns, "busy");
+        return Err(error);
     }
     let member = match matched.len() {
         0 => {
-            state.sign_in.failed(&input.email, now);
+            state.metrics.count(Counter::SignIns, "failed");
+            tracing::info!(client.ip = %address, known = !candidates.is_empty(), "sign-in failed");
+            for member in &candidates {
+                audit_member(state, member, from, "auth.sign_in_failed", json!({})).await;
+            }
             return Err(wrong());
         }
         1 => matched.remove(0),
@@ -96,12 +135,44 @@ async fn sign_in(state: &AppState, input: LoginIn) -> ApiResult<SignedIn> {
             )]));
         }
     };
-    state.sign_in.succeeded(&input.email);
+    throttle::sign_in_succeeded(&state.store, &input.email, &address).await?;
+    state.metrics.count(Counter::SignIns, "succeeded");
+    open_session(state, member, from).await
+}
+
+/// A new session (member token) for `member`, signed in from `from`.
+pub(super) async fn open_session(state: &AppState, member: MemberRow, from: &Source) -> ApiResult<SignedIn> {
     let ws = WorkspaceId::trusted(member.workspace_id.clone());
     let (token, hash) = generate_member_token();
+    let now = state.clock.now_ms();
     let expires_at = now + MEMBER_TOKEN_TTL_MS;
-    state.store.create_member_token(&ws, &ids::new_id("mtk"), &member.id, &hash, now, expires_at).await?;
+    let token_id = ids::new_id("mtk");
+    let ip = from.ip.text();
+    let record = NewMemberToken {
+        id: &token_id,
+        member_id: &member.id,
+        secret_hash: &hash,
+        expires_at,
+        client_ip: ip.as_deref(),
+        user_agent: from.user_agent.as_deref(),
+    };
+    state.store.create_member_token(&ws, &record, now).await?;
+    tracing::info!(member.id = %member.id, client.ip = %from.ip.key(), "member signed in");
+    audit_member(state, &member, from, "auth.signed_in", json!({"session_id": token_id})).await;
     Ok(SignedIn { token, expires_at, member })
+}
+
+/// An audit entry about `member`, made by themselves (a sign-in, a failed one).
+async fn audit_member(
+    state: &AppState,
+    member: &MemberRow,
+    from: &Source,
+    action: &'static str,
+    details: Value,
+) {
+    let ws = WorkspaceId::trusted(member.workspace_id.clone());
+    let target = Some(("member", member.id.as_str()));
+    audit::record(state, &ws, from.ip, action, Actor::member(&member.id), target, details).await;
 }
 
 /// Sign in with email and password for a member token.
@@ -109,8 +180,13 @@ async fn sign_in(state: &AppState, input: LoginIn) -> ApiResult<SignedIn> {
     responses((status = 200, description = "Signed in", body = LoginOut),
         E<400>, E<401>, E<409>, E<413>, E<415>, E<422>, E<429>, E<500>, E<503>),
     security(()))]
-async fn login(State(state): State<AppState>, Json(input): Json<LoginIn>) -> ApiResult<axum::Json<LoginOut>> {
-    let signed = sign_in(&state, input).await?;
+async fn login(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Json(input): Json<LoginIn>,
+) -> ApiResult<axum::Json<LoginOut>> {
+    let signed = sign_in(&state, input, &Source::new(ip, &headers)).await?;
     Ok(axum::Json(LoginOut {
         object: "member_token",
         token: signed.token,
@@ -140,11 +216,12 @@ pub struct BrowserSessionOut {
     security(()))]
 async fn session(
     State(state): State<AppState>,
+    ip: ClientIp,
     headers: HeaderMap,
     Json(input): Json<LoginIn>,
 ) -> ApiResult<Response> {
     refuse_other_sites(&state, &headers, "Sign in from this server's own sign-in page")?;
-    let signed = sign_in(&state, input).await?;
+    let signed = sign_in(&state, input, &Source::new(ip, &headers)).await?;
     Ok(session_response(&state, &headers, StatusCode::OK, signed.token, signed.expires_at, signed.member))
 }
 

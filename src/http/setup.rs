@@ -9,15 +9,16 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::client_ip::ClientIp;
 use super::docs::{E, IdempotencyKey};
 use super::extract::Json;
-use super::sessions::{BrowserSessionOut, refuse_other_sites, session_response};
-use crate::auth::{MEMBER_TOKEN_TTL_MS, Role, generate_member_token, hash_secret};
+use super::sessions::{BrowserSessionOut, Source, open_session, refuse_other_sites, session_response};
+use crate::auth::{Role, hash_secret};
 use crate::domain::member::{check_member, check_password};
 use crate::domain::validate::Checker;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::http::AppState;
-use crate::store::{NewMember, WorkspaceId};
+use crate::store::NewMember;
 use crate::{ids, password};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -44,6 +45,7 @@ pub struct SetupIn {
     security(()))]
 async fn setup(
     State(state): State<AppState>,
+    ip: ClientIp,
     headers: HeaderMap,
     Json(input): Json<SetupIn>,
 ) -> ApiResult<Response> {
@@ -65,11 +67,15 @@ async fn setup(
     let member = created.ok_or_else(|| {
         ApiError::new(ErrorCode::InvalidSetupLink, "This setup link is not valid: it was used, or it expired")
     })?;
-    let ws = WorkspaceId::trusted(member.workspace_id.clone());
-    let (token, hash) = generate_member_token();
-    let expires_at = now + MEMBER_TOKEN_TTL_MS;
-    state.store.create_member_token(&ws, &ids::new_id("mtk"), &member.id, &hash, now, expires_at).await?;
-    Ok(session_response(&state, &headers, StatusCode::CREATED, token, expires_at, member))
+    let signed = open_session(&state, member, &Source::new(ip, &headers)).await?;
+    Ok(session_response(
+        &state,
+        &headers,
+        StatusCode::CREATED,
+        signed.token,
+        signed.expires_at,
+        signed.member,
+    ))
 }
 
 pub fn router() -> OpenApiRouter<AppState> {

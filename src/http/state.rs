@@ -6,17 +6,21 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use super::files::signing::FileSigner;
 use super::log_tail::LogTails;
 use super::metrics::Metrics;
-use super::throttle::{SessionThrottle, SignInThrottle};
+use super::stream_slots::{StreamLimits, StreamSlots};
+use super::throttle::{VisitorLimits, VisitorQuotas};
 use crate::clock::SharedClock;
+use crate::file_urls::{FileSigner, FileUrls};
 use crate::store::Store;
 
 pub struct Settings {
     /// SHA-256 of the configured admin key, if any.
     pub admin_key_hash: Option<String>,
     pub request_timeout: Duration,
+    /// How long a connection may take to send a request's headers, or sit idle between
+    /// requests, before it is closed.
+    pub header_read_timeout: Duration,
     pub body_limit: usize,
     /// Whether webhook targets may be on loopback or private networks.
     pub webhook_allow_private: bool,
@@ -24,8 +28,12 @@ pub struct Settings {
     pub delivery: crate::delivery::Policy,
     /// How the AI reaches model servers.
     pub ai: crate::ai::AiSettings,
-    /// Widget sessions a key may open per minute (per node).
-    pub widget_sessions_per_minute: u32,
+    /// What one visitor (a contact, a client address) may do, per node.
+    pub visitor_quotas: VisitorQuotas,
+    /// Event streams open at once, per node.
+    pub streams: StreamLimits,
+    /// Whether the client's address is the last `X-Forwarded-For` entry (behind a proxy).
+    pub trust_forwarded_for: bool,
     /// Where browsers reach this server (`https://support.example.com`), when a proxy stands
     /// in front of it: the origin the session cookie's changes must come from.
     pub public_url: Option<String>,
@@ -38,11 +46,14 @@ impl Default for Settings {
         Self {
             admin_key_hash: None,
             request_timeout: Duration::from_secs(30),
+            header_read_timeout: Duration::from_secs(20),
             body_limit: 1024 * 1024,
             webhook_allow_private: false,
             delivery: crate::delivery::Policy::default(),
             ai: crate::ai::AiSettings::default(),
-            widget_sessions_per_minute: 120,
+            visitor_quotas: VisitorQuotas::default(),
+            streams: StreamLimits::default(),
+            trust_forwarded_for: false,
             public_url: None,
             upload_limit: 10 * 1024 * 1024,
         }
@@ -56,8 +67,10 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub metrics: Arc<Metrics>,
     pub live: crate::live::Live,
-    pub sign_in: Arc<SignInThrottle>,
-    pub widget_sessions: Arc<SessionThrottle>,
+    /// Visitors' quotas on this node.
+    pub visitors: Arc<VisitorLimits>,
+    /// Event streams open on this node.
+    pub streams: Arc<StreamSlots>,
     /// The event log's newest entries per workspace, shared by this node's streams.
     pub tails: Arc<LogTails>,
     /// Turns true when the server starts shutting down: long-lived responses (event
@@ -67,37 +80,35 @@ pub struct AppState {
     /// The semantic tier of the AI (off unless the embedding model is installed).
     pub semantic: crate::ai::semantic::Semantic,
     /// Signs file URLs; its key is read from the database on first use.
-    file_signer: Arc<tokio::sync::OnceCell<FileSigner>>,
+    pub file_urls: FileUrls,
 }
 
 impl AppState {
     pub fn new(store: Store, clock: SharedClock, settings: Settings) -> Self {
-        let sessions_per_minute = settings.widget_sessions_per_minute;
+        let metrics = Arc::<Metrics>::default();
+        let visitors = Arc::new(VisitorLimits::new(settings.visitor_quotas, metrics.clone()));
+        let streams = Arc::new(StreamSlots::new(settings.streams, metrics.clone()));
         let (stop, stopping) = watch::channel(false);
+        let file_urls = FileUrls::new(store.clone(), settings.public_url.clone());
         Self {
             store,
             clock,
             settings: Arc::new(settings),
-            metrics: Arc::default(),
+            metrics,
             live: Default::default(),
-            sign_in: Arc::default(),
-            widget_sessions: Arc::new(SessionThrottle::new(sessions_per_minute)),
+            visitors,
+            streams,
             tails: Arc::default(),
             stopping,
             stop: Arc::new(stop),
             semantic: Default::default(),
-            file_signer: Arc::default(),
+            file_urls,
         }
     }
 
     /// What signs and checks file URLs (the key all nodes share).
     pub async fn file_signer(&self) -> Result<&FileSigner, crate::store::StoreError> {
-        self.file_signer
-            .get_or_try_init(|| async {
-                let key = self.store.server_secret("file_urls").await?;
-                Ok(FileSigner::new(key.into_bytes(), self.settings.public_url.as_deref()))
-            })
-            .await
+        self.file_urls.signer().await
     }
 
     /// Relays a stream-only signal (typing, read) about a conversation to every node's streams.

@@ -23,12 +23,15 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::caller::WorkspaceCaller;
+use super::client_ip::ClientIp;
 use super::docs::E;
 use super::events::EVENT_TYPES;
 use super::extract::{FromQuery, Query, QueryMap, bad_param};
 use super::log_tail::{Entry, LogTails};
-use crate::clock::Timestamp;
+use super::stream_slots::StreamSlot;
+use crate::clock::{SharedClock, Timestamp};
 use crate::error::{ApiError, ApiResult};
+use crate::file_urls::FileUrls;
 use crate::http::AppState;
 use crate::live::Signal;
 use crate::store::{Store, StoreError, WorkspaceId};
@@ -85,6 +88,10 @@ struct Follower {
     /// Shows each event (or signal) to a narrower audience, or not at all: the widget's
     /// visitors see theirs this way. `None`: events as logged.
     view: Option<View>,
+    files: FileUrls,
+    clock: SharedClock,
+    /// This stream's place among the open ones, given back when it ends.
+    _slot: StreamSlot,
 }
 
 /// An event's type and logged JSON → what this stream shows of it, if anything.
@@ -146,14 +153,21 @@ impl Follower {
             if !wanted {
                 continue;
             }
-            if let Some(view) = self.view {
-                let event: serde_json::Value = serde_json::from_str(&entry.json).unwrap_or_default();
-                if let Some(seen) = view(&entry.kind, &event) {
-                    self.pending
-                        .push_back(Event::default().id(&entry.id).event(&entry.kind).data(seen.to_string()));
-                }
-            } else {
+            if !entry.has_files && self.view.is_none() {
                 self.pending.push_back(Event::default().id(&entry.id).event(&entry.kind).data(&entry.json));
+                continue;
+            }
+            let mut event: serde_json::Value = serde_json::from_str(&entry.json).unwrap_or_default();
+            if entry.has_files {
+                self.files.signer().await?.sign_event_data(&mut event["data"], self.clock.now_ms());
+            }
+            let seen = match self.view {
+                Some(view) => view(&entry.kind, &event),
+                None => Some(event),
+            };
+            if let Some(seen) = seen {
+                self.pending
+                    .push_back(Event::default().id(&entry.id).event(&entry.kind).data(seen.to_string()));
             }
         }
         Ok(moved)
@@ -185,22 +199,27 @@ impl Follower {
 /// heartbeat comment every 15 s.
 #[utoipa::path(get, path = "/v1/events/stream", tag = "events", params(StreamQuery),
     responses((status = 200, description = "A stream of events (`text/event-stream`)", content_type = "text/event-stream", body = String),
-        E<400>, E<401>, E<403>, E<500>, E<503>),
+        E<400>, E<401>, E<403>, E<429>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
 async fn stream(
     caller: WorkspaceCaller,
     State(state): State<AppState>,
+    ip: ClientIp,
     headers: HeaderMap,
     Query(query): Query<StreamQuery>,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    let slot = state.streams.open(&caller.credential, &ip.key())?;
     let kinds = query.r#type.unwrap_or_default();
-    follow(&state, caller.workspace, &headers, query.last_event_id, query.conversation_id, kinds, None).await
+    let resume = query.last_event_id;
+    follow(&state, slot, caller.workspace, &headers, resume, query.conversation_id, kinds, None).await
 }
 
 /// Follows the log (and signals) of one workspace as SSE, from the resume point in
-/// `Last-Event-ID` or `last_event_id`, else from now.
+/// `Last-Event-ID` or `last_event_id`, else from now, holding its `slot` while open.
+#[expect(clippy::too_many_arguments, reason = "one call per kind of stream, each naming every part")]
 pub(crate) async fn follow(
     state: &AppState,
+    slot: StreamSlot,
     ws: WorkspaceId,
     headers: &HeaderMap,
     last_event_id: Option<String>,
@@ -233,6 +252,9 @@ pub(crate) async fn follow(
         changes: state.store.log_changes(),
         stopping: state.stopping.clone(),
         view,
+        files: state.file_urls.clone(),
+        clock: state.clock.clone(),
+        _slot: slot,
     };
     let events = futures_util::stream::unfold(follower, |mut follower| async move {
         let event = follower.next().await?;

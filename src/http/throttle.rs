@@ -1,78 +1,219 @@
-//! Sign-in throttling: after too many wrong passwords for one email, sign-in for that email
-//! pauses (429 with `Retry-After`) until the window ends. It bounds password guessing and
-//! the Argon2 work an attacker can make this node do. Kept per node, in memory.
+//! Limits on what strangers can make the server do: sign-in attempts, and visitors' sessions,
+//! messages, conversations, uploads and open streams. A refused request is a 429
+//! `rate_limited` with `Retry-After`, and nothing it asked for is done (no message stored, no
+//! AI answer queued).
+//!
+//! Sign-in attempts are counted in the database ([`Store::hit_throttle`]), before the password
+//! is checked: every node counts in the same row, and attempts sent at once are all counted.
+//! Visitors' quotas are counted on each node, in memory: they bound what one token or address
+//! costs that node.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
-/// Wrong passwords allowed per email in one window.
-const MAX_FAILURES: u32 = 10;
-const WINDOW_MS: i64 = 15 * 60 * 1000;
-/// Emails tracked before finished windows are swept.
-const SWEEP_AT: usize = 10_000;
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::store::Store;
 
-#[derive(Default)]
-pub struct SignInThrottle(Mutex<HashMap<String, (u32, i64)>>);
+use super::metrics::{Counter, Metrics};
 
-impl SignInThrottle {
-    /// `Some(seconds)` to wait when `email` has used up its attempts.
-    pub fn blocked_for(&self, email: &str, now: i64) -> Option<u64> {
-        let failures = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        match failures.get(&email.to_lowercase()) {
-            Some(&(count, started)) if count >= MAX_FAILURES && now < started + WINDOW_MS => {
-                Some(((started + WINDOW_MS - now) as u64).div_ceil(1000))
-            }
-            _ => None,
-        }
-    }
-
-    pub fn failed(&self, email: &str, now: i64) {
-        let mut failures = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if failures.len() >= SWEEP_AT {
-            failures.retain(|_, &mut (_, started)| now < started + WINDOW_MS);
-        }
-        let entry = failures.entry(email.to_lowercase()).or_insert((0, now));
-        if now >= entry.1 + WINDOW_MS {
-            *entry = (0, now);
-        }
-        entry.0 += 1;
-    }
-
-    pub fn succeeded(&self, email: &str) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(&email.to_lowercase());
-    }
-}
-
-/// Widget sessions per key: a client key is public, and each session creates a contact, so a
-/// key may open at most `per_minute` sessions a minute on this node (429 with `Retry-After`
-/// beyond). Kept per node, in memory.
-pub struct SessionThrottle {
-    per_minute: u32,
-    windows: Mutex<HashMap<String, (u32, i64)>>,
-}
+/// Wrong passwords allowed for one email from one address, per window: a guesser elsewhere
+/// pauses only their own attempts, never the member's.
+pub const SIGN_IN_PER_ACCOUNT_AND_ADDRESS: Limit = Limit { hits: 10, window_ms: 15 * MINUTE_MS };
+/// Sign-in attempts from one address, whatever the email (password spraying).
+pub const SIGN_IN_PER_ADDRESS: Limit = Limit { hits: 30, window_ms: 5 * MINUTE_MS };
 
 const MINUTE_MS: i64 = 60_000;
+pub const HOUR_MS: i64 = 60 * MINUTE_MS;
+/// Keys tracked before finished windows are swept.
+const SWEEP_AT: usize = 10_000;
 
-impl SessionThrottle {
-    pub fn new(per_minute: u32) -> Self {
-        SessionThrottle { per_minute, windows: Mutex::default() }
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    pub hits: u64,
+    pub window_ms: i64,
+}
+
+impl Limit {
+    pub const fn per_minute(hits: u64) -> Self {
+        Limit { hits, window_ms: MINUTE_MS }
+    }
+    pub const fn per_hour(hits: u64) -> Self {
+        Limit { hits, window_ms: HOUR_MS }
+    }
+}
+
+/// A 429 that says when to come back.
+pub fn limited(seconds: u64, what: &str) -> ApiError {
+    let mut error = ApiError::new(ErrorCode::RateLimited, what.to_owned());
+    error.retry_after = Some(seconds.max(1));
+    error
+}
+
+fn seconds_left(started: i64, window_ms: i64, now: i64) -> u64 {
+    u64::try_from(started + window_ms - now).unwrap_or(0).div_ceil(1000)
+}
+
+/// Why a sign-in attempt was not let through to the password check.
+pub enum SignInRefused {
+    /// The database could not count it.
+    Failed(ApiError),
+    /// Over a limit; `lockout_began`: this is the first refusal for the email at this address.
+    Throttled { error: ApiError, lockout_began: bool },
+}
+
+/// Counts a sign-in attempt for `email` from `address` before its password is checked.
+/// Refused when the address, or this email from it, has used up its attempts.
+pub async fn admit_sign_in(store: &Store, email: &str, address: &str, now: i64) -> Result<(), SignInRefused> {
+    let hit = |bucket: String, limit: Limit| async move {
+        store.hit_throttle(&bucket, limit.window_ms, now).await.map_err(|e| SignInRefused::Failed(e.into()))
+    };
+    let limit = SIGN_IN_PER_ADDRESS;
+    let (hits, started) = hit(format!("sign-in:{address}"), limit).await?;
+    if hits as u64 > limit.hits {
+        let what = "Too many sign-in attempts from this address: wait before trying again";
+        let error = limited(seconds_left(started, limit.window_ms, now), what);
+        return Err(SignInRefused::Throttled { error, lockout_began: false });
+    }
+    let limit = SIGN_IN_PER_ACCOUNT_AND_ADDRESS;
+    let (hits, started) = hit(account_bucket(email, address), limit).await?;
+    if hits as u64 > limit.hits {
+        let what = "Too many wrong passwords for this email: wait before trying again";
+        let error = limited(seconds_left(started, limit.window_ms, now), what);
+        return Err(SignInRefused::Throttled { error, lockout_began: hits as u64 == limit.hits + 1 });
+    }
+    Ok(())
+}
+
+/// The attempts of `email` from `address` are forgotten once it signs in.
+pub async fn sign_in_succeeded(store: &Store, email: &str, address: &str) -> ApiResult<()> {
+    Ok(store.clear_throttle(&account_bucket(email, address)).await?)
+}
+
+/// Emails are kept hashed in bucket names: the table is not a list of who tried to sign in.
+fn account_bucket(email: &str, address: &str) -> String {
+    let hashed = crate::auth::hash_secret(&email.trim().to_lowercase());
+    format!("sign-in:{}:{address}", &hashed[..32])
+}
+
+/// Fixed windows counted in memory: `key` → (amount, window start).
+#[derive(Default)]
+pub struct Windows(Mutex<HashMap<String, (u64, i64)>>);
+
+impl Windows {
+    /// Adds `amount` to `key`'s window if that keeps it within `limit`; else `Err(seconds)`
+    /// until the window ends.
+    pub fn admit(&self, key: &str, amount: u64, limit: Limit, now: i64) -> Result<(), u64> {
+        self.admit_all(&[(key, limit)], amount, now)
     }
 
-    /// Counts a session for `key`; `Err(seconds)` to wait when its minute is used up.
-    pub fn admit(&self, key: &str, now: i64) -> Result<(), u64> {
-        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+    /// Adds `amount` to every key's window if each stays within its limit; else draws on none
+    /// and says when the first full one ends.
+    pub fn admit_all(&self, keys: &[(&str, Limit)], amount: u64, now: i64) -> Result<(), u64> {
+        let mut windows = self.0.lock().unwrap_or_else(|e| e.into_inner());
         if windows.len() >= SWEEP_AT {
-            windows.retain(|_, &mut (_, started)| now < started + MINUTE_MS);
+            windows.retain(|_, &mut (_, started)| now < started + HOUR_MS);
         }
-        let window = windows.entry(key.to_owned()).or_insert((0, now));
-        if now >= window.1 + MINUTE_MS {
-            *window = (0, now);
+        for &(key, limit) in keys {
+            let window = windows.entry(key.to_owned()).or_insert((0, now));
+            if now >= window.1 + limit.window_ms {
+                *window = (0, now);
+            }
+            if window.0 + amount > limit.hits {
+                return Err(seconds_left(window.1, limit.window_ms, now));
+            }
         }
-        if window.0 >= self.per_minute {
-            return Err(((window.1 + MINUTE_MS - now) as u64).div_ceil(1000));
+        for &(key, _) in keys {
+            windows.entry(key.to_owned()).or_insert((0, now)).0 += amount;
         }
-        window.0 += 1;
         Ok(())
+    }
+}
+
+/// What one visitor may do, per contact (its tokens) and per client address. Addresses get
+/// more room than a contact: several visitors may share one (an office, a mobile network).
+#[derive(Debug, Clone, Copy)]
+pub struct VisitorQuotas {
+    /// Widget sessions one key may open from one address.
+    pub sessions_per_address: Limit,
+    pub messages: Limit,
+    pub conversations: Limit,
+    pub uploads: Limit,
+    /// Bytes uploaded.
+    pub upload_bytes: Limit,
+    /// How many times a contact's quota an address gets.
+    pub address_factor: u64,
+}
+
+impl Default for VisitorQuotas {
+    fn default() -> Self {
+        VisitorQuotas {
+            sessions_per_address: Limit::per_minute(10),
+            messages: Limit::per_minute(20),
+            conversations: Limit::per_minute(5),
+            uploads: Limit::per_hour(20),
+            upload_bytes: Limit::per_hour(50 * 1024 * 1024),
+            address_factor: 3,
+        }
+    }
+}
+
+/// Which of a visitor's quotas a request draws on.
+#[derive(Debug, Clone, Copy)]
+pub enum Quota {
+    Message,
+    Conversation,
+    Upload,
+    UploadBytes(u64),
+}
+
+impl Quota {
+    fn limit(self, quotas: &VisitorQuotas) -> (Limit, u64, &'static str) {
+        match self {
+            Quota::Message => (quotas.messages, 1, "messages"),
+            Quota::Conversation => (quotas.conversations, 1, "conversations"),
+            Quota::Upload => (quotas.uploads, 1, "uploads"),
+            Quota::UploadBytes(bytes) => (quotas.upload_bytes, bytes, "upload_bytes"),
+        }
+    }
+}
+
+/// The visitors' quotas on this node.
+pub struct VisitorLimits {
+    pub quotas: VisitorQuotas,
+    windows: Windows,
+    metrics: Arc<Metrics>,
+}
+
+impl VisitorLimits {
+    pub fn new(quotas: VisitorQuotas, metrics: Arc<Metrics>) -> Self {
+        VisitorLimits { quotas, windows: Windows::default(), metrics }
+    }
+
+    /// Draws on `contact`'s and `address`'s quota; a 429 when either is used up (and then
+    /// neither is drawn on).
+    pub fn admit(&self, quota: Quota, contact: &str, address: &str, now: i64) -> ApiResult<()> {
+        let (limit, amount, name) = quota.limit(&self.quotas);
+        let for_address = Limit { hits: limit.hits * self.quotas.address_factor, ..limit };
+        let refused = |seconds| {
+            self.metrics.count(Counter::RateLimited, name);
+            limited(
+                seconds,
+                &format!("Too many {} for now: wait before sending more", name.replace('_', " ")),
+            )
+        };
+        let (by_contact, by_address) = (format!("{name}:ct:{contact}"), format!("{name}:ip:{address}"));
+        self.windows
+            .admit_all(&[(&by_contact, limit), (&by_address, for_address)], amount, now)
+            .map_err(refused)
+    }
+
+    /// A widget session for `key` from `address`: one abuser uses up only their own address's.
+    pub fn admit_session(&self, key: &str, address: &str, now: i64) -> ApiResult<()> {
+        let limit = self.quotas.sessions_per_address;
+        self.windows.admit(&format!("sessions:{key}:{address}"), 1, limit, now).map_err(|seconds| {
+            self.metrics.count(Counter::RateLimited, "sessions");
+            limited(seconds, "Too many chat sessions from this address this minute: wait a little")
+        })
     }
 }
 
@@ -81,31 +222,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_key_opens_at_most_its_sessions_a_minute() {
-        let throttle = SessionThrottle::new(2);
-        assert_eq!((throttle.admit("k", 0), throttle.admit("k", 10)), (Ok(()), Ok(())));
-        assert_eq!(throttle.admit("k", 30_000), Err(30));
-        assert_eq!(throttle.admit("other", 30_000), Ok(()), "per key");
-        assert_eq!(throttle.admit("k", MINUTE_MS), Ok(()), "a new minute");
+    fn a_window_admits_up_to_its_limit_then_says_when_it_ends() {
+        let windows = Windows::default();
+        let limit = Limit::per_minute(2);
+        assert_eq!((windows.admit("k", 1, limit, 0), windows.admit("k", 1, limit, 10)), (Ok(()), Ok(())));
+        assert_eq!(windows.admit("k", 1, limit, 30_000), Err(30));
+        assert_eq!(windows.admit("other", 1, limit, 30_000), Ok(()), "per key");
+        assert_eq!(windows.admit("k", 1, limit, MINUTE_MS), Ok(()), "a new minute");
+        assert_eq!(windows.admit("bytes", 5, Limit::per_hour(4), 0), Err(3600), "an amount over the limit");
     }
 
     #[test]
-    fn an_email_pauses_after_ten_failures_until_its_window_ends() {
-        let throttle = SignInThrottle::default();
-        for _ in 0..9 {
-            throttle.failed("Ana@example.com", 0);
+    fn a_contact_and_its_address_each_have_a_quota() {
+        let quotas =
+            VisitorQuotas { messages: Limit::per_minute(2), address_factor: 2, ..VisitorQuotas::default() };
+        let limits = VisitorLimits::new(quotas, Arc::default());
+        for _ in 0..2 {
+            limits.admit(Quota::Message, "ct_1", "10.0.0.1", 0).unwrap();
         }
-        assert_eq!(throttle.blocked_for("ana@example.com", 1_000), None);
-        throttle.failed("ana@example.com", 1_000);
-        assert_eq!(
-            throttle.blocked_for("ana@example.com", 1_000),
-            Some(899),
-            "the window began with the first miss"
-        );
-        assert_eq!(throttle.blocked_for("bo@example.com", 1_000), None, "per email");
-        assert_eq!(throttle.blocked_for("ana@example.com", WINDOW_MS), None, "the window ends");
-        throttle.failed("ana@example.com", WINDOW_MS);
-        assert_eq!(throttle.blocked_for("ana@example.com", WINDOW_MS), None, "a new window starts");
-        throttle.succeeded("ana@example.com");
+        assert!(limits.admit(Quota::Message, "ct_1", "10.0.0.1", 0).is_err(), "the contact's quota");
+        limits.admit(Quota::Message, "ct_2", "10.0.0.1", 0).unwrap();
+        limits.admit(Quota::Message, "ct_2", "10.0.0.1", 0).unwrap();
+        assert!(limits.admit(Quota::Message, "ct_3", "10.0.0.1", 0).is_err(), "the address's quota");
+        limits.admit(Quota::Message, "ct_3", "10.0.0.2", 0).unwrap();
+        limits.admit(Quota::Message, "ct_3", "10.0.0.2", 0).unwrap();
+        assert!(limits.admit(Quota::Message, "ct_3", "10.0.0.2", 0).is_err(), "a refusal drew on neither");
     }
 }

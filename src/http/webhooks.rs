@@ -8,7 +8,11 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use serde_json::json;
+
+use super::audit;
 use super::caller::{Manager, WorkspaceCaller};
+use super::client_ip::ClientIp;
 use super::docs::{E, IdempotencyKey, IfMatchHeader};
 use super::events::EVENT_TYPES;
 use super::extract::{Json, PathId, Query};
@@ -128,6 +132,7 @@ pub(super) fn not_found(id: &str) -> ApiError {
 async fn create(
     caller: Manager,
     State(state): State<AppState>,
+    ip: ClientIp,
     Json(input): Json<WebhookIn>,
 ) -> ApiResult<WithEtag<WebhookOut>> {
     let fields = checked(
@@ -145,6 +150,7 @@ async fn create(
         .store
         .create_webhook(&caller.workspace, &ids::new_id("wh"), &fields, &new_secret(), state.clock.now_ms())
         .await?;
+    audit(&state, &caller, ip, "webhook.created", &row).await;
     Ok(WithEtag(StatusCode::CREATED, WebhookOut::from_row(row, true)))
 }
 
@@ -216,11 +222,13 @@ async fn rewrite(
 async fn update(
     caller: Manager,
     State(state): State<AppState>,
+    ip: ClientIp,
     PathId(id): PathId,
     if_match: IfMatch,
     Json(patch): Json<WebhookPatch>,
 ) -> ApiResult<WithEtag<WebhookOut>> {
     let row = rewrite(&state, &caller, &id, &if_match, &patch, None).await?;
+    audit(&state, &caller, ip, "webhook.updated", &row).await;
     Ok(WithEtag(StatusCode::OK, WebhookOut::from_row(row, false)))
 }
 
@@ -228,8 +236,16 @@ async fn update(
     params(("id" = String, Path, description = "The endpoint's id")),
     responses((status = 204, description = "Deleted"), E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
-async fn delete(caller: Manager, State(state): State<AppState>, PathId(id): PathId) -> ApiResult<StatusCode> {
+async fn delete(
+    caller: Manager,
+    State(state): State<AppState>,
+    ip: ClientIp,
+    PathId(id): PathId,
+) -> ApiResult<StatusCode> {
     if state.store.delete_webhook(&caller.workspace, &id).await? {
+        let target = Some(("webhook", id.as_str()));
+        audit::record(&state, &caller.workspace, ip, "webhook.deleted", caller.actor(), target, json!({}))
+            .await;
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(not_found(&id))
@@ -245,6 +261,7 @@ async fn delete(caller: Manager, State(state): State<AppState>, PathId(id): Path
 async fn rotate_secret(
     caller: Manager,
     State(state): State<AppState>,
+    ip: ClientIp,
     PathId(id): PathId,
 ) -> ApiResult<WithEtag<WebhookOut>> {
     let unchanged = WebhookPatch {
@@ -255,7 +272,17 @@ async fn rotate_secret(
         enabled: None,
     };
     let row = rewrite(&state, &caller, &id, &IfMatch(None), &unchanged, Some(&new_secret())).await?;
+    audit(&state, &caller, ip, "webhook.secret_rotated", &row).await;
     Ok(WithEtag(StatusCode::OK, WebhookOut::from_row(row, true)))
+}
+
+/// An audit entry for a change to `row`: its target's host and events, never the URL's path or
+/// query (they may carry the receiver's own secrets) or the signing secret.
+async fn audit(state: &AppState, caller: &Manager, ip: ClientIp, action: &'static str, row: &WebhookRow) {
+    let host = url::Url::parse(&row.fields.url).ok().and_then(|u| u.host_str().map(str::to_owned));
+    let details = json!({"host": host, "events": row.fields.events, "enabled": row.fields.enabled});
+    let target = Some(("webhook", row.id.as_str()));
+    audit::record(state, &caller.workspace, ip, action, caller.actor(), target, details).await;
 }
 
 pub fn router() -> OpenApiRouter<AppState> {

@@ -1,4 +1,4 @@
-//! Members: the people who work in the inbox, and their sign-in tokens.
+//! Members: the people who work in the inbox (their sign-in tokens: `member_tokens.rs`).
 
 use sqlx::AnyConnection;
 use sqlx::Row;
@@ -26,18 +26,6 @@ pub struct MemberRow {
     pub created_at: i64,
     pub updated_at: i64,
     pub version: i64,
-}
-
-/// What a presented member token stands for.
-#[derive(Debug, Clone)]
-pub struct TokenLookup {
-    pub token_id: String,
-    pub workspace_id: WorkspaceId,
-    pub member_id: String,
-    pub role: String,
-    pub secret_hash: String,
-    pub expires_at: i64,
-    pub last_used_at: Option<i64>,
 }
 
 macro_rules! member_columns {
@@ -161,79 +149,6 @@ impl Store {
     pub async fn delete_member(&self, ws: &WorkspaceId, id: &str, now: i64) -> Result<bool, StoreError> {
         let referrers = [("conversations", "assignee_id"), ("tickets", "assignee_id")];
         self.delete_detaching(ws, "members", id, &referrers, now).await
-    }
-
-    pub async fn create_member_token(
-        &self,
-        ws: &WorkspaceId,
-        id: &str,
-        member_id: &str,
-        secret_hash: &str,
-        now: i64,
-        expires_at: i64,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO member_tokens (id, workspace_id, member_id, secret_hash, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(id.to_owned())
-        .bind(ws.as_str().to_owned())
-        .bind(member_id.to_owned())
-        .bind(secret_hash.to_owned())
-        .bind(now)
-        .bind(expires_at)
-        .execute(self.writer())
-        .await?;
-        Ok(())
-    }
-
-    pub async fn find_member_token(&self, secret_hash: &str) -> Result<Option<TokenLookup>, StoreError> {
-        let row = sqlx::query(
-            "SELECT t.id, t.workspace_id, t.member_id, m.role, t.secret_hash, t.expires_at, t.last_used_at \
-             FROM member_tokens t JOIN members m ON m.id = t.member_id WHERE t.secret_hash = $1",
-        )
-        .bind(secret_hash.to_owned())
-        .fetch_optional(self.reader())
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        Ok(Some(TokenLookup {
-            token_id: row.try_get("id")?,
-            workspace_id: WorkspaceId::trusted(row.try_get::<String, _>("workspace_id")?),
-            member_id: row.try_get("member_id")?,
-            role: row.try_get("role")?,
-            secret_hash: row.try_get("secret_hash")?,
-            expires_at: row.try_get("expires_at")?,
-            last_used_at: row.try_get("last_used_at")?,
-        }))
-    }
-
-    pub async fn touch_member_token(&self, ws: &WorkspaceId, id: &str, now: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE member_tokens SET last_used_at = $1 WHERE workspace_id = $2 AND id = $3")
-            .bind(now)
-            .bind(ws.as_str().to_owned())
-            .bind(id.to_owned())
-            .execute(self.writer())
-            .await?;
-        Ok(())
-    }
-
-    /// Deletes tokens past their expiry (they are refused anyway); returns how many.
-    pub async fn purge_member_tokens(&self, now: i64) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM member_tokens WHERE expires_at <= $1")
-            .bind(now)
-            .execute(self.writer())
-            .await?;
-        Ok(done.rows_affected())
-    }
-
-    /// Signs a token out; expired tokens are purged by the upkeep loop.
-    pub async fn delete_member_token(&self, ws: &WorkspaceId, id: &str) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM member_tokens WHERE workspace_id = $1 AND id = $2")
-            .bind(ws.as_str().to_owned())
-            .bind(id.to_owned())
-            .execute(self.writer())
-            .await?;
-        Ok(done.rows_affected() > 0)
     }
 }
 

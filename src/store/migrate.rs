@@ -124,6 +124,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0019_webhook_event_names.sql"),
         include_str!("../../migrations/postgres/0019_webhook_event_names.sql"),
     ),
+    (
+        20,
+        "security",
+        include_str!("../../migrations/sqlite/0020_security.sql"),
+        include_str!("../../migrations/postgres/0020_security.sql"),
+    ),
 ];
 
 pub(super) fn migrator(dialect: Dialect) -> Migrator {

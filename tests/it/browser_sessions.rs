@@ -145,7 +145,8 @@ async fn signing_out_ends_the_session_and_clears_the_cookie() {
     assert_eq!(out.status, StatusCode::NO_CONTENT, "{}", out.body);
     let cleared = out.header("set-cookie").unwrap();
     assert!(cleared.starts_with("baton_session=;") && cleared.contains("Max-Age=0"), "{cleared}");
-    with_cookie(&app, Method::GET, "/v1/me", &cookie, None, &[]).await.problem(401, "invalid_api_key");
+    // The signed-out cookie counts for nothing (and the browser is told to drop it).
+    with_cookie(&app, Method::GET, "/v1/me", &cookie, None, &[]).await.problem(401, "missing_api_key");
     // Signing in from another site's page is refused before the password is checked.
     browser_sign_in(&app, &[HOST, ("origin", "https://evil.example")])
         .await
@@ -225,5 +226,7 @@ async fn a_setup_link_expires_after_a_day() {
 async fn the_session_cookie_carries_member_tokens_only() {
     let app = TestApp::new().await;
     let cookie = format!("baton_session={}", app.server_key);
-    with_cookie(&app, Method::GET, "/v1/me", &cookie, None, &[]).await.problem(401, "invalid_api_key");
+    let refused = with_cookie(&app, Method::GET, "/v1/me", &cookie, None, &[]).await;
+    refused.problem(401, "missing_api_key");
+    assert!(refused.header("set-cookie").is_some_and(|c| c.contains("Max-Age=0")), "the cookie is cleared");
 }

@@ -195,3 +195,25 @@ async fn the_demo_loads_a_workspace_with_conversations_in_every_view() {
     .await
     .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn connections_that_never_finish_their_headers_or_sit_idle_are_closed() {
+    let db = TestDb::new().await;
+    let server = Server::start_with(&db.url, &["--header-read-timeout-secs", "1"]);
+    let read_until_closed = |stream: &mut TcpStream| {
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+        let mut seen = Vec::new();
+        let closed = stream.read_to_end(&mut seen).map(|_| String::from_utf8_lossy(&seen).into_owned());
+        closed.expect("the server closes the connection (not the 10 s read timeout)")
+    };
+    // Half a request, never finished.
+    let mut slow = TcpStream::connect(server.addr).unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: baton\r\nX-Slow: ").unwrap();
+    let answered = read_until_closed(&mut slow);
+    assert!(!answered.contains("200 OK"), "{answered}");
+    // A whole request, then silence on the kept-alive connection.
+    let mut idle = TcpStream::connect(server.addr).unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: baton\r\n\r\n").unwrap();
+    assert!(read_until_closed(&mut idle).starts_with("HTTP/1.1 200 OK"));
+    server.stop();
+}

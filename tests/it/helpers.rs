@@ -126,8 +126,9 @@ impl TestApp {
             .await
             .expect("bootstrap")
             .expect("fresh database");
+        let files = baton::file_urls::FileUrls::new(store.clone(), settings.public_url.clone());
         let deliverer =
-            baton::delivery::Deliverer::new(store.clone(), clock.clone(), settings.delivery.clone());
+            baton::delivery::Deliverer::new(store.clone(), clock.clone(), settings.delivery.clone(), files);
         let semantic =
             baton::ai::semantic::Semantic::load(settings.ai.embedding_model.as_deref()).expect("model");
         let ai = baton::ai::AiRunner::new(store.clone(), clock.clone(), &settings.ai, semantic.clone());
@@ -166,6 +167,31 @@ impl TestApp {
         body: Option<&Value>,
         headers: &[(&str, &str)],
     ) -> TestResponse {
+        self.send_request(Self::request(method, path, key, body, headers)).await
+    }
+
+    /// The same, as if over a connection from `address` (the server's view of the client).
+    pub async fn send_from(
+        &self,
+        address: &str,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<&Value>,
+    ) -> TestResponse {
+        let mut request = Self::request(method, path, key, body, &[]);
+        let peer = std::net::SocketAddr::new(address.parse().expect("an IP address"), 40_000);
+        request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+        self.send_request(request).await
+    }
+
+    fn request(
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Request<Body> {
         let mut request = Request::builder().method(method).uri(path);
         if let Some(key) = key {
             request = request.header("authorization", format!("Bearer {key}"));
@@ -177,7 +203,7 @@ impl TestApp {
             request = request.header(*name, *value);
         }
         let body = body.map_or_else(Body::empty, |b| Body::from(b.to_string()));
-        self.send_request(request.body(body).expect("request")).await
+        request.body(body).expect("request")
     }
 
     pub async fn send_request(&self, request: Request<Body>) -> TestResponse {

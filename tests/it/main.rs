@@ -36,6 +36,8 @@ mod ops;
 mod process;
 mod receiver;
 mod reports;
+mod sign_in;
+mod strangers;
 mod stream;
 mod tags_notes_states;
 mod tickets;

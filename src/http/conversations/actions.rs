@@ -119,7 +119,8 @@ async fn timeline(
         .ok_or(StoreError::NotFound(Entity::Conversation))?;
     let filter = EventFilter { conversation_id: Some(id), ..EventFilter::default() };
     let rows = state.store.list_events(&caller.workspace, &filter, &page.request(false)?).await?;
-    Ok(axum::Json(ListOut::from_page(rows, EventOut::from)))
+    let (signer, now) = (state.file_signer().await?, state.clock.now_ms());
+    Ok(axum::Json(ListOut::from_page(rows, |row| signer.event(row, now))))
 }
 
 /// The conversation as plain text, one line per message.

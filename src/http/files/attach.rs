@@ -2,11 +2,11 @@
 //! own, for a visitor) not yet attached elsewhere; it becomes `{id, name, mime_type, size,
 //! url}` on the message, and the message's type follows its first file unless given.
 
-use super::signing::file_path;
 use crate::domain::conversation::MessageType;
 use crate::domain::file_type;
 use crate::domain::validate::Checker;
 use crate::error::ApiResult;
+use crate::file_urls::file_path;
 use crate::http::AppState;
 use crate::ids;
 use crate::store::{NewMessage, WorkspaceId};

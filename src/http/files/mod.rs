@@ -4,7 +4,6 @@
 
 pub mod attach;
 mod multipart;
-pub mod signing;
 
 use axum::body::Body;
 use axum::extract::State;
@@ -19,8 +18,11 @@ use utoipa_axum::routes;
 
 use super::authenticate::Caller;
 use super::caller::{OptionalCaller, Uploader};
+use super::client_ip::ClientIp;
 use super::docs::{E, IdempotencyKey};
 use super::extract::{FromQuery, PathId, Query, QueryMap};
+use super::throttle::Quota;
+use crate::auth::KeyKind;
 use crate::clock::Timestamp;
 use crate::domain::file_type::{self, INLINE_IMAGES};
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldError};
@@ -114,11 +116,12 @@ fn clean_name(name: Option<String>) -> String {
     request_body(description = "The file's bytes, or a form with a `file` part",
         content((FileBytes = "application/octet-stream"), (UploadForm = "multipart/form-data"))),
     responses((status = 201, description = "Stored", body = UploadOut),
-        E<400>, E<401>, E<403>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
+        E<400>, E<401>, E<403>, E<409>, E<413>, E<415>, E<422>, E<429>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = []), ("contact_token" = [])))]
 async fn upload(
     uploader: Uploader,
     State(state): State<AppState>,
+    ip: ClientIp,
     Query(query): Query<UploadQuery>,
     headers: HeaderMap,
     body: Body,
@@ -130,6 +133,11 @@ async fn upload(
             format!("A file may have at most {limit} bytes (--upload-limit-bytes)"),
         )
     };
+    // A visitor's uploads are counted before the body is read, their bytes once it is.
+    let visitor = uploader.contact_id.as_deref().map(|contact| (contact, ip.key(), state.clock.now_ms()));
+    if let Some((contact, address, now)) = &visitor {
+        state.visitors.admit(Quota::Upload, contact, address, *now)?;
+    }
     // Room for a form's boundaries and headers around a file at the limit.
     let bytes = http_body_util::Limited::new(body, limit + 16 * 1024)
         .collect()
@@ -151,6 +159,9 @@ async fn upload(
     }
     if content.len() > limit {
         return Err(too_large());
+    }
+    if let Some((contact, address, now)) = &visitor {
+        state.visitors.admit(Quota::UploadBytes(content.len() as u64), contact, address, *now)?;
     }
     let name = clean_name(name);
     let declared = declared.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
@@ -213,16 +224,29 @@ async fn get_file(
                 "This file link is altered or expired: read the message again for a fresh one",
             ));
         }
-    } else if caller.is_none() {
-        return Err(ApiError::new(
-            ErrorCode::MissingApiKey,
-            "Use the file's signed `url`, or send a key as `Authorization: Bearer <key>`",
-        ));
+    } else {
+        match &caller {
+            None => {
+                return Err(ApiError::new(
+                    ErrorCode::MissingApiKey,
+                    "Use the file's signed `url`, or send a key as `Authorization: Bearer <key>`",
+                ));
+            }
+            // A client key is in every visitor's page: it never reads a file.
+            Some(Caller::Key { kind: KeyKind::Client, .. } | Caller::Admin) => {
+                return Err(ApiError::new(
+                    ErrorCode::ForbiddenForKey,
+                    "A file is read by its signed `url`, a server key, a member token, or the contact token \
+                     of its conversation",
+                ));
+            }
+            Some(_) => {}
+        }
     }
     let (file, content) = state.store.file_content(&id).await?.ok_or_else(not_found)?;
     let reachable = match &caller {
         _ if query.signature.is_some() => true,
-        Some(Caller::Key { workspace, .. } | Caller::Member { workspace, .. }) => {
+        Some(Caller::Key { workspace, kind: KeyKind::Server, .. } | Caller::Member { workspace, .. }) => {
             *workspace == file.workspace_id
         }
         Some(Caller::Contact { workspace, contact_id, .. }) => {

@@ -16,12 +16,14 @@ use crate::domain::validate::Checker;
 use crate::error::ApiResult;
 use crate::http::AppState;
 use crate::http::caller::Visitor;
+use crate::http::client_ip::ClientIp;
 use crate::http::docs::{E, IdempotencyKey};
 use crate::http::extract::{FromQuery, Json, PathId, Query, QueryMap};
 use crate::http::files::attach;
 use crate::http::list::{ListOut, PageQuery};
 use crate::http::messages::{AttachmentIn, MessageIn, PostSender, new_message};
 use crate::http::responses::{AiResponseStatus, wait_for};
+use crate::http::throttle::Quota;
 use crate::ids;
 use crate::store::Entity;
 use crate::store::{
@@ -147,11 +149,12 @@ async fn list(
 #[utoipa::path(post, path = "/v1/widget/conversations", tag = "widget", request_body = VisitorConversationIn,
     params(IdempotencyKey),
     responses((status = 201, description = "Started", body = VisitorConversation),
-        E<400>, E<401>, E<403>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
+        E<400>, E<401>, E<403>, E<409>, E<413>, E<415>, E<422>, E<429>, E<500>, E<503>),
     security(("contact_token" = [])))]
 async fn create(
     visitor: Visitor,
     State(state): State<AppState>,
+    ip: ClientIp,
     Json(input): Json<VisitorConversationIn>,
 ) -> ApiResult<(StatusCode, axum::Json<VisitorConversation>)> {
     let mut check = Checker::new();
@@ -167,6 +170,11 @@ async fn create(
         attach::resolve(&state, ws, Some(&visitor.contact_id), &mut check, "message.", message).await?;
     }
     check.finish()?;
+    let now = state.clock.now_ms();
+    state.visitors.admit(Quota::Conversation, &visitor.contact_id, &ip.key(), now)?;
+    if first.is_some() {
+        state.visitors.admit(Quota::Message, &visitor.contact_id, &ip.key(), now)?;
+    }
     let channel = match &visitor.channel_id {
         Some(channel) => Some(channel.clone()),
         None => state.store.first_channel_of_type(ws, "widget").await?,
@@ -182,7 +190,6 @@ async fn create(
         agent_id: None,
         first_message: first.map(|m| (ids::new_id("msg"), m)),
     };
-    let now = state.clock.now_ms();
     let row = state.store.create_conversation(ws, &ids::new_id("conv"), &new, &visitor.actor(), now).await?;
     Ok((StatusCode::CREATED, axum::Json(VisitorConversation::from(&row))))
 }
@@ -230,11 +237,12 @@ async fn messages(
     params(("id" = String, Path, description = "The conversation's id"), IdempotencyKey),
     responses((status = 201, description = "Posted", body = VisitorPosted),
         (status = 200, description = "Already posted with this client_message_id", body = VisitorPosted),
-        E<400>, E<401>, E<403>, E<404>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
+        E<400>, E<401>, E<403>, E<404>, E<409>, E<413>, E<415>, E<422>, E<429>, E<500>, E<503>),
     security(("contact_token" = [])))]
 async fn post(
     visitor: Visitor,
     State(state): State<AppState>,
+    ip: ClientIp,
     PathId(id): PathId,
     Json(input): Json<VisitorMessageIn>,
 ) -> ApiResult<(StatusCode, axum::Json<VisitorPosted>)> {
@@ -246,6 +254,8 @@ async fn post(
     check.finish()?;
     owned(&state, &visitor, &id).await?;
     let now = state.clock.now_ms();
+    // Refused before anything is stored: no message, no AI answer queued.
+    state.visitors.admit(Quota::Message, &visitor.contact_id, &ip.key(), now)?;
     message.sender_id = Some(visitor.contact_id.clone());
     let posted =
         state.store.post_message(ws, &id, &ids::new_id("msg"), &message, &visitor.actor(), now).await?;

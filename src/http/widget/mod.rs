@@ -1,10 +1,14 @@
 //! `/v1/widget`: what a website's chat widget calls for its visitors.
 //!
 //! A client key (public, in the page) opens a session for a visitor and gets a contact token;
-//! the token reaches only that contact's conversations, in the visitor's view (`view`). With
-//! identity verification on, a session naming an `external_id` must prove it with `user_hash`,
-//! the HMAC-SHA256 of the id under the workspace's identity secret, computed by the site's
-//! backend; without it anyone could claim anyone's id.
+//! the token reaches only that contact's conversations, in the visitor's view (`view`).
+//!
+//! An `external_id` is only a claim: anyone can type anyone's id into a page's script. With
+//! identity verification on, a session naming one must prove it with `user_hash`, the
+//! HMAC-SHA256 of the id under the workspace's identity secret, computed by the site's
+//! backend; only a proven id (or a server key, which the site's backend holds) reaches the
+//! contact with that id. Otherwise the visitor gets a contact of their own, marked
+//! unverified (`custom_attributes.unverified_external_id`), and never anyone else's data.
 
 mod config;
 mod conversations;
@@ -15,12 +19,14 @@ pub mod view;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::{Value, json};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::audit;
 use super::caller::{Manager, WidgetKey};
+use super::client_ip::ClientIp;
 use super::docs::{E, IdempotencyKey};
 use super::extract::Json;
 use crate::auth::{generate_contact_token, generate_identity_secret, verify_user_hash};
@@ -58,6 +64,9 @@ pub struct VisitorContact {
     pub external_id: Option<String>,
     pub name: Option<String>,
     pub email: Option<String>,
+    /// Whether `external_id` was proven (a valid `user_hash`, or a server key): only then is
+    /// this the contact with that id. Unproven, the id is kept as the visitor's claim.
+    pub identity_verified: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -78,8 +87,10 @@ pub struct IdentitySecretOut {
     pub identity_secret: String,
 }
 
-/// Start a visitor session: the contact (found by `external_id`, or new) and a contact token.
-/// A key opens at most `--widget-sessions-per-minute` sessions a minute (429 beyond).
+/// Start a visitor session: the contact and a contact token. A proven `external_id` (a valid
+/// `user_hash`, or a server key) finds its contact; anything else gets a new contact of the
+/// visitor's own, marked unverified. A key opens at most `--widget-sessions-per-minute`
+/// sessions a minute from one address (429 beyond).
 #[utoipa::path(post, path = "/v1/widget/sessions", tag = "widget", request_body = SessionIn, params(IdempotencyKey),
     responses((status = 201, description = "A session", body = SessionOut),
         E<400>, E<401>, E<403>, E<409>, E<413>, E<415>, E<422>, E<429>, E<500>, E<503>),
@@ -87,6 +98,7 @@ pub struct IdentitySecretOut {
 async fn create_session(
     key: WidgetKey,
     State(state): State<AppState>,
+    ip: ClientIp,
     Json(input): Json<SessionIn>,
 ) -> ApiResult<(StatusCode, axum::Json<SessionOut>)> {
     let mut check = Checker::new();
@@ -97,28 +109,33 @@ async fn create_session(
         check.fail("user_hash", "verifies an external_id; send one");
     }
     check.finish()?;
-    if let Err(seconds) = state.widget_sessions.admit(&key.key_id, state.clock.now_ms()) {
-        let mut error = ApiError::new(
-            ErrorCode::RateLimited,
-            "This key opened too many sessions this minute: wait a little",
-        );
-        error.retry_after = Some(seconds);
-        return Err(error);
-    }
+    state.visitors.admit_session(&key.key_id, &ip.key(), state.clock.now_ms())?;
     let ws = &key.workspace;
-    if let (Some(secret), Some(external_id)) = (state.store.identity_secret(ws).await?, &external_id) {
-        let proven =
-            input.user_hash.as_deref().is_some_and(|hash| verify_user_hash(&secret, external_id, hash));
-        if !proven {
-            return Err(ApiError::new(
-                ErrorCode::IdentityNotVerified,
-                "Identity verification is on: user_hash must be the hex HMAC-SHA256 of external_id under \
-                 the workspace's identity secret",
-            ));
-        }
+    let secret = state.store.identity_secret(ws).await?;
+    // A server key is the site's backend: what it names is proven.
+    let proven = external_id.is_some()
+        && (key.server
+            || matches!((&secret, &external_id, input.user_hash.as_deref()),
+                (Some(secret), Some(id), Some(hash)) if verify_user_hash(secret, id, hash)));
+    if external_id.is_some() && !proven && secret.is_some() {
+        return Err(ApiError::new(
+            ErrorCode::IdentityNotVerified,
+            "Identity verification is on: user_hash must be the hex HMAC-SHA256 of external_id under the \
+             workspace's identity secret",
+        ));
     }
     let now = state.clock.now_ms();
-    let contact = visitor_contact(&state, ws, external_id, name, email, now).await?;
+    let claimed = external_id.clone();
+    let mut fields = NewContact { name, email, ..NewContact::default() };
+    match (proven, external_id) {
+        (true, external_id) => fields.external_id = external_id,
+        // Kept as the visitor's claim, shown as unverified; it finds nobody.
+        (false, Some(claimed)) => {
+            fields.custom_attributes.insert(UNVERIFIED_EXTERNAL_ID.into(), Value::from(claimed));
+        }
+        (false, None) => {}
+    }
+    let contact = visitor_contact(&state, ws, fields, now).await?;
     let (secret, hash) = generate_contact_token();
     let expires_at = now + SESSION_MS;
     let channel = state.store.api_key_channel(ws, &key.key_id).await?;
@@ -134,9 +151,10 @@ async fn create_session(
     let contact = VisitorContact {
         object: "contact",
         id: contact.id,
-        external_id: f.external_id,
+        external_id: f.external_id.or(claimed),
         name: f.name,
         email: f.email,
+        identity_verified: proven,
     };
     let out = SessionOut {
         object: "widget_session",
@@ -147,35 +165,34 @@ async fn create_session(
     Ok((StatusCode::CREATED, axum::Json(out)))
 }
 
-/// The contact a session is for: the one with `external_id`, or a new one. An email never
-/// finds an existing contact (anyone can type any address): it is kept on a new contact when
-/// free, else as the unverified `custom_attributes.widget_email`.
+/// Where an unproven `external_id` is kept on the visitor's own contact.
+pub const UNVERIFIED_EXTERNAL_ID: &str = "unverified_external_id";
+
+/// The contact a session is for: the one with `fields.external_id` (proven by the caller), or
+/// a new one. An email never finds an existing contact (anyone can type any address): it is
+/// kept on a new contact when free, else as the unverified `custom_attributes.widget_email`.
 async fn visitor_contact(
     state: &AppState,
     ws: &WorkspaceId,
-    external_id: Option<String>,
-    name: Option<String>,
-    email: Option<String>,
+    fields: NewContact,
     now: i64,
 ) -> ApiResult<ContactRow> {
-    if let Some(external_id) = &external_id
+    if let Some(external_id) = &fields.external_id
         && let Some(found) = find_by_external_id(state, ws, external_id).await?
     {
         return Ok(found);
     }
-    let fields =
-        NewContact { external_id: external_id.clone(), name, email: email.clone(), ..NewContact::default() };
     let actor = Actor::system();
     match state.store.create_contact(ws, &ids::new_id("ct"), &fields, &actor, now).await {
         Ok(row) => Ok(row),
         // Another session created it meanwhile.
         Err(StoreError::Conflict(UniqueKey::ContactExternalId)) => {
-            let id = external_id.unwrap_or_default();
+            let id = fields.external_id.unwrap_or_default();
             Ok(find_by_external_id(state, ws, &id).await?.ok_or(StoreError::NotFound(Entity::Contact))?)
         }
         Err(StoreError::Conflict(UniqueKey::ContactEmail)) => {
-            let mut attributes = Map::new();
-            attributes.insert("widget_email".into(), Value::from(email));
+            let mut attributes = fields.custom_attributes.clone();
+            attributes.insert("widget_email".into(), Value::from(fields.email.clone()));
             let fields = NewContact { email: None, custom_attributes: attributes, ..fields };
             Ok(state.store.create_contact(ws, &ids::new_id("ct"), &fields, &actor, now).await?)
         }
@@ -202,9 +219,13 @@ async fn find_by_external_id(
 async fn rotate_identity_secret(
     caller: Manager,
     State(state): State<AppState>,
+    ip: ClientIp,
 ) -> ApiResult<(StatusCode, axum::Json<IdentitySecretOut>)> {
     let secret = generate_identity_secret();
     state.store.set_identity_secret(&caller.workspace, Some(&secret), state.clock.now_ms()).await?;
+    let target = Some(("workspace", caller.workspace.as_str()));
+    audit::record(&state, &caller.workspace, ip, "identity_secret.set", caller.actor(), target, json!({}))
+        .await;
     Ok((
         StatusCode::CREATED,
         axum::Json(IdentitySecretOut { object: "identity_secret", identity_secret: secret }),
@@ -215,8 +236,23 @@ async fn rotate_identity_secret(
 #[utoipa::path(delete, path = "/v1/widget/identity-secret", tag = "widget",
     responses((status = 204, description = "Off"), E<401>, E<403>, E<500>, E<503>),
     security(("server_key" = []), ("member_token" = [])))]
-async fn delete_identity_secret(caller: Manager, State(state): State<AppState>) -> ApiResult<StatusCode> {
+async fn delete_identity_secret(
+    caller: Manager,
+    State(state): State<AppState>,
+    ip: ClientIp,
+) -> ApiResult<StatusCode> {
     state.store.set_identity_secret(&caller.workspace, None, state.clock.now_ms()).await?;
+    let target = Some(("workspace", caller.workspace.as_str()));
+    audit::record(
+        &state,
+        &caller.workspace,
+        ip,
+        "identity_secret.removed",
+        caller.actor(),
+        target,
+        json!({}),
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }
 

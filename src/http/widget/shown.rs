@@ -11,7 +11,7 @@ use crate::store::{MessageRow, WorkspaceId};
 
 pub struct Shown {
     names: HashMap<String, Option<String>>,
-    signer: crate::http::files::signing::FileSigner,
+    signer: crate::file_urls::FileSigner,
     now: i64,
 }
 

@@ -13,6 +13,7 @@ use super::view::{VISITOR_EVENTS, visitor_event};
 use crate::error::ApiResult;
 use crate::http::AppState;
 use crate::http::caller::Visitor;
+use crate::http::client_ip::ClientIp;
 use crate::http::docs::E;
 use crate::http::extract::PathId;
 use crate::http::stream::follow;
@@ -24,11 +25,12 @@ use crate::store::StoreError;
 #[utoipa::path(get, path = "/v1/widget/conversations/{id}/stream", tag = "widget",
     params(("id" = String, Path, description = "The conversation's id")),
     responses((status = 200, description = "A stream of events (`text/event-stream`)", content_type = "text/event-stream", body = String),
-        E<400>, E<401>, E<403>, E<404>, E<500>, E<503>),
+        E<400>, E<401>, E<403>, E<404>, E<429>, E<500>, E<503>),
     security(("contact_token" = [])))]
 async fn stream(
     visitor: Visitor,
     State(state): State<AppState>,
+    ip: ClientIp,
     PathId(id): PathId,
     headers: HeaderMap,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
@@ -36,8 +38,9 @@ async fn stream(
     if !row.is_some_and(|c| c.contact.id == visitor.contact_id && !c.removed) {
         return Err(StoreError::NotFound(Entity::Conversation).into());
     }
+    let slot = state.streams.open(&visitor.contact_id, &ip.key())?;
     let kinds = VISITOR_EVENTS.iter().map(|k| (*k).to_owned()).collect();
-    follow(&state, visitor.workspace, &headers, None, Some(id), kinds, Some(visitor_event)).await
+    follow(&state, slot, visitor.workspace, &headers, None, Some(id), kinds, Some(visitor_event)).await
 }
 
 pub(super) fn router() -> OpenApiRouter<AppState> {

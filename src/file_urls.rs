@@ -1,12 +1,16 @@
 //! Signed file URLs: `/v1/files/{id}?expires=…&signature=…`, so an `<img src>` or a download
 //! link works without headers, for a while. The key is a secret the nodes share (kept in the
-//! database); the signature covers the file id and the expiry.
+//! database); the signature covers the file id and the expiry. Everything that shows a message
+//! to someone outside the server — the API, the event log, the streams, webhook payloads —
+//! signs its attachments' URLs on the way out, so a stored path is never handed out bare.
 
 use hmac::{KeyInit, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
+use crate::model::event::{EventOut, EventRow};
 use crate::model::message::Attachment;
+use crate::store::{Store, StoreError};
 
 /// How long a URL lasts at least; expiries are rounded up to the hour so a URL stays the same
 /// for an hour and browsers can cache the file.
@@ -56,14 +60,46 @@ impl FileSigner {
         }
     }
 
-    /// The same, in a message as JSON (an event's data).
-    pub fn sign_json(&self, message: &mut serde_json::Value, now_ms: i64) {
-        let Some(attachments) = message.get_mut("attachments").and_then(|a| a.as_array_mut()) else { return };
-        for attachment in attachments {
+    /// An event as the API shows it, its files' URLs signed.
+    pub fn event(&self, row: EventRow, now_ms: i64) -> EventOut {
+        let mut event = EventOut::from(row);
+        self.sign_event_data(&mut event.data, now_ms);
+        event
+    }
+
+    /// The same, in an event's data (`data.message.attachments`). Returns whether it held any.
+    pub fn sign_event_data(&self, data: &mut serde_json::Value, now_ms: i64) -> bool {
+        let attachments = data.get_mut("message").and_then(|m| m.get_mut("attachments"));
+        let Some(attachments) = attachments.and_then(|a| a.as_array_mut()) else { return false };
+        for attachment in attachments.iter_mut() {
             if let Some(id) = attachment.get("id").and_then(|id| id.as_str()).map(str::to_owned) {
                 attachment["url"] = self.url(&id, now_ms).into();
             }
         }
+        !attachments.is_empty()
+    }
+}
+
+/// The node's [`FileSigner`], its key read from the database on first use and then kept.
+#[derive(Clone)]
+pub struct FileUrls {
+    store: Store,
+    public_url: Option<String>,
+    signer: std::sync::Arc<tokio::sync::OnceCell<FileSigner>>,
+}
+
+impl FileUrls {
+    pub fn new(store: Store, public_url: Option<String>) -> Self {
+        FileUrls { store, public_url, signer: Default::default() }
+    }
+
+    pub async fn signer(&self) -> Result<&FileSigner, StoreError> {
+        self.signer
+            .get_or_try_init(|| async {
+                let key = self.store.server_secret("file_urls").await?;
+                Ok(FileSigner::new(key.into_bytes(), self.public_url.as_deref()))
+            })
+            .await
     }
 }
 

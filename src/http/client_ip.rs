@@ -1,0 +1,66 @@
+//! The address a request came from: the connection's peer, or, behind a reverse proxy the
+//! server was told to trust (`--trust-forwarded-for`), the last address the proxy appended to
+//! `X-Forwarded-For`. Without that flag the header is ignored: anyone can write it.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+
+use crate::http::AppState;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub Option<IpAddr>);
+
+impl ClientIp {
+    pub fn of(parts: &Parts, trust_forwarded_for: bool) -> Self {
+        let forwarded = trust_forwarded_for
+            .then(|| parts.headers.get_all("x-forwarded-for").iter().next_back())
+            .flatten()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|last| last.trim().parse::<IpAddr>().ok());
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip());
+        ClientIp(forwarded.or(peer).map(|ip| ip.to_canonical()))
+    }
+
+    /// As a bucket or log key: the address, or `unknown` (a request from inside the process).
+    pub fn key(&self) -> String {
+        self.0.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
+    }
+
+    pub fn text(&self) -> Option<String> {
+        self.0.map(|ip| ip.to_string())
+    }
+}
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp::of(parts, state.settings.trust_forwarded_for))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(forwarded: Option<&str>) -> Parts {
+        let mut request = axum::http::Request::builder().uri("/");
+        if let Some(value) = forwarded {
+            request = request.header("x-forwarded-for", value);
+        }
+        let (mut parts, ()) = request.body(()).unwrap().into_parts();
+        parts.extensions.insert(ConnectInfo(SocketAddr::from(([10, 0, 0, 1], 443))));
+        parts
+    }
+
+    #[test]
+    fn the_forwarded_address_counts_only_behind_a_trusted_proxy() {
+        let spoofed = parts(Some("203.0.113.9, 198.51.100.7"));
+        assert_eq!(ClientIp::of(&spoofed, false).key(), "10.0.0.1", "the header is anyone's to write");
+        assert_eq!(ClientIp::of(&spoofed, true).key(), "198.51.100.7", "the proxy's own entry is last");
+        assert_eq!(ClientIp::of(&parts(Some("junk")), true).key(), "10.0.0.1");
+        assert_eq!(ClientIp::of(&parts(None), true).key(), "10.0.0.1");
+    }
+}
