@@ -25,6 +25,11 @@ pub struct Checker {
     errors: Vec<FieldError>,
 }
 
+/// The bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069).
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 impl Checker {
     pub fn new() -> Self {
         Self::default()
@@ -36,7 +41,10 @@ impl Checker {
 
     /// Trimmed text of 1..=max characters (control characters refused). The request fields
     /// checked here say so in the OpenAPI document: `#[schema(min_length = 1, pattern = r"\S")]`.
+    /// A short text (a name, a title): trimmed, without the bidirectional controls that make
+    /// text display in another order than it reads (`invoice\u{202E}fdp.exe`).
     pub fn text(&mut self, field: &str, value: &str, max: usize) -> String {
+        let value: String = value.chars().filter(|c| !is_bidi_control(*c)).collect();
         let value = value.trim();
         if value.is_empty() {
             self.fail(field, "must not be empty");
@@ -97,6 +105,19 @@ impl Checker {
         value
     }
 
+    /// The links a message's metadata shows (`sources[].url`, `citations[].url`): web addresses
+    /// only, never `javascript:` or `data:`.
+    pub fn shown_links(&mut self, field: &str, metadata: &serde_json::Map<String, serde_json::Value>) {
+        for list in ["sources", "citations"] {
+            let Some(items) = metadata.get(list).and_then(|l| l.as_array()) else { continue };
+            for (i, item) in items.iter().enumerate() {
+                if let Some(url) = item.get("url").and_then(|u| u.as_str()) {
+                    self.url(&format!("{field}.{list}[{i}].url"), url);
+                }
+            }
+        }
+    }
+
     /// A colour as `#rrggbb`, lower-cased.
     pub fn color(&mut self, field: &str, value: &str) -> String {
         let value = value.trim().to_lowercase();
@@ -131,6 +152,14 @@ impl Checker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_texts_lose_bidirectional_overrides() {
+        let mut check = Checker::new();
+        assert_eq!(check.text("name", " June \u{202E}kraP\u{202C} ", 50), "June kraP");
+        assert_eq!(check.text("name", "\u{2067}ليلى\u{2069}", 50), "ليلى");
+        assert!(check.finish().is_ok());
+    }
 
     #[test]
     fn collects_every_error() {

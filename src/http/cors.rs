@@ -62,16 +62,24 @@ pub async fn middleware(request: Request, next: Next) -> Response {
     response
 }
 
-/// Refuses a client key used from a page outside its channel's `allowed_origins` (403
-/// `origin_not_allowed`). Requests without an `Origin`, or from Baton's own pages (the
-/// widget's frame), pass.
+/// Refuses a client key, or a contact token its session issued, used from a page outside the
+/// channel's `allowed_origins` (403 `origin_not_allowed`). Requests without an `Origin`, or
+/// from Baton's own pages (the widget's frame), pass.
 pub async fn check_origin(state: &AppState, caller: &Caller, headers: &HeaderMap) -> Result<(), ApiError> {
-    let Caller::Key { workspace, key_id, kind: KeyKind::Client } = caller else { return Ok(()) };
     let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else { return Ok(()) };
     if same_origin(headers, state.settings.public_url.as_deref()) {
         return Ok(());
     }
-    match state.store.client_key_origins(workspace, key_id).await? {
+    let allowed = match caller {
+        Caller::Key { workspace, key_id, kind: KeyKind::Client } => {
+            state.store.client_key_origins(workspace, key_id).await?
+        }
+        Caller::Contact { workspace, channel_id: Some(channel), .. } => {
+            state.store.channel_origins(workspace, channel).await?
+        }
+        _ => return Ok(()),
+    };
+    match allowed {
         Some(allowed) if !allowed.iter().any(|a| a == origin) => Err(ApiError::new(
             ErrorCode::OriginNotAllowed,
             format!("This key's channel does not list {origin} in its allowed_origins"),

@@ -18,6 +18,7 @@ mod events;
 pub(crate) mod extract;
 pub mod files;
 mod guard;
+mod headers;
 pub mod idempotency;
 mod knowledge;
 pub(crate) mod list;
@@ -185,6 +186,7 @@ pub fn router(state: AppState, extra: OpenApiRouter<AppState>) -> Router {
         .layer(CatchPanicLayer::custom(guard::panic_to_problem))
         .layer(from_fn_with_state(state.clone(), metrics::record))
         .layer(from_fn(cors::middleware))
+        .layer(from_fn_with_state(state.clone(), headers::middleware))
         .layer(from_fn(request_id::middleware))
         .with_state(state)
 }

@@ -219,4 +219,19 @@ impl Store {
         .await?;
         Ok(found.map(|json| origins(&json)).filter(|o| !o.is_empty()))
     }
+
+    /// The `allowed_origins` of a channel, when it lists any.
+    pub async fn channel_origins(
+        &self,
+        ws: &WorkspaceId,
+        channel_id: &str,
+    ) -> Result<Option<Vec<String>>, StoreError> {
+        let found: Option<String> =
+            sqlx::query_scalar("SELECT allowed_origins FROM channels WHERE workspace_id = $1 AND id = $2")
+                .bind(ws.as_str().to_owned())
+                .bind(channel_id.to_owned())
+                .fetch_optional(self.reader())
+                .await?;
+        Ok(found.map(|json| origins(&json)).filter(|o| !o.is_empty()))
+    }
 }

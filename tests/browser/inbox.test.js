@@ -80,6 +80,33 @@ test('a wrong password is refused, the right one signs in, and the cookie is out
   await context.close();
 });
 
+test('a stale or planted session cookie is cleared and never stands in the way of signing in', async () => {
+  const context = await browser.newContext();
+  // A cookie planted by a sibling subdomain, or left from a session that has ended.
+  await context.addCookies([{ name: 'baton_session', value: 'bt_mt_planted', url: server.url, httpOnly: true, sameSite: 'Strict' }]);
+  const page = await context.newPage();
+  await page.goto(server.url);
+  await page.getByLabel('Email').fill(admin.email);
+  await page.getByLabel('Password').fill(admin.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('link', { name: 'Waiting', exact: true }).waitFor();
+  // Signed out everywhere else (from another device): this browser's session ends ...
+  const login = await fetch(`${server.url}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: admin.email, password: admin.password }) }).then((r) => r.json());
+  const ended = await fetch(`${server.url}/v1/auth/sessions`, { method: 'DELETE', headers: { authorization: `Bearer ${login.token}` } });
+  assert.equal(ended.status, 204);
+  // ... and on its next visit it is asked to sign in, and can.
+  await page.reload();
+  await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  assert.equal((await context.cookies()).some((c) => c.name === 'baton_session'), false, 'the stale cookie was cleared');
+  await page.getByLabel('Email').fill(admin.email);
+  await page.getByLabel('Password').fill(admin.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('link', { name: 'Waiting', exact: true }).waitFor();
+  await shot(page, '03b-signed-in-again');
+  await context.close();
+});
+
 test('a handoff appears live in Waiting and the title; take over, reply, note, resolve, hand back', async () => {
   const page = await signedInPage();
   assert.equal(await page.title(), 'Baton');
@@ -93,6 +120,9 @@ test('a handoff appears live in Waiting and the title; take over, reply, note, r
 
   await row.click();
   await page.getByRole('heading', { name: 'June Park' }).waitFor();
+  // A visitor's image URL elsewhere is a tracking pixel: the inbox never fetches it.
+  const elsewhere = [];
+  page.on('request', (request) => { if (!request.url().startsWith(server.url)) elsewhere.push(request.url()); });
   await api('POST', `/v1/conversations/${created.id}/messages`, {
     sender_type: 'contact', content: 'Here is a photo, and the receipt.',
     attachments: [
@@ -100,8 +130,10 @@ test('a handoff appears live in Waiting and the title; take over, reply, note, r
       { url: 'https://cdn.example.com/receipt.pdf', mime_type: 'application/pdf', name: 'receipt.pdf', size: 48213 },
     ],
   });
-  await page.getByRole('img', { name: 'blender-photo.png' }).waitFor();
+  await page.getByRole('link', { name: /blender-photo\.png/ }).waitFor();
   await page.getByRole('link', { name: /receipt\.pdf/ }).waitFor();
+  assert.equal(await page.getByRole('img', { name: 'blender-photo.png' }).count(), 0, 'shown as a link, not loaded');
+  assert.deepEqual(elsewhere, [], 'no request left this server');
   await page.getByRole('button', { name: 'Take over' }).click();
   await page.getByRole('button', { name: 'Hand back to AI' }).waitFor();
   const reply = page.getByRole('textbox', { name: 'Reply' });
@@ -269,5 +301,18 @@ test('in a narrow window in dark mode the inbox shows one pane at a time, readab
   assert.equal(await overflow(), false);
   await page.getByRole('button', { name: 'Back to the list' }).click();
   await row.waitFor();
+  await context.close();
+});
+
+test('the API reference renders under its own strict policy', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  const refused = [];
+  page.on('console', (message) => { if (/Content Security Policy/i.test(message.text())) refused.push(message.text()); });
+  await page.goto(`${server.url}/docs/`);
+  await page.getByRole('heading', { name: /Baton API/ }).waitFor();
+  await page.getByText('/v1/audit-log').first().waitFor();
+  assert.deepEqual(refused, [], 'nothing the page needs is blocked');
+  await shot(page, '99-api-reference');
   await context.close();
 });

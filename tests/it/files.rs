@@ -319,6 +319,16 @@ async fn other_sites_reach_the_widget_only_from_the_origins_its_channel_allows()
     assert_eq!(from_shop.status, StatusCode::CREATED, "{}", from_shop.body);
     assert_eq!(from_shop.header("access-control-allow-origin"), Some("https://shop.example.com"));
     open("https://evil.example").await.problem(403, "origin_not_allowed");
+    // The visitor's token is held to the same pages as the key that opened its session.
+    let token = str_of(&from_shop.body, "contact_token");
+    let as_visitor = |origin: &'static str| {
+        let app = &app;
+        async move {
+            app.send(Method::GET, "/v1/widget/conversations", Some(token), None, &[("origin", origin)]).await
+        }
+    };
+    assert_eq!(as_visitor("https://shop.example.com").await.status, StatusCode::OK);
+    as_visitor("https://evil.example").await.problem(403, "origin_not_allowed");
     // A server key with a channel makes no sense: refused.
     let server = app
         .post("/v1/api-keys", json!({"name": "S", "kind": "server", "channel_id": channel.body["id"]}))

@@ -286,3 +286,41 @@ async fn a_token_holds_only_so_many_streams_open() {
     let (inbox, _) = Stream::open_as(&app, "/v1/events/stream", &app.server_key, None).await;
     assert_eq!(inbox, StatusCode::OK, "per token: the inbox's stream is not the visitor's");
 }
+
+#[tokio::test]
+async fn responses_are_nosniff_docs_is_locked_down_and_shown_text_is_safe() {
+    let settings = Settings { public_url: Some("https://support.example.com".into()), ..Settings::default() };
+    let app = TestApp::with_settings(settings).await;
+    let me = app.get("/v1/me").await;
+    assert_eq!(me.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(me.header("strict-transport-security"), Some("max-age=31536000"));
+    let docs = app.send(Method::GET, "/docs/", None, None, &[]).await;
+    assert_eq!(docs.status, StatusCode::OK);
+    assert_eq!(docs.header("x-frame-options"), Some("DENY"));
+    assert!(docs.header("content-security-policy").is_some_and(|p| p.contains("frame-ancestors 'none'")));
+
+    // "Try it out" on /docs acts with a key, never with the inbox's session cookie.
+    let (_, token) = crate::fixtures::signed_in(&app, "Ana", "admin").await;
+    let cookie = format!("baton_session={token}");
+    let from_inbox = app.send(Method::GET, "/v1/me", None, None, &[("cookie", &cookie)]).await;
+    assert_eq!(from_inbox.status, StatusCode::OK);
+    let from_docs = app
+        .send(
+            Method::GET,
+            "/v1/me",
+            None,
+            None,
+            &[("cookie", &cookie), ("referer", "https://support.example.com/docs/")],
+        )
+        .await;
+    from_docs.problem(401, "missing_api_key");
+
+    // Links shown in the inbox are web addresses; names lose bidirectional overrides.
+    let conversation = app.post("/v1/conversations", json!({"contact": {"name": "June \u{202E}kraP"}})).await;
+    assert_eq!(conversation.body["contact"]["name"], "June kraP");
+    let id = conversation.body["id"].as_str().unwrap();
+    let sneaky = json!({"sender_type": "agent", "content": "See the guide",
+        "metadata": {"sources": [{"title": "Guide", "url": "javascript:alert(document.cookie)"}]}});
+    let refused = app.post(&format!("/v1/conversations/{id}/messages"), sneaky).await;
+    assert_eq!(refused.problem(422, "validation_failed")["errors"][0]["field"], "metadata.sources[0].url");
+}

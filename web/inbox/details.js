@@ -49,10 +49,13 @@ export async function details(conversation, ctx, contactRead) {
   const patch = (body) => change(`/v1/conversations/${c.id}`, body);
   const [[contact, others], teams] = await Promise.all([contactRead, ctx.teams()]);
 
-  const attributes = Object.entries(contact?.custom_attributes ?? {});
+  // A visitor's id the site did not prove (identity verification off): shown as their claim only.
+  const { unverified_external_id: claimed, ...custom } = contact?.custom_attributes ?? {};
+  const attributes = Object.entries(custom);
+  const externalId = contact?.external_id ?? (claimed && `${claimed} (unverified)`);
   const who = section('Contact',
     h('dl', { class: 'facts' },
-      [['Name', contact?.name], ['Email', contact?.email], ['Phone', contact?.phone], ['External id', contact?.external_id],
+      [['Name', contact?.name], ['Email', contact?.email], ['Phone', contact?.phone], ['External id', externalId],
         ...attributes.map(([key, value]) => [key, typeof value === 'string' ? value : JSON.stringify(value)])]
         .filter(([, value]) => value)
         .map(([term, value]) => [h('dt', {}, term), h('dd', {}, value)])),

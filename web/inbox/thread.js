@@ -223,19 +223,20 @@ export class Thread {
         m.deleted ? h('p', { class: 'muted' }, 'Message deleted') : h('p', { class: 'msg-text' }, m.content),
         m.attachments.map((a) => this.attachment(a)),
         Array.isArray(sources) && sources.length > 0 && h('p', { class: 'sources' }, 'Sources: ',
-          sources.map((s, i) => [i ? ', ' : '', s.url ? h('a', { href: s.url, rel: 'noopener noreferrer', target: '_blank' }, s.title || s.url) : (s.title || String(s))])),
+          sources.map((s, i) => [i ? ', ' : '', /^https?:\/\//i.test(s.url ?? '') ? h('a', { href: s.url, rel: 'noopener noreferrer', target: '_blank' }, s.title || s.url) : (s.title || String(s))])),
         h('p', { class: 'msg-foot' },
           h('time', { datetime: m.created_at, title: exact(m.created_at) }, ago(m.created_at)),
           m.sender_type !== 'contact' && ` · ${m.status}`,
           m.status === 'failed' && m.failure_reason && ` (${m.failure_reason})`)));
   }
 
-  /** Images show inline (uploads, or over HTTPS, as the page's policy allows); other files are
-   * links. */
+  /** Images this server keeps (uploads) show inline; an image elsewhere is only a link, so a
+   * visitor's URL can never make the inbox fetch it (a tracking pixel would learn agents'
+   * addresses). Other files are links. */
   attachment(a) {
     const name = a.name || a.url.split('/').pop()?.split('?')[0] || 'attachment';
     const link = (child) => h('a', { href: a.url, rel: 'noopener noreferrer', target: '_blank' }, child);
-    const shown = a.url.startsWith('https://') || a.url.startsWith('/v1/files/');
+    const shown = new URL(a.url, location.href).origin === location.origin;
     if (['image/png', 'image/jpeg', 'image/gif', 'image/webp'].includes(a.mime_type) && shown) {
       return h('p', { class: 'attachment image' }, link(h('img', { src: a.url, alt: name, loading: 'lazy' })));
     }

@@ -25,6 +25,7 @@ use super::throttle::Quota;
 use crate::auth::KeyKind;
 use crate::clock::Timestamp;
 use crate::domain::file_type::{self, INLINE_IMAGES};
+use crate::domain::validate::is_bidi_control;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldError};
 use crate::http::AppState;
 use crate::ids;
@@ -104,7 +105,8 @@ fn invalid(field: &str, message: &str) -> ApiError {
 fn clean_name(name: Option<String>) -> String {
     let name = name.unwrap_or_default();
     let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
-    let clean: String = base.chars().filter(|c| !c.is_control() && *c != '"').take(255).collect();
+    let clean: String =
+        base.chars().filter(|c| !c.is_control() && !is_bidi_control(*c) && *c != '"').take(255).collect();
     if clean.trim().is_empty() { "upload".into() } else { clean.trim().to_owned() }
 }
 
@@ -296,6 +298,7 @@ mod tests {
         assert_eq!(clean_name(Some("../../etc/passwd".into())), "passwd");
         assert_eq!(clean_name(Some("C:\\Users\\me\\photo \"1\".png".into())), "photo 1.png");
         assert_eq!(clean_name(Some("a\r\nb.txt".into())), "ab.txt");
+        assert_eq!(clean_name(Some("invoice\u{202E}fdp.exe".into())), "invoicefdp.exe");
         assert_eq!(clean_name(None), "upload");
     }
 }

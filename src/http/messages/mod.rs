@@ -201,6 +201,7 @@ pub fn new_message(
     }
     let metadata = input.metadata.unwrap_or_default();
     check.object_size(&field("metadata"), &metadata, 50, 16 * 1024);
+    check.shown_links(&field("metadata"), &metadata);
     NewMessage {
         sender_type,
         sender_id: check.optional_text(&field("sender_id"), input.sender_id, 255),

@@ -29,9 +29,9 @@ const FILES: &super::Files = &[
 ];
 static ETAGS: OnceLock<Vec<String>> = OnceLock::new();
 
-/// Scripts, styles and connections from this origin only; no inline script or style; never in
-/// a frame; images from anywhere over HTTPS (attachments, avatars).
-const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; \
+/// Scripts, styles, images and connections from this origin only (a third-party image would
+/// tell its host who is reading); no inline script or style; never in a frame.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                    connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
                    frame-ancestors 'none'";
 
