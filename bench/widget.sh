@@ -11,7 +11,11 @@ PORT="${BATON_BENCH_PORT:-18092}"
 
 cargo build --release --locked --bin baton
 (cd tests/browser && npm ci --no-audit --no-fund --silent)
+# Every simulated visitor comes from this machine's one address: lift the per-address limits.
 "$CARGO_TARGET_DIR/release/baton" serve --addr "127.0.0.1:$PORT" --database-url "sqlite://$WORK/widget.db" \
+  --widget-sessions-per-minute 100000 --visitor-conversations-per-minute 100000 \
+  --visitor-messages-per-minute 100000 --visitor-uploads-per-hour 100000 \
+  --visitor-upload-bytes-per-hour 100000000000 --streams-per-address 100000 \
   >"$WORK/printed.txt" 2>"$WORK/server.log" &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; rm -rf "$WORK"' EXIT
