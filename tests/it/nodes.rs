@@ -222,3 +222,31 @@ async fn a_key_revoked_through_one_node_stops_working_on_the_other() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sign_in_attempts_are_counted_across_nodes() {
+    let db = TestDb::new().await;
+    let (a, b, key) = two_nodes(&db).await;
+    let api = Api::new(&key);
+    let member =
+        json!({"name": "Ana", "email": "ana@example.com", "role": "agent", "password": "correct horse"});
+    api.post(&a, "/v1/members", member).await;
+    let login = |node: &Server, password: &str| {
+        let (url, body) = (
+            format!("{}/v1/auth/login", node.url()),
+            json!({"email": "ana@example.com", "password": password}),
+        );
+        let http = api.http.clone();
+        async move {
+            let sent =
+                http.post(url).header("content-type", "application/json").body(body.to_string()).send();
+            sent.await.unwrap().status().as_u16()
+        }
+    };
+    // Ten wrong passwords from this address, split between the nodes, sent at once.
+    let guesses = (0..10).map(|n| login(if n % 2 == 0 { &a } else { &b }, "wrong horse"));
+    let statuses = futures_util::future::join_all(guesses).await;
+    assert!(statuses.iter().all(|&s| s == 401), "{statuses:?}");
+    assert_eq!(login(&a, "correct horse").await, 429, "the eleventh, on either node, waits");
+    assert_eq!(login(&b, "correct horse").await, 429);
+}
