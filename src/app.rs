@@ -80,6 +80,12 @@ const PURGES: &[Purge] = &[
         purge: |store, before| Box::pin(store.purge_contact_tokens(before)),
     },
     Purge {
+        what: "finished sign-in throttle windows",
+        // The longest window is 15 minutes.
+        kept_ms: 3_600_000,
+        purge: |store, before| Box::pin(store.purge_throttles(before)),
+    },
+    Purge {
         what: "uploads never attached to a message",
         kept_ms: 24 * 3_600_000,
         purge: |store, before| Box::pin(store.purge_unattached_files(before)),
