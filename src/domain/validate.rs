@@ -25,9 +25,10 @@ pub struct Checker {
     errors: Vec<FieldError>,
 }
 
-/// The bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069).
+/// The bidirectional formatting characters: embeddings, overrides and isolates (U+202A–U+202E,
+/// U+2066–U+2069) and the invisible direction marks (U+200E, U+200F, U+061C).
 pub fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
 }
 
 impl Checker {
@@ -71,7 +72,7 @@ impl Checker {
                     && !domain.ends_with('.')
                     && !domain.contains('@')
             })
-            && !value.chars().any(|c| c.is_whitespace() || c.is_control());
+            && !value.chars().any(|c| c.is_whitespace() || c.is_control() || is_bidi_control(c));
         if !valid {
             self.fail(field, "must be an email address such as june@example.com");
         }
@@ -157,8 +158,11 @@ mod tests {
     fn short_texts_lose_bidirectional_overrides() {
         let mut check = Checker::new();
         assert_eq!(check.text("name", " June \u{202E}kraP\u{202C} ", 50), "June kraP");
-        assert_eq!(check.text("name", "\u{2067}ليلى\u{2069}", 50), "ليلى");
+        assert_eq!(check.text("name", "\u{2067}ليلى\u{2069}\u{200F}", 50), "ليلى");
         assert!(check.finish().is_ok());
+        let mut check = Checker::new();
+        check.email("email", "june\u{202E}@example.com");
+        assert!(check.finish().is_err(), "an address with a direction override is no address");
     }
 
     #[test]

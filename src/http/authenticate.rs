@@ -38,13 +38,15 @@ pub enum Caller {
 }
 
 impl Caller {
-    /// Idempotency records and rate limits are kept per workspace (or for the admin).
-    pub fn scope(&self) -> &str {
+    /// Whose idempotency records a request reads and writes: each credential's own, inside
+    /// its workspace — a stored answer (a new key's secret, a visitor's token) is replayed
+    /// only to the caller who made it, never to another holding the same key string.
+    pub fn scope(&self) -> String {
         match self {
-            Caller::Admin => "admin",
-            Caller::Key { workspace, .. }
-            | Caller::Member { workspace, .. }
-            | Caller::Contact { workspace, .. } => workspace.as_str(),
+            Caller::Admin => "admin".to_owned(),
+            Caller::Key { workspace, key_id, .. } => format!("{workspace}/{key_id}"),
+            Caller::Member { workspace, member_id, .. } => format!("{workspace}/{member_id}"),
+            Caller::Contact { workspace, contact_id, .. } => format!("{workspace}/{contact_id}"),
         }
     }
 }

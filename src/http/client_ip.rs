@@ -24,9 +24,17 @@ impl ClientIp {
         ClientIp(forwarded.or(peer).map(|ip| ip.to_canonical()))
     }
 
-    /// As a bucket or log key: the address, or `unknown` (a request from inside the process).
+    /// As a limit's bucket: the address, or for IPv6 its /64 (one subscriber's network, where
+    /// every address is theirs to use), or `unknown` (a request from inside the process).
     pub fn key(&self) -> String {
-        self.0.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
+        match self.0 {
+            Some(IpAddr::V6(ip)) => {
+                let s = ip.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+            Some(ip) => ip.to_string(),
+            None => "unknown".to_owned(),
+        }
     }
 
     pub fn text(&self) -> Option<String> {
@@ -62,5 +70,8 @@ mod tests {
         assert_eq!(ClientIp::of(&spoofed, true).key(), "198.51.100.7", "the proxy's own entry is last");
         assert_eq!(ClientIp::of(&parts(Some("junk")), true).key(), "10.0.0.1");
         assert_eq!(ClientIp::of(&parts(None), true).key(), "10.0.0.1");
+        let v6 = parts(Some("2001:db8:1:2:aaaa::1"));
+        assert_eq!(ClientIp::of(&v6, true).key(), "2001:db8:1:2::/64", "an IPv6 network is one client");
+        assert_eq!(ClientIp::of(&parts(Some("::ffff:192.0.2.7")), true).key(), "192.0.2.7");
     }
 }

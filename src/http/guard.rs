@@ -59,14 +59,6 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
             if !token.starts_with(MEMBER_PREFIX) {
                 return without_cookie(&state, request, next).await;
             }
-            let public_url = state.settings.public_url.as_deref();
-            if !request.method().is_safe() && !cookie::same_origin(request.headers(), public_url) {
-                return ApiError::new(
-                    ErrorCode::CrossSiteRequest,
-                    "A change signed in by the session cookie must come from this server's own pages",
-                )
-                .into_response();
-            }
             request.extensions_mut().insert(cookie::ViaCookie);
             token
         }
@@ -74,6 +66,20 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
     let now = state.clock.now_ms();
     match authenticate_token(&state.store, state.settings.admin_key_hash.as_deref(), &token, now).await {
         Ok(caller) => {
+            // Checked once the cookie is known to be a session: a stale one is cleared below
+            // instead, whatever page the request came from.
+            let public_url = state.settings.public_url.as_deref();
+            let via_cookie = request.extensions().get::<cookie::ViaCookie>().is_some();
+            if via_cookie
+                && !request.method().is_safe()
+                && !cookie::same_origin(request.headers(), public_url)
+            {
+                return ApiError::new(
+                    ErrorCode::CrossSiteRequest,
+                    "A change signed in by the session cookie must come from this server's own pages",
+                )
+                .into_response();
+            }
             if let Err(refused) = super::cors::check_origin(&state, &caller, request.headers()).await {
                 return refused.into_response();
             }

@@ -45,7 +45,7 @@ async fn run(state: AppState, request: Request, next: Next) -> Result<Response, 
     let fingerprint = fingerprint(parts.method.as_str(), path, &bytes);
 
     let store = &state.store;
-    let scope = caller.scope().to_owned();
+    let scope = caller.scope();
     let now = state.clock.now_ms();
     let stale_after = state.settings.request_timeout.as_millis() as i64 + 10_000;
     let begin = store.begin_idempotent(&scope, &key, &fingerprint, now, stale_after).await;

@@ -116,6 +116,7 @@ async fn sign_in(state: &AppState, input: LoginIn, from: &Source) -> ApiResult<S
     };
     if let Err(error) = checked.await {
         state.metrics.count(Counter::SignIns, "busy");
+        throttle::refund_sign_in(&state.store, &input.email, &address).await?;
         return Err(error);
     }
     let member = match matched.len() {

@@ -13,6 +13,7 @@ use super::client_ip::ClientIp;
 use super::docs::{E, IdempotencyKey};
 use super::extract::Json;
 use super::sessions::{BrowserSessionOut, Source, open_session, refuse_other_sites, session_response};
+use super::throttle;
 use crate::auth::{Role, hash_secret};
 use crate::domain::member::{check_member, check_password};
 use crate::domain::validate::Checker;
@@ -41,7 +42,7 @@ pub struct SetupIn {
 #[utoipa::path(post, path = "/v1/auth/setup", tag = "auth", request_body = SetupIn, params(IdempotencyKey),
     responses((status = 201, description = "The admin exists and is signed in; the session cookie is set",
             body = BrowserSessionOut, headers(("set-cookie" = String, description = "`baton_session=…; HttpOnly; SameSite=Strict`"))),
-        E<400>, E<401>, E<403>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
+        E<400>, E<401>, E<403>, E<409>, E<413>, E<415>, E<422>, E<429>, E<500>, E<503>),
     security(()))]
 async fn setup(
     State(state): State<AppState>,
@@ -54,6 +55,15 @@ async fn setup(
     let (name, email, _) = check_member(&mut check, &input.name, &input.email, None);
     check_password(&mut check, &input.password);
     check.finish()?;
+    let now = state.clock.now_ms();
+    // A guessed link costs one counted attempt and a lookup, never a password hash.
+    if let Err(refused) = throttle::admit_address(&state.store, &ip.key(), now).await {
+        return Err(refused.into());
+    }
+    let secret_hash = hash_secret(&input.token);
+    if !state.store.setup_link_open(&secret_hash, now).await? {
+        return Err(invalid_link());
+    }
     let member = NewMember {
         name,
         email,
@@ -61,12 +71,8 @@ async fn setup(
         password_hash: Some(password::hash(input.password).await?),
         avatar_url: None,
     };
-    let now = state.clock.now_ms();
-    let created =
-        state.store.use_setup_link(&hash_secret(&input.token), &ids::new_id("mem"), &member, now).await?;
-    let member = created.ok_or_else(|| {
-        ApiError::new(ErrorCode::InvalidSetupLink, "This setup link is not valid: it was used, or it expired")
-    })?;
+    let created = state.store.use_setup_link(&secret_hash, &ids::new_id("mem"), &member, now).await?;
+    let member = created.ok_or_else(invalid_link)?;
     let signed = open_session(&state, member, &Source::new(ip, &headers)).await?;
     Ok(session_response(
         &state,
@@ -76,6 +82,10 @@ async fn setup(
         signed.expires_at,
         signed.member,
     ))
+}
+
+fn invalid_link() -> ApiError {
+    ApiError::new(ErrorCode::InvalidSetupLink, "This setup link is not valid: it was used, or it expired")
 }
 
 pub fn router() -> OpenApiRouter<AppState> {

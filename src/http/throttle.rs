@@ -61,27 +61,51 @@ pub enum SignInRefused {
     Throttled { error: ApiError, lockout_began: bool },
 }
 
+impl From<SignInRefused> for ApiError {
+    fn from(refused: SignInRefused) -> Self {
+        match refused {
+            SignInRefused::Failed(error) | SignInRefused::Throttled { error, .. } => error,
+        }
+    }
+}
+
 /// Counts a sign-in attempt for `email` from `address` before its password is checked.
 /// Refused when the address, or this email from it, has used up its attempts.
 pub async fn admit_sign_in(store: &Store, email: &str, address: &str, now: i64) -> Result<(), SignInRefused> {
-    let hit = |bucket: String, limit: Limit| async move {
-        store.hit_throttle(&bucket, limit.window_ms, now).await.map_err(|e| SignInRefused::Failed(e.into()))
-    };
-    let limit = SIGN_IN_PER_ADDRESS;
-    let (hits, started) = hit(format!("sign-in:{address}"), limit).await?;
-    if hits as u64 > limit.hits {
-        let what = "Too many sign-in attempts from this address: wait before trying again";
-        let error = limited(seconds_left(started, limit.window_ms, now), what);
-        return Err(SignInRefused::Throttled { error, lockout_began: false });
-    }
+    admit_address(store, address, now).await?;
     let limit = SIGN_IN_PER_ACCOUNT_AND_ADDRESS;
-    let (hits, started) = hit(account_bucket(email, address), limit).await?;
+    let counted = store.hit_throttle(&account_bucket(email, address), limit.window_ms, now).await;
+    let (hits, started) = counted.map_err(|e| SignInRefused::Failed(e.into()))?;
     if hits as u64 > limit.hits {
         let what = "Too many wrong passwords for this email: wait before trying again";
         let error = limited(seconds_left(started, limit.window_ms, now), what);
         return Err(SignInRefused::Throttled { error, lockout_began: hits as u64 == limit.hits + 1 });
     }
     Ok(())
+}
+
+/// Counts an attempt from `address` at anything that checks a password or a secret link
+/// (sign-in, the setup link): refused once the address has used up its attempts.
+pub async fn admit_address(store: &Store, address: &str, now: i64) -> Result<(), SignInRefused> {
+    let limit = SIGN_IN_PER_ADDRESS;
+    let counted = store.hit_throttle(&address_bucket(address), limit.window_ms, now).await;
+    let (hits, started) = counted.map_err(|e| SignInRefused::Failed(e.into()))?;
+    if hits as u64 > limit.hits {
+        let what = "Too many sign-in attempts from this address: wait before trying again";
+        let error = limited(seconds_left(started, limit.window_ms, now), what);
+        return Err(SignInRefused::Throttled { error, lockout_began: false });
+    }
+    Ok(())
+}
+
+/// Takes back an attempt the server turned away unchecked (too busy): it was never a guess.
+pub async fn refund_sign_in(store: &Store, email: &str, address: &str) -> ApiResult<()> {
+    store.refund_throttle(&address_bucket(address)).await?;
+    Ok(store.refund_throttle(&account_bucket(email, address)).await?)
+}
+
+fn address_bucket(address: &str) -> String {
+    format!("sign-in:{address}")
 }
 
 /// The attempts of `email` from `address` are forgotten once it signs in.
@@ -140,6 +164,8 @@ pub struct VisitorQuotas {
     pub uploads: Limit,
     /// Bytes uploaded.
     pub upload_bytes: Limit,
+    /// Typing and read signals (each is relayed live to every inbox), and ratings.
+    pub signals: Limit,
     /// How many times a contact's quota an address gets.
     pub address_factor: u64,
 }
@@ -152,6 +178,7 @@ impl Default for VisitorQuotas {
             conversations: Limit::per_minute(5),
             uploads: Limit::per_hour(20),
             upload_bytes: Limit::per_hour(50 * 1024 * 1024),
+            signals: Limit::per_minute(60),
             address_factor: 3,
         }
     }
@@ -164,6 +191,7 @@ pub enum Quota {
     Conversation,
     Upload,
     UploadBytes(u64),
+    Signal,
 }
 
 impl Quota {
@@ -173,6 +201,7 @@ impl Quota {
             Quota::Conversation => (quotas.conversations, 1, "conversations"),
             Quota::Upload => (quotas.uploads, 1, "uploads"),
             Quota::UploadBytes(bytes) => (quotas.upload_bytes, bytes, "upload_bytes"),
+            Quota::Signal => (quotas.signals, 1, "signals"),
         }
     }
 }

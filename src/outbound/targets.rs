@@ -41,13 +41,16 @@ fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
 }
 
 fn special_v6(ip: Ipv6Addr) -> bool {
-    let first = ip.segments()[0];
+    let [first, second, third, ..] = ip.segments();
     ip.is_loopback()
         || ip.is_unspecified()
         || ip.is_multicast()
         || (first & 0xfe00) == 0xfc00 // unique local
         || (first & 0xffc0) == 0xfe80 // link-local
-        || (first == 0x2001 && ip.segments()[1] == 0x0db8) // documentation
+        || (first == 0x2001 && second == 0x0db8) // documentation
+        || (first == 0x2001 && second == 0) // Teredo: tunnels to an IPv4 address
+        || (first == 0x2001 && second == 2 && third == 0) // benchmarking
+        || (first == 0x64 && second == 0xff9b && third == 1) // local-use NAT64
         || embedded_v4(ip).is_some_and(special_v4)
 }
 
@@ -135,6 +138,9 @@ mod tests {
             "http://198.18.0.1/",
             "http://240.0.0.1/",
             "http://[2001:db8::1]/",
+            "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/",
+            "http://[64:ff9b:1::a00:1]/",
+            "http://[2001:2::1]/",
         ] {
             assert!(private_target(&Url::parse(url).unwrap()), "{url}");
         }

@@ -28,6 +28,18 @@ impl Store {
         Ok(())
     }
 
+    /// Whether a link with this secret exists and has not expired (checked before the new
+    /// admin's password is hashed, so a guess costs no hashing).
+    pub async fn setup_link_open(&self, secret_hash: &str, now: i64) -> Result<bool, StoreError> {
+        let found: Option<String> =
+            sqlx::query_scalar("SELECT id FROM setup_links WHERE secret_hash = $1 AND expires_at > $2")
+                .bind(secret_hash.to_owned())
+                .bind(now)
+                .fetch_optional(self.reader())
+                .await?;
+        Ok(found.is_some())
+    }
+
     /// Uses the link whose secret hashes to `secret_hash`: creates `member` in its workspace
     /// and deletes the link. `None` when there is no such link or it expired.
     pub async fn use_setup_link(

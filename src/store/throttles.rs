@@ -30,6 +30,15 @@ impl Store {
         Ok((row.try_get("hits")?, row.try_get("window_start")?))
     }
 
+    /// Takes back one hit on `bucket` (an attempt the server turned away before checking it).
+    pub async fn refund_throttle(&self, bucket: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE throttles SET hits = hits - 1 WHERE bucket = $1 AND hits > 0")
+            .bind(bucket.to_owned())
+            .execute(self.writer())
+            .await?;
+        Ok(())
+    }
+
     /// Forgets `bucket`'s hits (a sign-in that succeeded).
     pub async fn clear_throttle(&self, bucket: &str) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM throttles WHERE bucket = $1")

@@ -66,6 +66,20 @@ async fn fifty_guesses_at_once_are_counted_before_checking_and_lock_out_only_the
 }
 
 #[tokio::test]
+async fn guessing_setup_links_is_counted_per_address() {
+    let app = TestApp::new().await;
+    let guess = |n: usize| {
+        let body = json!({"token": format!("setup_guess{n}"), "name": "Eve", "email": "eve@example.com", "password": "password1"});
+        let app = &app;
+        async move { app.send_from("203.0.113.30", Method::POST, "/v1/auth/setup", None, Some(&body)).await }
+    };
+    for n in 0..30 {
+        guess(n).await.problem(401, "invalid_setup_link");
+    }
+    guess(30).await.problem(429, "rate_limited");
+}
+
+#[tokio::test]
 async fn one_address_trying_many_emails_is_paused() {
     let app = TestApp::new().await;
     for n in 0..30 {
@@ -108,6 +122,10 @@ async fn a_stale_or_forged_cookie_never_blocks_signing_in_and_is_cleared() {
             me.header("set-cookie")
                 .is_some_and(|s| s.starts_with("baton_session=;") && s.contains("Max-Age=0"))
         );
+        // An API client sends no Origin: a stale cookie still does not stand in its way.
+        let bare =
+            app.send(Method::POST, "/v1/auth/session", None, Some(&body), &[HOST, ("cookie", cookie)]).await;
+        assert_eq!(bare.status, StatusCode::OK, "{}", bare.body);
     }
 }
 

@@ -75,6 +75,12 @@ async fn a_public_key_reads_no_file_and_every_outbound_copy_of_a_file_is_signed(
     app.send(Method::GET, &plain, Some(&kai), None, &[]).await.problem(404, "file_not_found");
     // The server key still reads it; a page of another site only through the signed URL.
     assert_eq!(app.send(Method::GET, &plain, Some(&app.server_key), None, &[]).await.status, StatusCode::OK);
+    // Half a signature is no signature, whoever asks.
+    for half in [format!("{plain}?signature=x"), format!("{plain}?expires=99999999999")] {
+        for key in [Some(kai.as_str()), Some(key.as_str()), None] {
+            app.send(Method::GET, &half, key, None, &[]).await.problem(403, "file_link_invalid");
+        }
+    }
 
     // The event log, the stream and the webhook carry signed URLs that work alone.
     let events = app.get("/v1/events?type=message.created").await.body;
@@ -138,6 +144,31 @@ async fn an_unproven_external_id_never_reaches_that_contacts_conversations() {
     let real_now = app.get(&format!("/v1/contacts/{real_contact}")).await.body;
     assert_eq!(real_now["external_id"], "user-42", "the real contact is untouched");
 
+    // An email typed into the widget is a claim too: an integration writing to that customer
+    // by email never lands in the typist's contact.
+    let typed = session_from(&app, "203.0.113.5", &key, json!({"email": "victim@example.com"})).await;
+    let typist = typed.body["contact_token"].as_str().unwrap().to_owned();
+    let to_victim = app
+        .post("/v1/conversations", json!({"contact": {"email": "victim@example.com"}, "message": {"content": "Your card ending 4242"}}))
+        .await;
+    assert_ne!(to_victim.body["contact"]["id"], typed.body["contact"]["id"]);
+    let seen = app.send(Method::GET, "/v1/widget/conversations", Some(&typist), None, &[]).await;
+    assert_eq!(seen.body["data"], json!([]));
+
+    // Idempotency keys are the caller's own: a visitor repeating the backend's key and body
+    // gets a session of their own, never the backend's stored answer.
+    let backend_body = json!({"external_id": "user-42"});
+    let reused = [("idempotency-key", "session-user-42")];
+    let first = app
+        .send(Method::POST, "/v1/widget/sessions", Some(&app.server_key), Some(&backend_body), &reused)
+        .await;
+    let copied =
+        app.send(Method::POST, "/v1/widget/sessions", Some(&key), Some(&backend_body), &reused).await;
+    assert_eq!(copied.status, StatusCode::CREATED);
+    assert_eq!(copied.header("idempotent-replayed"), None);
+    assert_ne!(copied.body["contact_token"], first.body["contact_token"]);
+    assert_eq!(copied.body["contact"]["identity_verified"], false);
+
     // The site's backend (a server key) names its signed-in user: that is proof.
     let backend = session_from(&app, "10.0.0.2", &app.server_key, json!({"external_id": "user-42"})).await;
     assert_eq!(
@@ -166,7 +197,11 @@ fn quotas(adjust: impl FnOnce(&mut VisitorQuotas)) -> Settings {
 
 #[tokio::test]
 async fn a_visitors_messages_over_quota_are_refused_and_nothing_is_stored_or_queued() {
-    let app = TestApp::with_settings(quotas(|q| q.messages = Limit::per_minute(3))).await;
+    let app = TestApp::with_settings(quotas(|q| {
+        q.messages = Limit::per_minute(3);
+        q.signals = Limit::per_minute(2);
+    }))
+    .await;
     let agent = app.post("/v1/agents", json!({"name": "Ava", "version": {"instructions": "Be kind."}})).await;
     assert_eq!(agent.status, StatusCode::CREATED, "{}", agent.body);
     let key = client_key(&app).await;
@@ -207,6 +242,13 @@ async fn a_visitors_messages_over_quota_are_refused_and_nothing_is_stored_or_que
         .send_from("198.51.100.1", Method::POST, &path, Some(&token), Some(&json!({"content": "later"})))
         .await;
     assert_eq!(later.status, StatusCode::CREATED);
+    // Typing is relayed to every inbox: it has a quota of its own.
+    let typing = format!("/v1/widget/conversations/{id}/typing");
+    for expected in [204, 204, 429] {
+        let body = json!({"typing": true});
+        let sent = app.send_from("198.51.100.1", Method::POST, &typing, Some(&token), Some(&body)).await;
+        assert_eq!(sent.status.as_u16(), expected, "{}", sent.body);
+    }
     let metrics = app.send(Method::GET, "/metrics", None, None, &[]).await;
     assert!(metrics.body.as_str().unwrap().contains("baton_rate_limited_total{limit=\"messages\"} 1"));
 }
@@ -319,6 +361,10 @@ async fn responses_are_nosniff_docs_is_locked_down_and_shown_text_is_safe() {
     let conversation = app.post("/v1/conversations", json!({"contact": {"name": "June \u{202E}kraP"}})).await;
     assert_eq!(conversation.body["contact"]["name"], "June kraP");
     let id = conversation.body["id"].as_str().unwrap();
+    let linked = json!({"sender_type": "contact",
+        "attachments": [{"url": "https://files.example.com/x", "name": "invoice\u{202E}fdp.exe"}]});
+    let posted = app.post(&format!("/v1/conversations/{id}/messages"), linked).await;
+    assert_eq!(posted.body["attachments"][0]["name"], "invoicefdp.exe", "{}", posted.body);
     let sneaky = json!({"sender_type": "agent", "content": "See the guide",
         "metadata": {"sources": [{"title": "Guide", "url": "javascript:alert(document.cookie)"}]}});
     let refused = app.post(&format!("/v1/conversations/{id}/messages"), sneaky).await;

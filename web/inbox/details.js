@@ -50,12 +50,14 @@ export async function details(conversation, ctx, contactRead) {
   const [[contact, others], teams] = await Promise.all([contactRead, ctx.teams()]);
 
   // A visitor's id the site did not prove (identity verification off): shown as their claim only.
-  const { unverified_external_id: claimed, ...custom } = contact?.custom_attributes ?? {};
+  // What a visitor typed into the widget is their claim, not a verified identity.
+  const { unverified_external_id: claimed, widget_email: typed, ...custom } = contact?.custom_attributes ?? {};
   const attributes = Object.entries(custom);
   const externalId = contact?.external_id ?? (claimed && `${claimed} (unverified)`);
+  const email = contact?.email ?? (typed && `${typed} (unverified)`);
   const who = section('Contact',
     h('dl', { class: 'facts' },
-      [['Name', contact?.name], ['Email', contact?.email], ['Phone', contact?.phone], ['External id', externalId],
+      [['Name', contact?.name], ['Email', email], ['Phone', contact?.phone], ['External id', externalId],
         ...attributes.map(([key, value]) => [key, typeof value === 'string' ? value : JSON.stringify(value)])]
         .filter(([, value]) => value)
         .map(([term, value]) => [h('dt', {}, term), h('dd', {}, value)])),

@@ -219,12 +219,19 @@ async fn get_file(
 ) -> ApiResult<Response> {
     let not_found = || ApiError::from(StoreError::NotFound(Entity::File));
     let now = state.clock.now_ms();
-    if let (Some(expires), Some(signature)) = (query.expires, &query.signature) {
+    let link_invalid = || {
+        ApiError::new(
+            ErrorCode::FileLinkInvalid,
+            "This file link is altered or expired: read the message again for a fresh one",
+        )
+    };
+    let signed = query.expires.is_some() || query.signature.is_some();
+    if signed {
+        let (Some(expires), Some(signature)) = (query.expires, &query.signature) else {
+            return Err(link_invalid());
+        };
         if !state.file_signer().await?.verify(&id, expires, signature, now) {
-            return Err(ApiError::new(
-                ErrorCode::FileLinkInvalid,
-                "This file link is altered or expired: read the message again for a fresh one",
-            ));
+            return Err(link_invalid());
         }
     } else {
         match &caller {
@@ -247,7 +254,7 @@ async fn get_file(
     }
     let (file, content) = state.store.file_content(&id).await?.ok_or_else(not_found)?;
     let reachable = match &caller {
-        _ if query.signature.is_some() => true,
+        _ if signed => true,
         Some(Caller::Key { workspace, kind: KeyKind::Server, .. } | Caller::Member { workspace, .. }) => {
             *workspace == file.workspace_id
         }

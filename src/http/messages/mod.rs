@@ -139,22 +139,17 @@ fn attachments(
         if a.size.is_some_and(|s| s < 0) {
             check.fail(&at("size"), "must not be negative");
         }
+        let name = check.optional_text(&at("name"), a.name, 255);
         match (a.upload_id, a.url) {
             (Some(id), None) if a.mime_type.is_none() && a.size.is_none() => {
-                out.push(Attachment {
-                    id: Some(id),
-                    url: String::new(),
-                    mime_type: None,
-                    size: None,
-                    name: a.name,
-                });
+                out.push(Attachment { id: Some(id), url: String::new(), mime_type: None, size: None, name });
             }
             (Some(_), None) => {
                 check.fail(&at("upload_id"), "an upload's type and size come from its content")
             }
             (None, Some(url)) => {
                 check.url(&at("url"), &url);
-                out.push(Attachment { id: None, url, mime_type: a.mime_type, size: a.size, name: a.name });
+                out.push(Attachment { id: None, url, mime_type: a.mime_type, size: a.size, name });
             }
             _ => check.fail(&at("upload_id"), "send either `upload_id` or `url`"),
         }

@@ -284,15 +284,17 @@ async fn post(
 #[utoipa::path(post, path = "/v1/widget/conversations/{id}/typing", tag = "widget", request_body = VisitorTypingIn,
     params(("id" = String, Path, description = "The conversation's id"), IdempotencyKey),
     responses((status = 204, description = "Relayed"),
-        E<400>, E<401>, E<403>, E<404>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
+        E<400>, E<401>, E<403>, E<404>, E<409>, E<413>, E<415>, E<422>, E<429>, E<500>, E<503>),
     security(("contact_token" = [])))]
 async fn typing(
     visitor: Visitor,
     State(state): State<AppState>,
+    ip: ClientIp,
     PathId(id): PathId,
     Json(input): Json<VisitorTypingIn>,
 ) -> ApiResult<StatusCode> {
     owned(&state, &visitor, &id).await?;
+    state.visitors.admit(Quota::Signal, &visitor.contact_id, &ip.key(), state.clock.now_ms())?;
     let data = json!({"sender_type": "contact", "typing": input.typing});
     state.signal(&visitor.workspace, "conversation.typing", &id, visitor.actor(), data).await;
     Ok(StatusCode::NO_CONTENT)
@@ -302,15 +304,17 @@ async fn typing(
 #[utoipa::path(post, path = "/v1/widget/conversations/{id}/read", tag = "widget", request_body = VisitorReadIn,
     params(("id" = String, Path, description = "The conversation's id"), IdempotencyKey),
     responses((status = 204, description = "Relayed"),
-        E<400>, E<401>, E<403>, E<404>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
+        E<400>, E<401>, E<403>, E<404>, E<409>, E<413>, E<415>, E<422>, E<429>, E<500>, E<503>),
     security(("contact_token" = [])))]
 async fn read(
     visitor: Visitor,
     State(state): State<AppState>,
+    ip: ClientIp,
     PathId(id): PathId,
     Json(input): Json<VisitorReadIn>,
 ) -> ApiResult<StatusCode> {
     owned(&state, &visitor, &id).await?;
+    state.visitors.admit(Quota::Signal, &visitor.contact_id, &ip.key(), state.clock.now_ms())?;
     if state.store.get_message(&visitor.workspace, &id, &input.up_to_message_id).await?.is_none() {
         return Err(StoreError::InvalidReference("up_to_message_id").into());
     }
@@ -323,11 +327,12 @@ async fn read(
 #[utoipa::path(post, path = "/v1/widget/conversations/{id}/rating", tag = "widget", request_body = RatingIn,
     params(("id" = String, Path, description = "The conversation's id"), IdempotencyKey),
     responses((status = 200, description = "Rated", body = VisitorConversation),
-        E<400>, E<401>, E<403>, E<404>, E<409>, E<413>, E<415>, E<422>, E<500>, E<503>),
+        E<400>, E<401>, E<403>, E<404>, E<409>, E<413>, E<415>, E<422>, E<429>, E<500>, E<503>),
     security(("contact_token" = [])))]
 async fn rate(
     visitor: Visitor,
     State(state): State<AppState>,
+    ip: ClientIp,
     PathId(id): PathId,
     Json(input): Json<RatingIn>,
 ) -> ApiResult<axum::Json<VisitorConversation>> {
@@ -338,6 +343,7 @@ async fn rate(
     let comment = check.optional_text("comment", input.comment, 2_000);
     check.finish()?;
     owned(&state, &visitor, &id).await?;
+    state.visitors.admit(Quota::Signal, &visitor.contact_id, &ip.key(), state.clock.now_ms())?;
     let now = state.clock.now_ms();
     let row = state
         .store

@@ -126,7 +126,17 @@ async fn create_session(
     }
     let now = state.clock.now_ms();
     let claimed = external_id.clone();
-    let mut fields = NewContact { name, email, ..NewContact::default() };
+    let mut fields = NewContact { name, ..NewContact::default() };
+    // An email typed into a page is a claim too: kept where the inbox shows it, never where a
+    // lookup by email (an integration creating a conversation for that customer) would find
+    // this visitor's contact. The site's backend (a server key) is believed.
+    match (key.server, &email) {
+        (true, _) => fields.email = email.clone(),
+        (false, Some(typed)) => {
+            fields.custom_attributes.insert(WIDGET_EMAIL.into(), Value::from(typed.clone()));
+        }
+        (false, None) => {}
+    }
     match (proven, external_id) {
         (true, external_id) => fields.external_id = external_id,
         // Kept as the visitor's claim, shown as unverified; it finds nobody.
@@ -153,7 +163,7 @@ async fn create_session(
         id: contact.id,
         external_id: f.external_id.or(claimed),
         name: f.name,
-        email: f.email,
+        email: f.email.or(email),
         identity_verified: proven,
     };
     let out = SessionOut {
@@ -167,10 +177,12 @@ async fn create_session(
 
 /// Where an unproven `external_id` is kept on the visitor's own contact.
 pub const UNVERIFIED_EXTERNAL_ID: &str = "unverified_external_id";
+/// Where an email the visitor typed is kept on their contact.
+pub const WIDGET_EMAIL: &str = "widget_email";
 
 /// The contact a session is for: the one with `fields.external_id` (proven by the caller), or
-/// a new one. An email never finds an existing contact (anyone can type any address): it is
-/// kept on a new contact when free, else as the unverified `custom_attributes.widget_email`.
+/// a new one. A server key's email that another contact has already is kept as
+/// `custom_attributes.widget_email`.
 async fn visitor_contact(
     state: &AppState,
     ws: &WorkspaceId,
@@ -192,7 +204,7 @@ async fn visitor_contact(
         }
         Err(StoreError::Conflict(UniqueKey::ContactEmail)) => {
             let mut attributes = fields.custom_attributes.clone();
-            attributes.insert("widget_email".into(), Value::from(fields.email.clone()));
+            attributes.insert(WIDGET_EMAIL.into(), Value::from(fields.email.clone()));
             let fields = NewContact { email: None, custom_attributes: attributes, ..fields };
             Ok(state.store.create_contact(ws, &ids::new_id("ct"), &fields, &actor, now).await?)
         }
