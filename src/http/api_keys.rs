@@ -112,16 +112,7 @@ async fn create(
     key.record.channel_id = input.channel_id;
     let row = state.store.create_api_key(&caller.workspace, &key.record, state.clock.now_ms()).await?;
     let details = json!({"name": name, "kind": kind.as_str(), "channel_id": key.record.channel_id});
-    audit::record(
-        &state,
-        &caller.workspace,
-        ip,
-        "api_key.created",
-        caller.actor(),
-        Some(("api_key", &row.id)),
-        details,
-    )
-    .await;
+    audit::by_caller(&state, &caller, ip, "api_key.created", Some(("api_key", &row.id)), details).await;
     Ok((StatusCode::CREATED, axum::Json(ApiKeyOut::from_row(row, Some(key.secret)))))
 }
 
@@ -151,16 +142,7 @@ async fn revoke(
     PathId(id): PathId,
 ) -> ApiResult<StatusCode> {
     if state.store.revoke_api_key(&caller.workspace, &id, state.clock.now_ms()).await? {
-        audit::record(
-            &state,
-            &caller.workspace,
-            ip,
-            "api_key.revoked",
-            caller.actor(),
-            Some(("api_key", &id)),
-            json!({}),
-        )
-        .await;
+        audit::by_caller(&state, &caller, ip, "api_key.revoked", Some(("api_key", &id)), json!({})).await;
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::new(ErrorCode::ApiKeyNotFound, format!("No API key {id} in this workspace")))

@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::caller::Manager;
+use super::caller::{Manager, WorkspaceCaller};
 use super::client_ip::ClientIp;
 use super::docs::E;
 use super::extract::{FromQuery, Query, QueryMap};
@@ -123,6 +123,18 @@ pub async fn record(
     {
         tracing::error!(?error, audit.action = action, "could not write an audit log entry");
     }
+}
+
+/// An audit entry for a change `caller` made in their workspace.
+pub async fn by_caller(
+    state: &AppState,
+    caller: &WorkspaceCaller,
+    ip: ClientIp,
+    action: &'static str,
+    target: Option<(&'static str, &str)>,
+    details: Value,
+) {
+    record(state, &caller.workspace, ip, action, caller.actor(), target, details).await;
 }
 
 /// The audit log, newest first.

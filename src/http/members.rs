@@ -124,16 +124,7 @@ async fn create(
         .create_member(&caller.workspace, &ids::new_id("mem"), &member, state.clock.now_ms())
         .await?;
     let details = json!({"role": row.fields.role});
-    audit::record(
-        &state,
-        &caller.workspace,
-        ip,
-        "member.created",
-        caller.actor(),
-        Some(("member", &row.id)),
-        details,
-    )
-    .await;
+    audit::by_caller(&state, &caller, ip, "member.created", Some(("member", &row.id)), details).await;
     Ok(WithEtag(StatusCode::CREATED, MemberOut::from_row(row)))
 }
 
@@ -247,12 +238,11 @@ async fn update(
         // old one is signed out. The admin changing their own keeps the session they use.
         let own = caller.member.as_ref().filter(|m| m.id == row.id).map(|m| m.token_id.as_str());
         let ended = state.store.end_member_sessions(ws, &row.id, own).await?;
-        audit::record(
+        audit::by_caller(
             &state,
-            ws,
+            &caller,
             ip,
             "member.password_changed",
-            caller.actor(),
             target,
             json!({"sessions_ended": ended}),
         )
@@ -260,15 +250,14 @@ async fn update(
     }
     if role_before != row.fields.role {
         let details = json!({"role": [role_before, row.fields.role]});
-        audit::record(&state, ws, ip, "member.role_changed", caller.actor(), target, details).await;
+        audit::by_caller(&state, &caller, ip, "member.role_changed", target, details).await;
     }
     let others: Vec<&str> = [("name", patch.name.is_some()), ("email", patch.email.is_some())]
         .into_iter()
         .filter_map(|(field, changed)| changed.then_some(field))
         .collect();
     if !others.is_empty() {
-        audit::record(&state, ws, ip, "member.updated", caller.actor(), target, json!({"fields": others}))
-            .await;
+        audit::by_caller(&state, &caller, ip, "member.updated", target, json!({"fields": others})).await;
     }
     Ok(WithEtag(StatusCode::OK, MemberOut::from_row(row)))
 }
@@ -286,16 +275,7 @@ async fn delete(
     PathId(id): PathId,
 ) -> ApiResult<StatusCode> {
     if state.store.delete_member(&caller.workspace, &id, state.clock.now_ms()).await? {
-        audit::record(
-            &state,
-            &caller.workspace,
-            ip,
-            "member.removed",
-            caller.actor(),
-            Some(("member", &id)),
-            json!({}),
-        )
-        .await;
+        audit::by_caller(&state, &caller, ip, "member.removed", Some(("member", &id)), json!({})).await;
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(not_found(&id))

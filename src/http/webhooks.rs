@@ -244,8 +244,7 @@ async fn delete(
 ) -> ApiResult<StatusCode> {
     if state.store.delete_webhook(&caller.workspace, &id).await? {
         let target = Some(("webhook", id.as_str()));
-        audit::record(&state, &caller.workspace, ip, "webhook.deleted", caller.actor(), target, json!({}))
-            .await;
+        audit::by_caller(&state, &caller, ip, "webhook.deleted", target, json!({})).await;
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(not_found(&id))
@@ -282,7 +281,7 @@ async fn audit(state: &AppState, caller: &Manager, ip: ClientIp, action: &'stati
     let host = url::Url::parse(&row.fields.url).ok().and_then(|u| u.host_str().map(str::to_owned));
     let details = json!({"host": host, "events": row.fields.events, "enabled": row.fields.enabled});
     let target = Some(("webhook", row.id.as_str()));
-    audit::record(state, &caller.workspace, ip, action, caller.actor(), target, details).await;
+    audit::by_caller(state, caller, ip, action, target, details).await;
 }
 
 pub fn router() -> OpenApiRouter<AppState> {

@@ -30,14 +30,19 @@ after(async () => {
   server?.remove();
 });
 
-async function signedInPage() {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const page = await context.newPage();
-  await page.goto(server.url);
+/** Signs the admin in on the sign-in form `page` shows, and waits for the inbox. */
+async function signIn(page) {
   await page.getByLabel('Email').fill(admin.email);
   await page.getByLabel('Password').fill(admin.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('link', { name: 'Waiting', exact: true }).waitFor();
+}
+
+async function signedInPage() {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  await page.goto(server.url);
+  await signIn(page);
   return page;
 }
 
@@ -86,10 +91,7 @@ test('a stale or planted session cookie is cleared and never stands in the way o
   await context.addCookies([{ name: 'baton_session', value: 'bt_mt_planted', url: server.url, httpOnly: true, sameSite: 'Strict' }]);
   const page = await context.newPage();
   await page.goto(server.url);
-  await page.getByLabel('Email').fill(admin.email);
-  await page.getByLabel('Password').fill(admin.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('link', { name: 'Waiting', exact: true }).waitFor();
+  await signIn(page);
   // Signed out everywhere else (from another device): this browser's session ends ...
   const login = await fetch(`${server.url}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ email: admin.email, password: admin.password }) }).then((r) => r.json());
@@ -99,10 +101,7 @@ test('a stale or planted session cookie is cleared and never stands in the way o
   await page.reload();
   await page.getByRole('button', { name: 'Sign in' }).waitFor();
   assert.equal((await context.cookies()).some((c) => c.name === 'baton_session'), false, 'the stale cookie was cleared');
-  await page.getByLabel('Email').fill(admin.email);
-  await page.getByLabel('Password').fill(admin.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('link', { name: 'Waiting', exact: true }).waitFor();
+  await signIn(page);
   await shot(page, '03b-signed-in-again');
   await context.close();
 });

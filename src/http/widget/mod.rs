@@ -236,8 +236,7 @@ async fn rotate_identity_secret(
     let secret = generate_identity_secret();
     state.store.set_identity_secret(&caller.workspace, Some(&secret), state.clock.now_ms()).await?;
     let target = Some(("workspace", caller.workspace.as_str()));
-    audit::record(&state, &caller.workspace, ip, "identity_secret.set", caller.actor(), target, json!({}))
-        .await;
+    audit::by_caller(&state, &caller, ip, "identity_secret.set", target, json!({})).await;
     Ok((
         StatusCode::CREATED,
         axum::Json(IdentitySecretOut { object: "identity_secret", identity_secret: secret }),
@@ -255,16 +254,7 @@ async fn delete_identity_secret(
 ) -> ApiResult<StatusCode> {
     state.store.set_identity_secret(&caller.workspace, None, state.clock.now_ms()).await?;
     let target = Some(("workspace", caller.workspace.as_str()));
-    audit::record(
-        &state,
-        &caller.workspace,
-        ip,
-        "identity_secret.removed",
-        caller.actor(),
-        target,
-        json!({}),
-    )
-    .await;
+    audit::by_caller(&state, &caller, ip, "identity_secret.removed", target, json!({})).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
