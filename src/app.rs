@@ -80,6 +80,11 @@ const PURGES: &[Purge] = &[
         purge: |store, before| Box::pin(store.purge_contact_tokens(before)),
     },
     Purge {
+        what: "audit log entries older than a year",
+        kept_ms: 365 * 24 * 3_600_000,
+        purge: |store, before| Box::pin(store.purge_audit(before)),
+    },
+    Purge {
         what: "finished sign-in throttle windows",
         // The longest window is 15 minutes.
         kept_ms: 3_600_000,

@@ -67,17 +67,21 @@ impl FileSigner {
         event
     }
 
-    /// The same, in an event's data (`data.message.attachments`). Returns whether it held any.
-    pub fn sign_event_data(&self, data: &mut serde_json::Value, now_ms: i64) -> bool {
+    /// The same, in an event's data (`data.message.attachments`).
+    pub fn sign_event_data(&self, data: &mut serde_json::Value, now_ms: i64) {
         let attachments = data.get_mut("message").and_then(|m| m.get_mut("attachments"));
-        let Some(attachments) = attachments.and_then(|a| a.as_array_mut()) else { return false };
+        let Some(attachments) = attachments.and_then(|a| a.as_array_mut()) else { return };
         for attachment in attachments.iter_mut() {
             if let Some(id) = attachment.get("id").and_then(|id| id.as_str()).map(str::to_owned) {
                 attachment["url"] = self.url(&id, now_ms).into();
             }
         }
-        !attachments.is_empty()
     }
+}
+
+/// Whether an event's data carries files whose URLs [`FileSigner::sign_event_data`] signs.
+pub fn event_has_files(data: &serde_json::Value) -> bool {
+    data["message"]["attachments"].as_array().is_some_and(|a| !a.is_empty())
 }
 
 /// The node's [`FileSigner`], its key read from the database on first use and then kept.

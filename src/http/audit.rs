@@ -30,7 +30,6 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "member.role_changed",
     "member.password_changed",
     "member.removed",
-    "member.invited",
     "identity_secret.set",
     "identity_secret.removed",
     "webhook.created",

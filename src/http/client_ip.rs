@@ -4,23 +4,40 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
+use axum::http::{Extensions, HeaderMap};
 
 use crate::http::AppState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientIp(pub Option<IpAddr>);
 
+/// Whether a request with `X-Forwarded-For` was seen without `--trust-forwarded-for` (said
+/// once in the log: behind a proxy, every client would share the proxy's limits).
+static FORWARDED_IGNORED: AtomicBool = AtomicBool::new(false);
+
 impl ClientIp {
     pub fn of(parts: &Parts, trust_forwarded_for: bool) -> Self {
-        let forwarded = trust_forwarded_for
-            .then(|| parts.headers.get_all("x-forwarded-for").iter().next_back())
-            .flatten()
+        Self::from_request(&parts.headers, &parts.extensions, trust_forwarded_for)
+    }
+
+    pub fn from_request(headers: &HeaderMap, extensions: &Extensions, trust_forwarded_for: bool) -> Self {
+        let header = headers.get_all("x-forwarded-for").iter().next_back();
+        if header.is_some() && !trust_forwarded_for && !FORWARDED_IGNORED.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                "a request carried X-Forwarded-For, which is ignored: behind a reverse proxy, start with \
+                 --trust-forwarded-for, or every client shares the proxy's address and its limits"
+            );
+        }
+        let forwarded = header
+            .filter(|_| trust_forwarded_for)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.rsplit(',').next())
             .and_then(|last| last.trim().parse::<IpAddr>().ok());
-        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip());
+        let peer = extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip());
         ClientIp(forwarded.or(peer).map(|ip| ip.to_canonical()))
     }
 

@@ -9,6 +9,8 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
 use super::authenticate::Caller;
+use super::client_ip::ClientIp;
+use crate::auth::KeyKind;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::AppState;
 use crate::store::{IdempotencyBegin, StoredResponse};
@@ -45,7 +47,16 @@ async fn run(state: AppState, request: Request, next: Next) -> Result<Response, 
     let fingerprint = fingerprint(parts.method.as_str(), path, &bytes);
 
     let store = &state.store;
-    let scope = caller.scope();
+    // Every visitor's page holds the same public client key: its records are kept per
+    // client address as well, so one visitor never receives another's stored answer.
+    let scope = match &caller {
+        Caller::Key { kind: KeyKind::Client, .. } => {
+            let ip =
+                ClientIp::from_request(&parts.headers, &parts.extensions, state.settings.trust_forwarded_for);
+            format!("{}/{}", caller.scope(), ip.key())
+        }
+        _ => caller.scope(),
+    };
     let now = state.clock.now_ms();
     let stale_after = state.settings.request_timeout.as_millis() as i64 + 10_000;
     let begin = store.begin_idempotent(&scope, &key, &fingerprint, now, stale_after).await;

@@ -36,7 +36,7 @@ impl Entry {
     pub fn from_row(row: crate::store::EventRow) -> Self {
         let (position, id, kind, conversation_id) =
             (row.position, row.id.clone(), row.kind.clone(), row.conversation_id.clone());
-        let has_files = row.data["message"]["attachments"].as_array().is_some_and(|a| !a.is_empty());
+        let has_files = crate::file_urls::event_has_files(&row.data);
         let json = serde_json::to_string(&EventOut::from(row)).unwrap_or_default();
         Entry { position, id, kind, conversation_id, json, has_files }
     }

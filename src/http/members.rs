@@ -22,7 +22,7 @@ use crate::domain::member::{check_member, check_password};
 use crate::domain::validate::Checker;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::http::AppState;
-use crate::store::{MemberRow, NewMember};
+use crate::store::{EndSessions, MemberRow, NewMember};
 use crate::{ids, password};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -199,18 +199,21 @@ async fn update(
         Patch::Absent => Patch::Absent,
     };
     let (store, ws) = (&state.store, &caller.workspace);
-    // The role before the change, for the audit log.
-    let role_before = std::sync::Mutex::new(String::new());
-    let row = update_optimistically(
+    // A new password (or none) ends every other session of the member, in the same
+    // transaction: whoever knew the old one is signed out. An admin changing their own keeps
+    // the session they use.
+    let own = caller.member.as_ref().filter(|m| m.id == id).map(|m| m.token_id.as_str());
+    let end =
+        if matches!(patch.password, Patch::Absent) { EndSessions::None } else { EndSessions::AllBut(own) };
+    let (before, row, ended) = update_optimistically(
         &if_match,
         |row: &MemberRow| row.version,
         || async { store.get_member(ws, &id).await?.ok_or_else(|| not_found(&id)) },
         |current| {
             let now = state.clock.now_ms();
             let (id, patch, new_hash) = (&id, &patch, &new_hash);
-            *role_before.lock().unwrap_or_else(|e| e.into_inner()) = current.fields.role.clone();
             async move {
-                let fields = current.fields;
+                let fields = current.fields.clone();
                 let mut check = Checker::new();
                 let (name, email, avatar_url) = check_member(
                     &mut check,
@@ -226,40 +229,42 @@ async fn update(
                     password_hash: new_hash.clone().apply(fields.password_hash),
                     avatar_url,
                 };
-                Ok(store.update_member(ws, id, &member, current.version, now).await?)
+                let (row, ended) = store.update_member(ws, id, &member, end, current.version, now).await?;
+                Ok((current, row, ended))
             }
         },
     )
     .await?;
-    let role_before = role_before.into_inner().unwrap_or_else(|e| e.into_inner());
-    let target = Some(("member", row.id.as_str()));
+    audit_update(&state, &caller, ip, &before, &row, &patch, ended).await;
+    Ok(WithEtag(StatusCode::OK, MemberOut::from_row(row)))
+}
+
+/// The audit entries for a change to a member: its password, its role, its name or email.
+async fn audit_update(
+    state: &AppState,
+    caller: &Manager,
+    ip: ClientIp,
+    before: &MemberRow,
+    after: &MemberRow,
+    patch: &MemberPatch,
+    sessions_ended: u64,
+) {
+    let target = Some(("member", after.id.as_str()));
     if !matches!(patch.password, Patch::Absent) {
-        // A new password (or none) ends every other session of the member: whoever knew the
-        // old one is signed out. The admin changing their own keeps the session they use.
-        let own = caller.member.as_ref().filter(|m| m.id == row.id).map(|m| m.token_id.as_str());
-        let ended = state.store.end_member_sessions(ws, &row.id, own).await?;
-        audit::by_caller(
-            &state,
-            &caller,
-            ip,
-            "member.password_changed",
-            target,
-            json!({"sessions_ended": ended}),
-        )
-        .await;
+        let details = json!({"sessions_ended": sessions_ended});
+        audit::by_caller(state, caller, ip, "member.password_changed", target, details).await;
     }
-    if role_before != row.fields.role {
-        let details = json!({"role": [role_before, row.fields.role]});
-        audit::by_caller(&state, &caller, ip, "member.role_changed", target, details).await;
+    if before.fields.role != after.fields.role {
+        let details = json!({"role": [&before.fields.role, &after.fields.role]});
+        audit::by_caller(state, caller, ip, "member.role_changed", target, details).await;
     }
-    let others: Vec<&str> = [("name", patch.name.is_some()), ("email", patch.email.is_some())]
+    let fields: Vec<&str> = [("name", patch.name.is_some()), ("email", patch.email.is_some())]
         .into_iter()
         .filter_map(|(field, changed)| changed.then_some(field))
         .collect();
-    if !others.is_empty() {
-        audit::by_caller(&state, &caller, ip, "member.updated", target, json!({"fields": others})).await;
+    if !fields.is_empty() {
+        audit::by_caller(state, caller, ip, "member.updated", target, json!({"fields": fields})).await;
     }
-    Ok(WithEtag(StatusCode::OK, MemberOut::from_row(row)))
 }
 
 /// Delete a member: their sign-in tokens are revoked and what was assigned to them becomes

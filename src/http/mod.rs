@@ -31,18 +31,19 @@ mod metrics;
 pub(crate) mod notes;
 mod objects_only;
 mod ops;
+pub mod quotas;
 mod reports;
 mod request_id;
 pub(crate) mod responses;
 mod sessions;
 mod setup;
+mod sign_in_limits;
 mod state;
 mod states;
 mod stream;
 mod stream_slots;
 pub(crate) mod tags;
 mod teams;
-pub mod throttle;
 mod tickets;
 pub(crate) mod versioning;
 mod web;
@@ -62,9 +63,9 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::error::{FieldError, Problem};
 use docs::ProblemCodes;
 
+pub use quotas::{Limit, VisitorQuotas};
 pub use state::{AppState, Settings};
 pub use stream_slots::StreamLimits;
-pub use throttle::{Limit, VisitorQuotas};
 
 #[derive(OpenApi)]
 #[openapi(

@@ -20,7 +20,7 @@ use super::docs::{E, IdempotencyKey};
 use super::extract::Json;
 use super::members::MemberOut;
 use super::metrics::Counter;
-use super::throttle::{self, SignInRefused};
+use super::sign_in_limits::{self, SignInRefused};
 use crate::auth::{MEMBER_TOKEN_TTL_MS, generate_member_token};
 use crate::clock::Timestamp;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldError};
@@ -74,7 +74,7 @@ impl Source {
 }
 
 /// Checks the email and password and issues a member token. The attempt is counted before
-/// the password is checked ([`throttle::admit_sign_in`]), and the check waits for one of the
+/// the password is checked ([`sign_in_limits::admit_sign_in`]), and the check waits for one of the
 /// node's few password slots.
 async fn sign_in(state: &AppState, input: LoginIn, from: &Source) -> ApiResult<SignedIn> {
     let now = state.clock.now_ms();
@@ -86,7 +86,7 @@ async fn sign_in(state: &AppState, input: LoginIn, from: &Source) -> ApiResult<S
         .into_iter()
         .filter(|m| input.workspace_id.as_deref().is_none_or(|ws| ws == m.workspace_id))
         .collect();
-    match throttle::admit_sign_in(&state.store, &input.email, &address, now).await {
+    match sign_in_limits::admit_sign_in(&state.store, &input.email, &address, now).await {
         Ok(()) => {}
         Err(SignInRefused::Failed(error)) => return Err(error),
         Err(SignInRefused::Throttled { error, lockout_began }) => {
@@ -116,7 +116,7 @@ async fn sign_in(state: &AppState, input: LoginIn, from: &Source) -> ApiResult<S
     };
     if let Err(error) = checked.await {
         state.metrics.count(Counter::SignIns, "busy");
-        throttle::refund_sign_in(&state.store, &input.email, &address).await?;
+        sign_in_limits::refund(&state.store, &input.email, &address).await?;
         return Err(error);
     }
     let member = match matched.len() {
@@ -136,7 +136,7 @@ async fn sign_in(state: &AppState, input: LoginIn, from: &Source) -> ApiResult<S
             )]));
         }
     };
-    throttle::sign_in_succeeded(&state.store, &input.email, &address).await?;
+    sign_in_limits::succeeded(&state.store, &input.email, &address).await?;
     state.metrics.count(Counter::SignIns, "succeeded");
     open_session(state, member, from).await
 }
@@ -265,9 +265,13 @@ async fn logout(
     session: Session,
     via_cookie: Option<Extension<ViaCookie>>,
     State(state): State<AppState>,
+    ip: ClientIp,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     state.store.delete_member_token(&session.workspace, &session.token_id).await?;
+    let (actor, target) =
+        (Actor::member(&session.member_id), Some(("member_token", session.token_id.as_str())));
+    audit::record(&state, &session.workspace, ip, "auth.signed_out", actor, target, json!({})).await;
     if via_cookie.is_none() {
         return Ok(StatusCode::NO_CONTENT.into_response());
     }

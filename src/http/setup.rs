@@ -9,17 +9,20 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use serde_json::json;
+
+use super::audit;
 use super::client_ip::ClientIp;
 use super::docs::{E, IdempotencyKey};
 use super::extract::Json;
 use super::sessions::{BrowserSessionOut, Source, open_session, refuse_other_sites, session_response};
-use super::throttle;
+use super::sign_in_limits;
 use crate::auth::{Role, hash_secret};
 use crate::domain::member::{check_member, check_password};
 use crate::domain::validate::Checker;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::http::AppState;
-use crate::store::NewMember;
+use crate::store::{Actor, NewMember, WorkspaceId};
 use crate::{ids, password};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -57,7 +60,7 @@ async fn setup(
     check.finish()?;
     let now = state.clock.now_ms();
     // A guessed link costs one counted attempt and a lookup, never a password hash.
-    if let Err(refused) = throttle::admit_address(&state.store, &ip.key(), now).await {
+    if let Err(refused) = sign_in_limits::admit_address(&state.store, &ip.key(), now).await {
         return Err(refused.into());
     }
     let secret_hash = hash_secret(&input.token);
@@ -73,6 +76,9 @@ async fn setup(
     };
     let created = state.store.use_setup_link(&secret_hash, &ids::new_id("mem"), &member, now).await?;
     let member = created.ok_or_else(invalid_link)?;
+    let (ws, actor) = (WorkspaceId::trusted(member.workspace_id.clone()), Actor::system());
+    let details = json!({"role": member.fields.role, "through": "setup_link"});
+    audit::record(&state, &ws, ip, "member.created", actor, Some(("member", &member.id)), details).await;
     let signed = open_session(&state, member, &Source::new(ip, &headers)).await?;
     Ok(session_response(
         &state,

@@ -8,8 +8,8 @@ use tokio::sync::watch;
 
 use super::log_tail::LogTails;
 use super::metrics::Metrics;
+use super::quotas::{VisitorLimits, VisitorQuotas};
 use super::stream_slots::{StreamLimits, StreamSlots};
-use super::throttle::{VisitorLimits, VisitorQuotas};
 use crate::clock::SharedClock;
 use crate::file_urls::{FileSigner, FileUrls};
 use crate::store::Store;

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use super::metrics::{Counter, Metrics};
-use super::throttle::limited;
+use super::quotas::limited;
 use crate::error::ApiResult;
 
 /// How many streams may be open at once.

@@ -102,15 +102,15 @@ impl<T> Patch<T> {
 /// Read-modify-write under optimistic concurrency. `save` gets the current row and writes
 /// the patched one only if the row is still at that version. With `If-Match`, a concurrent
 /// change is a 412; without, the patch is re-applied to the fresh row.
-pub async fn update_optimistically<R, LF, SF>(
+pub async fn update_optimistically<R, O, LF, SF>(
     if_match: &IfMatch,
     version: fn(&R) -> i64,
     load: impl Fn() -> LF,
     save: impl Fn(R) -> SF,
-) -> Result<R, ApiError>
+) -> Result<O, ApiError>
 where
     LF: Future<Output = Result<R, ApiError>>,
-    SF: Future<Output = Result<R, ApiError>>,
+    SF: Future<Output = Result<O, ApiError>>,
 {
     loop {
         let current = load().await?;

@@ -1,7 +1,8 @@
 //! Which targets are not for outbound requests: anything but the public internet — loopback,
 //! private, shared (CGNAT), link-local (cloud metadata lives there), unspecified, broadcast,
 //! multicast, reserved and documentation networks, IPv6 forms that embed an IPv4 address
-//! (mapped, compatible, NAT64, 6to4) checked on that address, and this host's own addresses.
+//! (mapped, compatible, NAT64, 6to4) checked on that address, and the addresses this host
+//! reaches the internet from.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, UdpSocket};
 use std::sync::OnceLock;
@@ -31,9 +32,9 @@ fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
     let s = ip.segments();
     let from = |hi: u16, lo: u16| Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
     match s {
-        [0, 0, 0, 0, 0, 0xffff, hi, lo] | [0, 0, 0, 0, 0, 0, hi, lo] if !(hi == 0 && lo <= 1) => {
-            Some(from(hi, lo))
-        }
+        [0, 0, 0, 0, 0, 0xffff, hi, lo] => Some(from(hi, lo)),
+        // `::` and `::1` are the unspecified and loopback addresses, not compatible forms.
+        [0, 0, 0, 0, 0, 0, hi, lo] if !(hi == 0 && lo <= 1) => Some(from(hi, lo)),
         [0x64, 0xff9b, 0, 0, 0, 0, hi, lo] => Some(from(hi, lo)),
         [0x2002, hi, lo, ..] => Some(from(hi, lo)),
         _ => None,
@@ -54,8 +55,10 @@ fn special_v6(ip: Ipv6Addr) -> bool {
         || embedded_v4(ip).is_some_and(special_v4)
 }
 
-/// This host's addresses that other machines reach it by (found once, without sending
-/// anything): a request to them would come back to this server or its neighbours.
+/// The addresses this host uses to reach the internet (its default route's source address
+/// for IPv4 and IPv6, found once without sending anything): a request to them would come
+/// back to this server. Its other interfaces' addresses are private ones in practice, refused
+/// above.
 fn own_addresses() -> &'static [IpAddr] {
     static OWN: OnceLock<Vec<IpAddr>> = OnceLock::new();
     OWN.get_or_init(|| {
@@ -127,6 +130,8 @@ mod tests {
             "http://api.localhost/",
             "http://LOCALHOST./",
             "http://[::127.0.0.1]/",
+            "http://[::ffff:0.0.0.0]/",
+            "http://[::ffff:0.0.0.1]/",
             "http://[64:ff9b::7f00:1]/",
             "http://[2002:7f00:1::]/",
             "http://[2002:a00:1::]/",

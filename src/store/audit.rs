@@ -78,6 +78,15 @@ impl Store {
         Ok(())
     }
 
+    /// Deletes entries written before `before`; returns how many.
+    pub async fn purge_audit(&self, before: i64) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM audit_log WHERE created_at < $1")
+            .bind(before)
+            .execute(self.writer())
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     /// The audit log, newest first by default; `action` filters by exact action names.
     pub async fn list_audit(
         &self,

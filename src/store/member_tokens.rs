@@ -1,10 +1,35 @@
 //! Members' sign-in tokens: one per session (the inbox's cookie, an API client's login),
 //! listed and ended by their member.
 
-use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
 
 use super::{Store, StoreError, WorkspaceId};
+
+/// Which of a member's sessions a change to the member ends.
+#[derive(Debug, Clone, Copy)]
+pub enum EndSessions<'a> {
+    None,
+    /// Every one but this (the session making the change, when it is the member's own).
+    AllBut(Option<&'a str>),
+}
+
+/// Ends a member's sessions but `keep`, on the caller's connection (or in its transaction).
+pub(super) async fn end_sessions(
+    conn: &mut AnyConnection,
+    ws: &WorkspaceId,
+    member_id: &str,
+    keep: Option<&str>,
+) -> Result<u64, StoreError> {
+    let done =
+        sqlx::query("DELETE FROM member_tokens WHERE workspace_id = $1 AND member_id = $2 AND id <> $3")
+            .bind(ws.as_str().to_owned())
+            .bind(member_id.to_owned())
+            .bind(keep.unwrap_or("").to_owned())
+            .execute(conn)
+            .await?;
+    Ok(done.rows_affected())
+}
 
 /// What a presented member token stands for.
 #[derive(Debug, Clone)]
@@ -99,14 +124,8 @@ impl Store {
         member_id: &str,
         keep: Option<&str>,
     ) -> Result<u64, StoreError> {
-        let done =
-            sqlx::query("DELETE FROM member_tokens WHERE workspace_id = $1 AND member_id = $2 AND id <> $3")
-                .bind(ws.as_str().to_owned())
-                .bind(member_id.to_owned())
-                .bind(keep.unwrap_or("").to_owned())
-                .execute(self.writer())
-                .await?;
-        Ok(done.rows_affected())
+        let mut conn = self.writer().acquire().await?;
+        end_sessions(&mut conn, ws, member_id, keep).await
     }
 
     /// Ends one of a member's sessions; false when they have no such session.

@@ -4,6 +4,7 @@ use sqlx::AnyConnection;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::member_tokens::{self, EndSessions};
 use super::sql::{ListQuery, Page, PageRequest, Sql};
 use super::{Store, StoreError, WorkspaceId, conflict_as};
 use crate::store::UniqueKey;
@@ -114,14 +115,19 @@ impl Store {
         .await
     }
 
+    /// Writes `member` over version `expected_version`, and in the same transaction ends the
+    /// sessions `end` names (a new password must not leave the old one's sessions working).
+    /// Returns the member and how many sessions ended.
     pub async fn update_member(
         &self,
         ws: &WorkspaceId,
         id: &str,
         member: &NewMember,
+        end: EndSessions<'_>,
         expected_version: i64,
         now: i64,
-    ) -> Result<MemberRow, StoreError> {
+    ) -> Result<(MemberRow, u64), StoreError> {
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(concat!(
             "UPDATE members SET name = $1, email = $2, email_key = $3, role = $4, password_hash = $5, \
              avatar_url = $6, updated_at = $7, version = version + 1 \
@@ -138,10 +144,16 @@ impl Store {
         .bind(ws.as_str().to_owned())
         .bind(id.to_owned())
         .bind(expected_version)
-        .fetch_optional(self.writer())
+        .fetch_optional(&mut *tx)
         .await
         .map_err(|e| conflict_as(e, UniqueKey::MemberEmail))?;
-        row.as_ref().map(map).transpose()?.ok_or(StoreError::VersionMismatch)
+        let row = row.as_ref().map(map).transpose()?.ok_or(StoreError::VersionMismatch)?;
+        let ended = match end {
+            EndSessions::None => 0,
+            EndSessions::AllBut(keep) => member_tokens::end_sessions(&mut tx, ws, id, keep).await?,
+        };
+        self.commit(tx).await?;
+        Ok((row, ended))
     }
 
     /// Deletes a member: their tokens and team places go with them (foreign keys), and the

@@ -82,7 +82,7 @@ pub use events::{Actor, EventFilter, EventRow};
 pub use files::{FileRow, NewFile};
 pub use idempotency::{IdempotencyBegin, StoredResponse};
 pub use knowledge::{ArticleRow, FoundPassage, NewArticle};
-pub use member_tokens::{NewMemberToken, SessionRow, TokenLookup};
+pub use member_tokens::{EndSessions, NewMemberToken, SessionRow, TokenLookup};
 pub use members::{MemberRow, NewMember};
 pub use messages::{MessageFilter, MessageRow, NewMessage, Posted};
 pub use notes::{NewNote, NoteRow};

@@ -40,9 +40,10 @@ async fn a_retry_while_the_first_runs_gets_409() {
     let body = json!({"name": "June"});
     let fingerprint =
         baton::http::idempotency::fingerprint("POST", "/v1/contacts", body.to_string().as_bytes());
-    // The first request has claimed the key and not finished.
-    let claim =
-        app.store.begin_idempotent(&app.workspace_id, "slow", &fingerprint, app.clock_now(), 60_000).await;
+    // The first request has claimed the key and not finished (keys are the credential's own).
+    let key_id = app.get("/v1/me").await.body["api_key_id"].as_str().unwrap().to_owned();
+    let scope = format!("{}/{key_id}", app.workspace_id);
+    let claim = app.store.begin_idempotent(&scope, "slow", &fingerprint, app.clock_now(), 60_000).await;
     assert_eq!(claim.unwrap(), baton::store::IdempotencyBegin::Proceed);
     post_with_key(&app, "slow", body.clone()).await.problem(409, "idempotency_key_in_use");
     assert_eq!(contact_count(&app).await, 0);
@@ -72,10 +73,18 @@ async fn concurrent_retries_create_one_contact() {
 }
 
 #[tokio::test]
-async fn keys_are_per_workspace_and_expire_after_24_hours() {
+async fn keys_are_per_credential_and_expire_after_24_hours() {
     let app = TestApp::new().await;
     let (_, other) = app.other_workspace().await;
     post_with_key(&app, "shared", json!({"name": "June"})).await;
+    // Another key of the same workspace never receives this key's stored answers.
+    let second = app.post("/v1/api-keys", json!({"name": "CRM", "kind": "server"})).await.body;
+    let second = second["secret"].as_str().unwrap();
+    let same_body = json!({"name": "June"});
+    let mine = app
+        .send(Method::POST, "/v1/contacts", Some(second), Some(&same_body), &[("idempotency-key", "shared")])
+        .await;
+    assert_eq!((mine.status, mine.header("idempotent-replayed")), (StatusCode::CREATED, None));
     let theirs = app
         .send(
             Method::POST,
@@ -91,9 +100,10 @@ async fn keys_are_per_workspace_and_expire_after_24_hours() {
     let later = post_with_key(&app, "shared", json!({"name": "Ana"})).await;
     assert_eq!(later.status, StatusCode::CREATED);
     assert!(later.header("idempotent-replayed").is_none());
-    assert_eq!(contact_count(&app).await, 2);
-    // Only the other workspace's record is past 24 hours now; ours was renewed by the reuse.
-    assert_eq!(app.store.purge_idempotency_keys(app.clock_now()).await.unwrap(), 1);
+    assert_eq!(contact_count(&app).await, 3);
+    // The other workspace's and the second key's records are past 24 hours now; ours was
+    // renewed by the reuse.
+    assert_eq!(app.store.purge_idempotency_keys(app.clock_now()).await.unwrap(), 2);
 }
 
 #[tokio::test]

@@ -73,22 +73,26 @@ async fn guessing_setup_links_is_counted_per_address() {
         let app = &app;
         async move { app.send_from("203.0.113.30", Method::POST, "/v1/auth/setup", None, Some(&body)).await }
     };
-    for n in 0..30 {
+    for n in 0..60 {
         guess(n).await.problem(401, "invalid_setup_link");
     }
-    guess(30).await.problem(429, "rate_limited");
+    guess(60).await.problem(429, "rate_limited");
+    let elsewhere =
+        json!({"token": "setup_guess", "name": "Ada", "email": "ada@example.com", "password": "password1"});
+    let other = app.send_from("198.51.100.31", Method::POST, "/v1/auth/setup", None, Some(&elsewhere)).await;
+    other.problem(401, "invalid_setup_link");
 }
 
 #[tokio::test]
 async fn one_address_trying_many_emails_is_paused() {
     let app = TestApp::new().await;
-    for n in 0..30 {
+    for n in 0..60 {
         login_from(&app, "203.0.113.8", &format!("user{n}@example.com"), "password1")
             .await
             .problem(401, "invalid_credentials");
     }
-    login_from(&app, "203.0.113.8", "user30@example.com", "password1").await.problem(429, "rate_limited");
-    login_from(&app, "198.51.100.9", "user30@example.com", "password1")
+    login_from(&app, "203.0.113.8", "user60@example.com", "password1").await.problem(429, "rate_limited");
+    login_from(&app, "198.51.100.9", "user60@example.com", "password1")
         .await
         .problem(401, "invalid_credentials");
 }

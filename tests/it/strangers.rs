@@ -196,7 +196,7 @@ fn quotas(adjust: impl FnOnce(&mut VisitorQuotas)) -> Settings {
 }
 
 #[tokio::test]
-async fn a_visitors_messages_over_quota_are_refused_and_nothing_is_stored_or_queued() {
+async fn a_visitors_messages_over_quota_are_refused_and_nothing_is_stored() {
     let app = TestApp::with_settings(quotas(|q| {
         q.messages = Limit::per_minute(3);
         q.signals = Limit::per_minute(2);
@@ -325,8 +325,12 @@ async fn a_token_holds_only_so_many_streams_open() {
     drop(one);
     let (again, _three) = Stream::open_as(&app, &path, &token, None).await;
     assert_eq!(again, StatusCode::OK, "a closed stream gives its place back");
-    let (inbox, _) = Stream::open_as(&app, "/v1/events/stream", &app.server_key, None).await;
-    assert_eq!(inbox, StatusCode::OK, "per token: the inbox's stream is not the visitor's");
+    let (_, neighbour) = visitor(&app, &key, json!({})).await;
+    let theirs =
+        app.send(Method::POST, "/v1/widget/conversations", Some(&neighbour), Some(&json!({})), &[]).await;
+    let path = format!("/v1/widget/conversations/{}/stream", theirs.body["id"].as_str().unwrap());
+    let (other, _four) = Stream::open_as(&app, &path, &neighbour, None).await;
+    assert_eq!(other, StatusCode::OK, "per token: a visitor at the same address has places of their own");
 }
 
 #[tokio::test]

@@ -21,7 +21,7 @@ use super::caller::{OptionalCaller, Uploader};
 use super::client_ip::ClientIp;
 use super::docs::{E, IdempotencyKey};
 use super::extract::{FromQuery, PathId, Query, QueryMap};
-use super::throttle::Quota;
+use super::quotas::Quota;
 use crate::auth::KeyKind;
 use crate::clock::Timestamp;
 use crate::domain::file_type::{self, INLINE_IMAGES};
@@ -138,7 +138,7 @@ async fn upload(
     // A visitor's uploads are counted before the body is read, their bytes once it is.
     let visitor = uploader.contact_id.as_deref().map(|contact| (contact, ip.key(), state.clock.now_ms()));
     if let Some((contact, address, now)) = &visitor {
-        state.visitors.admit(Quota::Upload, contact, address, *now)?;
+        state.visitors.admit(&[Quota::Upload], contact, address, *now)?;
     }
     // Room for a form's boundaries and headers around a file at the limit.
     let bytes = http_body_util::Limited::new(body, limit + 16 * 1024)
@@ -163,7 +163,7 @@ async fn upload(
         return Err(too_large());
     }
     if let Some((contact, address, now)) = &visitor {
-        state.visitors.admit(Quota::UploadBytes(content.len() as u64), contact, address, *now)?;
+        state.visitors.admit(&[Quota::UploadBytes(content.len() as u64)], contact, address, *now)?;
     }
     let name = clean_name(name);
     let declared = declared.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();

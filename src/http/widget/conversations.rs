@@ -22,8 +22,8 @@ use crate::http::extract::{FromQuery, Json, PathId, Query, QueryMap};
 use crate::http::files::attach;
 use crate::http::list::{ListOut, PageQuery};
 use crate::http::messages::{AttachmentIn, MessageIn, PostSender, new_message};
+use crate::http::quotas::Quota;
 use crate::http::responses::{AiResponseStatus, wait_for};
-use crate::http::throttle::Quota;
 use crate::ids;
 use crate::store::Entity;
 use crate::store::{
@@ -171,10 +171,9 @@ async fn create(
     }
     check.finish()?;
     let now = state.clock.now_ms();
-    state.visitors.admit(Quota::Conversation, &visitor.contact_id, &ip.key(), now)?;
-    if first.is_some() {
-        state.visitors.admit(Quota::Message, &visitor.contact_id, &ip.key(), now)?;
-    }
+    let quotas: &[Quota] =
+        if first.is_some() { &[Quota::Conversation, Quota::Message] } else { &[Quota::Conversation] };
+    state.visitors.admit(quotas, &visitor.contact_id, &ip.key(), now)?;
     let channel = match &visitor.channel_id {
         Some(channel) => Some(channel.clone()),
         None => state.store.first_channel_of_type(ws, "widget").await?,
@@ -255,7 +254,7 @@ async fn post(
     owned(&state, &visitor, &id).await?;
     let now = state.clock.now_ms();
     // Refused before anything is stored: no message, no AI answer queued.
-    state.visitors.admit(Quota::Message, &visitor.contact_id, &ip.key(), now)?;
+    state.visitors.admit(&[Quota::Message], &visitor.contact_id, &ip.key(), now)?;
     message.sender_id = Some(visitor.contact_id.clone());
     let posted =
         state.store.post_message(ws, &id, &ids::new_id("msg"), &message, &visitor.actor(), now).await?;
@@ -294,7 +293,7 @@ async fn typing(
     Json(input): Json<VisitorTypingIn>,
 ) -> ApiResult<StatusCode> {
     owned(&state, &visitor, &id).await?;
-    state.visitors.admit(Quota::Signal, &visitor.contact_id, &ip.key(), state.clock.now_ms())?;
+    state.visitors.admit(&[Quota::Signal], &visitor.contact_id, &ip.key(), state.clock.now_ms())?;
     let data = json!({"sender_type": "contact", "typing": input.typing});
     state.signal(&visitor.workspace, "conversation.typing", &id, visitor.actor(), data).await;
     Ok(StatusCode::NO_CONTENT)
@@ -314,7 +313,7 @@ async fn read(
     Json(input): Json<VisitorReadIn>,
 ) -> ApiResult<StatusCode> {
     owned(&state, &visitor, &id).await?;
-    state.visitors.admit(Quota::Signal, &visitor.contact_id, &ip.key(), state.clock.now_ms())?;
+    state.visitors.admit(&[Quota::Signal], &visitor.contact_id, &ip.key(), state.clock.now_ms())?;
     if state.store.get_message(&visitor.workspace, &id, &input.up_to_message_id).await?.is_none() {
         return Err(StoreError::InvalidReference("up_to_message_id").into());
     }
@@ -343,7 +342,7 @@ async fn rate(
     let comment = check.optional_text("comment", input.comment, 2_000);
     check.finish()?;
     owned(&state, &visitor, &id).await?;
-    state.visitors.admit(Quota::Signal, &visitor.contact_id, &ip.key(), state.clock.now_ms())?;
+    state.visitors.admit(&[Quota::Signal], &visitor.contact_id, &ip.key(), state.clock.now_ms())?;
     let now = state.clock.now_ms();
     let row = state
         .store
