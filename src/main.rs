@@ -1,3 +1,5 @@
+//! The `baton` binary: parses the command line and runs it (`cli`).
+
 use std::process::ExitCode;
 
 #[tokio::main]

@@ -302,8 +302,8 @@ async fn raw_inserts(
 }
 
 fn store_kind(store: &Store) -> &'static str {
-    match store.dialect() {
-        baton::store::Dialect::Sqlite => "SQLite",
-        baton::store::Dialect::Postgres => "PostgreSQL",
+    match store.backend() {
+        baton::store::Backend::Sqlite => "SQLite",
+        baton::store::Backend::Postgres => "PostgreSQL",
     }
 }

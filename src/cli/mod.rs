@@ -339,8 +339,8 @@ fn browsable(addr: std::net::SocketAddr) -> String {
 }
 
 fn store_kind(store: &Store) -> &'static str {
-    match store.dialect() {
-        crate::store::Dialect::Sqlite => "sqlite",
-        crate::store::Dialect::Postgres => "postgres",
+    match store.backend() {
+        crate::store::Backend::Sqlite => "sqlite",
+        crate::store::Backend::Postgres => "postgres",
     }
 }

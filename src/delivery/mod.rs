@@ -16,6 +16,7 @@ pub use policy::Policy;
 
 use crate::clock::SharedClock;
 use crate::domain::conversation::MessageStatus;
+use crate::domain::event_kind::EventKind;
 use crate::file_urls::FileUrls;
 use crate::ids;
 use crate::jobs::{self, LeasedJobs};
@@ -188,7 +189,7 @@ impl LeasedJobs for Deliverer {
 /// The body an endpoint receives for `event`: the event as the API shows it, or under seed
 /// 000's names `{id, type: "agent.handoff_…", created_at, workspace_id, data: chat}`.
 fn body(event: EventOut, names: EventNames) -> Vec<u8> {
-    match (names, names.name_of(&event.r#type)) {
+    match (names, EventKind::parse(&event.r#type).and_then(|kind| names.name_of(kind))) {
         (EventNames::Chats, Some(name)) => {
             let chat = ChatOut::from_conversation(&event.data["conversation"]);
             let body = serde_json::json!({"id": event.id, "type": name, "created_at": event.created_at,

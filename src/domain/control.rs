@@ -4,6 +4,7 @@
 //! concurrent commands are decided one after the other on the row as it then is.
 
 use super::conversation::{Mode, Refusal};
+use crate::domain::event_kind::EventKind;
 
 /// A request to change who answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,7 +29,7 @@ pub struct Control<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Transition {
     pub to: Mode,
-    pub event: &'static str,
+    pub event: EventKind,
 }
 
 /// `Ok(None)`: the conversation already is where the command leads (nothing to record).
@@ -36,19 +37,19 @@ pub fn decide(control: Control<'_>, command: Command<'_>) -> Result<Option<Trans
     use Mode::*;
     let to = |to, event| Ok(Some(Transition { to, event }));
     match (control.mode, command) {
-        (Ai, Command::RequestHuman) => to(HandoffRequested, "conversation.handoff_requested"),
+        (Ai, Command::RequestHuman) => to(HandoffRequested, EventKind::HandoffRequested),
         (HandoffRequested, Command::RequestHuman) => Ok(None),
         (Human, Command::RequestHuman) => Err(Refusal::InHumanMode),
 
-        (Ai | HandoffRequested, Command::StartHuman { .. }) => to(Human, "conversation.handoff_started"),
+        (Ai | HandoffRequested, Command::StartHuman { .. }) => to(Human, EventKind::HandoffStarted),
         (Human, Command::StartHuman { member, .. }) if member == control.member => Ok(None),
-        (Human, Command::StartHuman { force: true, .. }) => to(Human, "conversation.handoff_started"),
+        (Human, Command::StartHuman { force: true, .. }) => to(Human, EventKind::HandoffStarted),
         (Human, Command::StartHuman { force: false, .. }) => Err(Refusal::AlreadyTaken),
 
         (Ai, Command::StopHuman { .. }) => Ok(None),
         (HandoffRequested | Human, Command::StopHuman { ai_available: false }) => Err(Refusal::NoAiAgent),
         (HandoffRequested | Human, Command::StopHuman { ai_available: true }) => {
-            to(Ai, "conversation.handoff_completed")
+            to(Ai, EventKind::HandoffCompleted)
         }
     }
 }
@@ -116,26 +117,23 @@ mod tests {
 
         assert_eq!(
             event(ai, Command::RequestHuman),
-            Ok(Some((HandoffRequested, "conversation.handoff_requested")))
+            Ok(Some((HandoffRequested, EventKind::HandoffRequested)))
         );
         assert_eq!(event(asked, Command::RequestHuman), Ok(None));
         assert_eq!(event(with_a, Command::RequestHuman), Err(Refusal::InHumanMode));
         for from in [ai, asked] {
             assert_eq!(
                 event(from, start(Some("mem_a"), false)),
-                Ok(Some((Human, "conversation.handoff_started")))
+                Ok(Some((Human, EventKind::HandoffStarted)))
             );
         }
         assert_eq!(event(with_a, start(Some("mem_a"), false)), Ok(None));
         assert_eq!(event(with_a, start(Some("mem_b"), false)), Err(Refusal::AlreadyTaken));
-        assert_eq!(
-            event(with_a, start(Some("mem_b"), true)),
-            Ok(Some((Human, "conversation.handoff_started")))
-        );
+        assert_eq!(event(with_a, start(Some("mem_b"), true)), Ok(Some((Human, EventKind::HandoffStarted))));
         for from in [asked, with_a] {
             assert_eq!(
                 event(from, Command::StopHuman { ai_available: true }),
-                Ok(Some((Ai, "conversation.handoff_completed")))
+                Ok(Some((Ai, EventKind::HandoffCompleted)))
             );
             assert_eq!(event(from, Command::StopHuman { ai_available: false }), Err(Refusal::NoAiAgent));
         }

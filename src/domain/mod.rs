@@ -4,6 +4,7 @@ pub mod ai_handoff;
 pub mod canned;
 pub mod control;
 pub mod conversation;
+pub mod event_kind;
 pub mod file_type;
 pub mod intent;
 pub mod member;

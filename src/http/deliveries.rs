@@ -11,10 +11,10 @@ use utoipa_axum::routes;
 
 use super::caller::{Manager, WorkspaceCaller};
 use super::docs::{E, IdempotencyKey};
-use super::events::EVENT_TYPES;
 use super::extract::{FromQuery, PathId, PathIds, Query, QueryMap};
 use super::list::{ListOut, PageQuery};
 use crate::clock::Timestamp;
+use crate::domain::event_kind::EventKind;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::http::AppState;
 use crate::ids;
@@ -105,7 +105,7 @@ pub struct DeliveryQuery {
 
 impl FromQuery for DeliveryQuery {
     fn from_query(q: &mut QueryMap) -> Result<Self, ApiError> {
-        let mut types: Vec<&str> = EVENT_TYPES.to_vec();
+        let mut types: Vec<&str> = EventKind::NAMES.to_vec();
         types.push("webhook.test");
         Ok(DeliveryQuery {
             status: Some(q.enum_list("status", &STATUSES)?),

@@ -9,35 +9,11 @@ use super::caller::WorkspaceCaller;
 use super::docs::E;
 use super::extract::{FromQuery, Query, QueryMap, bad_param};
 use super::list::{ListOut, PageQuery};
+use crate::domain::event_kind::EventKind;
 use crate::error::{ApiError, ApiResult};
 use crate::http::AppState;
 use crate::model::event::EventOut;
 use crate::store::EventFilter;
-
-pub const EVENT_TYPES: &[&str] = &[
-    "conversation.created",
-    "conversation.updated",
-    "conversation.status_changed",
-    "conversation.assigned",
-    "conversation.removed",
-    "conversation.restored",
-    "conversation.tags_changed",
-    "conversation.handoff_requested",
-    "conversation.handoff_started",
-    "conversation.handoff_completed",
-    "message.created",
-    "message.updated",
-    "message.deleted",
-    "note.created",
-    "note.updated",
-    "note.deleted",
-    "contact.created",
-    "contact.updated",
-    "contact.deleted",
-    "ticket.created",
-    "ticket.updated",
-    "ai_response.failed",
-];
 
 /// Event log filters.
 #[derive(Debug, Default, IntoParams)]
@@ -46,6 +22,7 @@ pub struct EventQuery {
     /// Only events after this event id (resume where you left off).
     pub after: Option<String>,
     /// Event types (repeat the key or use a comma list).
+    #[param(value_type = Option<Vec<EventKind>>)]
     pub r#type: Option<Vec<String>>,
     pub conversation_id: Option<String>,
 }
@@ -54,7 +31,7 @@ impl FromQuery for EventQuery {
     fn from_query(q: &mut QueryMap) -> Result<Self, ApiError> {
         Ok(EventQuery {
             after: q.string("after")?,
-            r#type: Some(q.enum_list("type", EVENT_TYPES)?),
+            r#type: Some(q.enum_list("type", EventKind::NAMES)?),
             conversation_id: q.string("conversation_id")?,
         })
     }

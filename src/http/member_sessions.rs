@@ -21,7 +21,7 @@ use crate::http::AppState;
 use crate::store::{Actor, SessionRow};
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct SessionOut {
+pub struct MemberSessionOut {
     #[schema(value_type = String, example = "member_session")]
     pub object: &'static str,
     #[schema(example = "mtk_01JX3Q8ZK4V1M2N3P4Q5R6S7T8")]
@@ -37,16 +37,16 @@ pub struct SessionOut {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct SessionListOut {
+pub struct MemberSessionListOut {
     #[schema(value_type = String, example = "list")]
     pub object: &'static str,
-    pub data: Vec<SessionOut>,
+    pub data: Vec<MemberSessionOut>,
     pub has_more: bool,
     pub next_cursor: Option<String>,
 }
 
-fn out(row: SessionRow, current: &str) -> SessionOut {
-    SessionOut {
+fn out(row: SessionRow, current: &str) -> MemberSessionOut {
+    MemberSessionOut {
         object: "member_session",
         current: row.id == current,
         id: row.id,
@@ -60,16 +60,19 @@ fn out(row: SessionRow, current: &str) -> SessionOut {
 
 /// The caller's own sessions, newest first (all of them: a member has few).
 #[utoipa::path(get, path = "/v1/auth/sessions", tag = "auth",
-    responses((status = 200, description = "The member's sessions", body = SessionListOut),
+    responses((status = 200, description = "The member's sessions", body = MemberSessionListOut),
         E<401>, E<403>, E<500>, E<503>),
     security(("member_token" = [])))]
-async fn list(session: Session, State(state): State<AppState>) -> ApiResult<axum::Json<SessionListOut>> {
+async fn list(
+    session: Session,
+    State(state): State<AppState>,
+) -> ApiResult<axum::Json<MemberSessionListOut>> {
     let rows = state
         .store
         .list_member_sessions(&session.workspace, &session.member_id, state.clock.now_ms())
         .await?;
     let data = rows.into_iter().map(|row| out(row, &session.token_id)).collect();
-    Ok(axum::Json(SessionListOut { object: "list", data, has_more: false, next_cursor: None }))
+    Ok(axum::Json(MemberSessionListOut { object: "list", data, has_more: false, next_cursor: None }))
 }
 
 /// End one of the caller's sessions (its token stops working at once).

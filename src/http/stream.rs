@@ -25,11 +25,11 @@ use utoipa_axum::routes;
 use super::caller::WorkspaceCaller;
 use super::client_ip::ClientIp;
 use super::docs::E;
-use super::events::EVENT_TYPES;
 use super::extract::{FromQuery, Query, QueryMap, bad_param};
 use super::log_tail::{Entry, LogTails};
 use super::stream_slots::StreamSlot;
 use crate::clock::{SharedClock, Timestamp};
+use crate::domain::event_kind::EventKind;
 use crate::error::{ApiError, ApiResult};
 use crate::file_urls::FileUrls;
 use crate::http::AppState;
@@ -59,7 +59,7 @@ const SIGNAL_TYPES: &[&str] = &["conversation.typing", "conversation.read"];
 
 impl FromQuery for StreamQuery {
     fn from_query(q: &mut QueryMap) -> Result<Self, ApiError> {
-        let known: Vec<&str> = EVENT_TYPES.iter().chain(SIGNAL_TYPES).copied().collect();
+        let known: Vec<&str> = EventKind::NAMES.iter().chain(SIGNAL_TYPES).copied().collect();
         Ok(StreamQuery {
             r#type: Some(q.enum_list("type", &known)?),
             conversation_id: q.string("conversation_id")?,
@@ -238,7 +238,7 @@ pub(crate) async fn follow(
         }
         None => state.store.last_event(&ws).await?,
     };
-    let reads_log = kinds.is_empty() || kinds.iter().any(|k| EVENT_TYPES.contains(&k.as_str()));
+    let reads_log = kinds.is_empty() || kinds.iter().any(|k| EventKind::parse(k).is_some());
     let follower = Follower {
         store: state.store.clone(),
         workspace: ws,

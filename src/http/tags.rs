@@ -155,14 +155,14 @@ pub(crate) async fn update(
     if_match: IfMatch,
     Json(patch): Json<TagPatch>,
 ) -> ApiResult<WithEtag<TagOut>> {
-    let (store, ws) = (&state.store, &caller.workspace);
+    let (store, ws, actor) = (&state.store, &caller.workspace, caller.actor());
     let row = update_optimistically(
         &if_match,
         |row: &TagRow| row.version,
         || async { store.get_tag(ws, &id).await?.ok_or_else(|| not_found(&id)) },
         |current| {
             let now = state.clock.now_ms();
-            let (id, patch) = (&id, &patch);
+            let (id, patch, actor) = (&id, &patch, &actor);
             async move {
                 let mut check = Checker::new();
                 let name = patch.name.clone().unwrap_or(current.fields.name);
@@ -174,7 +174,7 @@ pub(crate) async fn update(
                     patch.description.clone().apply(current.fields.description),
                 );
                 check.finish()?;
-                Ok(store.update_tag(ws, id, &tag, current.version, now).await?)
+                Ok(store.update_tag(ws, id, &tag, actor, current.version, now).await?)
             }
         },
     )
@@ -192,7 +192,7 @@ pub(crate) async fn delete(
     State(state): State<AppState>,
     PathId(id): PathId,
 ) -> ApiResult<StatusCode> {
-    if state.store.delete_tag(&caller.workspace, &id).await? {
+    if state.store.delete_tag(&caller.workspace, &id, &caller.actor(), state.clock.now_ms()).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(not_found(&id))

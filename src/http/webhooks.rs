@@ -14,12 +14,12 @@ use super::audit;
 use super::caller::{Manager, WorkspaceCaller};
 use super::client_ip::ClientIp;
 use super::docs::{E, IdempotencyKey, IfMatchHeader};
-use super::events::EVENT_TYPES;
 use super::extract::{Json, PathId, Query};
 use super::list::{ListOut, PageQuery};
 use super::versioning::{IfMatch, Patch, Versioned, WithEtag, update_optimistically};
 use crate::clock::Timestamp;
 use crate::delivery::sign::new_secret;
+use crate::domain::event_kind::EventKind;
 use crate::domain::validate::Checker;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::http::AppState;
@@ -111,7 +111,8 @@ fn checked(state: &AppState, fields: WebhookFields) -> ApiResult<WebhookFields> 
     let mut events = fields.events;
     events.sort();
     events.dedup();
-    let known: Vec<&str> = EVENT_TYPES.iter().filter_map(|t| fields.event_names.name_of(t)).collect();
+    let known: Vec<&str> =
+        EventKind::ALL.iter().filter_map(|&kind| fields.event_names.name_of(kind)).collect();
     if let Some(unknown) = events.iter().find(|e| !known.contains(&e.as_str())) {
         let names = fields.event_names.as_str();
         check.fail("events", format!("{unknown} is not an event type (with event_names {names})"));

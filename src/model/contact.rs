@@ -1,3 +1,5 @@
+//! A contact's fields (`NewContact`) and the stored row.
+
 use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;

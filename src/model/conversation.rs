@@ -1,3 +1,6 @@
+//! A conversation as stored (`ConversationRow`) and as the API shows it (`ConversationOut`),
+//! with the channel, contact, agent and message summaries it carries.
+
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;

@@ -1,8 +1,12 @@
+//! An event of the log as stored (`EventRow`) and as the API, streams and webhooks show it
+//! (`EventOut`).
+
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::clock::Timestamp;
+use crate::domain::event_kind::EventKind;
 
 #[derive(Debug, Clone)]
 pub struct EventRow {
@@ -30,7 +34,7 @@ pub struct EventOut {
     pub object: &'static str,
     #[schema(example = "evt_01JX3Q8ZK4V1M2N3P4Q5R6S7T8")]
     pub id: String,
-    #[schema(example = "message.created")]
+    #[schema(value_type = EventKind)]
     pub r#type: String,
     pub created_at: Timestamp,
     pub workspace_id: String,

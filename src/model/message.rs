@@ -1,3 +1,5 @@
+//! A message as stored (`MessageRow`) and as the API shows it, with its attachments.
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;

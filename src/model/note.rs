@@ -1,3 +1,5 @@
+//! An internal note's fields and the stored row.
+
 use serde::Serialize;
 use utoipa::ToSchema;
 

@@ -1,3 +1,6 @@
+//! API keys: stored as hashes with a short hint, looked up by hash (kept a moment per node),
+//! revoked by marking them (`revoked_at`).
+
 use std::time::Instant;
 
 use sqlx::Row;

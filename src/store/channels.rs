@@ -1,3 +1,6 @@
+//! Channels: where conversations come from (widget, email, WhatsApp, …), their agent,
+//! outbound URL and allowed origins.
+
 use sqlx::Row;
 use sqlx::any::AnyRow;
 

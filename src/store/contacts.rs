@@ -1,9 +1,13 @@
+//! Contacts: the customers who write in, unique by email and by external id per workspace;
+//! every change is an event.
+
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::events::{self, Actor, Subject};
 use super::sql::{ListQuery, Page, PageRequest, Sql};
 use super::{Store, StoreError, WorkspaceId, unique_violation};
+use crate::domain::event_kind::EventKind;
 use crate::store::UniqueKey;
 
 pub use crate::model::contact::{ContactRow, NewContact};
@@ -108,7 +112,7 @@ async fn erase_events(
 async fn append(
     conn: &mut sqlx::AnyConnection,
     ws: &WorkspaceId,
-    kind: &'static str,
+    kind: EventKind,
     row: &ContactRow,
     actor: &Actor,
     now: i64,
@@ -128,7 +132,7 @@ impl Store {
     ) -> Result<ContactRow, StoreError> {
         let mut tx = self.begin_write().await?;
         let row = insert(&mut tx, ws, id, fields, now).await?;
-        append(&mut tx, ws, "contact.created", &row, actor, now).await?;
+        append(&mut tx, ws, EventKind::ContactCreated, &row, actor, now).await?;
         self.commit(tx).await?;
         Ok(row)
     }
@@ -211,7 +215,7 @@ impl Store {
         .await
         .map_err(|e| unique_violation(e, UNIQUE))?;
         let row = row.as_ref().map(map).transpose()?.ok_or(StoreError::VersionMismatch)?;
-        append(&mut tx, ws, "contact.updated", &row, actor, now).await?;
+        append(&mut tx, ws, EventKind::ContactUpdated, &row, actor, now).await?;
         self.commit(tx).await?;
         Ok(row)
     }
@@ -240,7 +244,7 @@ impl Store {
         match row {
             Some(row) => {
                 let row = map(&row)?;
-                append(&mut tx, ws, "contact.updated", &row, actor, now).await?;
+                append(&mut tx, ws, EventKind::ContactUpdated, &row, actor, now).await?;
                 self.commit(tx).await?;
                 Ok(Some(row))
             }
@@ -272,7 +276,7 @@ impl Store {
             return Ok(false);
         }
         let data = serde_json::json!({"contact": {"object": "contact", "id": id}});
-        events::append(&mut tx, ws, "contact.deleted", Subject::default(), actor, data, now).await?;
+        events::append(&mut tx, ws, EventKind::ContactDeleted, Subject::default(), actor, data, now).await?;
         self.commit(tx).await?;
         Ok(true)
     }

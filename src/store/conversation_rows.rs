@@ -8,9 +8,10 @@ use serde_json::{Value, json};
 use sqlx::AnyConnection;
 
 use super::events::{self, Actor, Subject};
-use super::{Dialect, StoreError, WorkspaceId};
+use super::{Backend, StoreError, WorkspaceId};
 use crate::domain::control::Transition;
 use crate::domain::conversation::{Mode, Priority, SenderType, Status};
+use crate::domain::event_kind::EventKind;
 use crate::model::conversation::{
     AgentRef, ChannelRef, ContactRef, ConversationOut, ConversationRow, Handoff, MessageSummary, TicketRef,
 };
@@ -39,7 +40,7 @@ macro_rules! select_conversation {
 pub(crate) use select_conversation;
 
 /// A change a mutation made, for the event log: `(event type, changes)`.
-pub type Change = (&'static str, Value);
+pub type Change = (EventKind, Value);
 
 fn parse<T>(text: String, parse: fn(&str) -> Option<T>) -> Result<T, sqlx::Error> {
     parse(&text).ok_or_else(|| sqlx::Error::Decode(format!("unexpected value {text:?}").into()))
@@ -171,15 +172,15 @@ pub(crate) struct ModeChange {
 /// writer, so the transaction already excludes other writers).
 pub(crate) async fn load_for_update(
     conn: &mut AnyConnection,
-    dialect: Dialect,
+    backend: Backend,
     ws: &WorkspaceId,
     id: &str,
 ) -> Result<ConversationRow, StoreError> {
-    let sql = match dialect {
-        Dialect::Postgres => {
+    let sql = match backend {
+        Backend::Postgres => {
             concat!(select_conversation!(), " WHERE c.workspace_id = $1 AND c.id = $2 FOR UPDATE OF c")
         }
-        Dialect::Sqlite => concat!(select_conversation!(), " WHERE c.workspace_id = $1 AND c.id = $2"),
+        Backend::Sqlite => concat!(select_conversation!(), " WHERE c.workspace_id = $1 AND c.id = $2"),
     };
     let row = sqlx::query(sql).bind(ws.as_str().to_owned()).bind(id.to_owned()).fetch_optional(conn).await?;
     row.as_ref().map(map).transpose()?.ok_or(StoreError::NotFound(Entity::Conversation))
@@ -189,22 +190,22 @@ pub(crate) async fn load_for_update(
 /// PostgreSQL (in id order, so two transactions never wait on each other crosswise).
 pub(crate) async fn load_many_for_update(
     conn: &mut impl super::conn::Conn,
-    dialect: Dialect,
+    backend: Backend,
     ws: &WorkspaceId,
     ids: &[String],
 ) -> Result<Vec<ConversationRow>, StoreError> {
     let mut sql = super::sql::Sql::new(select_conversation!());
-    match dialect {
+    match backend {
         // One text for any number of ids, prepared once by the post writer; and no term whose
         // plan could depend on its value (with STAT4 statistics SQLite re-plans such a
         // statement whenever it is bound again): the `+` and the JSON array leave the ids'
         // unique index as the only way in.
-        Dialect::Sqlite => {
+        Backend::Sqlite => {
             sql.push(" WHERE +c.workspace_id = ").bind(ws.as_str().to_owned());
             let ids = serde_json::to_string(ids).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
             sql.push(" AND c.id IN (SELECT value FROM json_each(").bind(ids).push("))");
         }
-        Dialect::Postgres => {
+        Backend::Postgres => {
             sql.push(" WHERE c.workspace_id = ").bind(ws.as_str().to_owned()).push(" AND c.id IN (");
             sql.list(ids).push(") ORDER BY c.id FOR UPDATE OF c");
         }
@@ -320,9 +321,12 @@ impl ConversationRow {
             Status::Open | Status::Pending | Status::Snoozed => self.resolved_at = None,
         }
         if before == to {
-            return Ok(Some(("conversation.updated", json!({"snoozed_until": [snoozed_before, snooze]}))));
+            return Ok(Some((
+                EventKind::ConversationUpdated,
+                json!({"snoozed_until": [snoozed_before, snooze]}),
+            )));
         }
-        Ok(Some(("conversation.status_changed", json!({"status": [before, to]}))))
+        Ok(Some((EventKind::ConversationStatusChanged, json!({"status": [before, to]}))))
     }
 
     /// Soft removal (hidden from lists) and its undo.
@@ -331,7 +335,7 @@ impl ConversationRow {
             return None;
         }
         self.removed = removed;
-        let kind = if removed { "conversation.removed" } else { "conversation.restored" };
+        let kind = if removed { EventKind::ConversationRemoved } else { EventKind::ConversationRestored };
         Some((kind, json!({"removed": [!removed, removed]})))
     }
 }

@@ -6,7 +6,8 @@ use sqlx::{AnyConnection, Row};
 
 use super::conn::Conn;
 use super::sql::{ListQuery, Page, PageRequest, Script, Sql, bind_row};
-use super::{Dialect, Store, StoreError, WorkspaceId};
+use super::{Backend, Store, StoreError, WorkspaceId};
+use crate::domain::event_kind::EventKind;
 use crate::ids;
 
 pub use crate::model::event::EventRow;
@@ -79,7 +80,7 @@ fn map(row: &AnyRow) -> Result<EventRow, sqlx::Error> {
 #[derive(Debug, Clone)]
 pub(crate) struct NewEvent {
     pub ws: WorkspaceId,
-    pub kind: &'static str,
+    pub kind: EventKind,
     pub conversation_id: Option<String>,
     pub contact_id: Option<String>,
     pub actor: Actor,
@@ -94,7 +95,7 @@ impl NewEvent {
     /// An event about a conversation (and so about its contact).
     pub fn about(
         ws: &WorkspaceId,
-        kind: &'static str,
+        kind: EventKind,
         conversation: &crate::model::conversation::ConversationRow,
         actor: &Actor,
         data: impl Serialize,
@@ -122,7 +123,7 @@ fn to_text(data: impl Serialize) -> String {
 pub(crate) async fn append(
     conn: &mut AnyConnection,
     ws: &WorkspaceId,
-    kind: &'static str,
+    kind: EventKind,
     subject: Subject<'_>,
     actor: &Actor,
     data: impl Serialize,
@@ -163,7 +164,7 @@ pub(crate) async fn append_to(
     if events.is_empty() {
         return Ok(());
     }
-    if script.dialect() == Dialect::Postgres {
+    if script.backend() == Backend::Postgres {
         let mut workspaces: Vec<&str> = events.iter().map(|e| e.ws.as_str()).collect();
         workspaces.sort_unstable();
         workspaces.dedup();
@@ -191,7 +192,7 @@ pub(crate) async fn append_to(
             sql,
             id.clone(),
             event.ws.as_str().to_owned(),
-            event.kind.to_owned(),
+            event.kind.as_str().to_owned(),
             event.conversation_id.clone(),
             event.contact_id.clone(),
             event.actor.kind.to_owned(),

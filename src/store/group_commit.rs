@@ -29,7 +29,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::messages::{PostJob, Posted, lock_conversations, post};
 use super::post_writer::PostWriter;
 use super::wake::LogWake;
-use super::{Dialect, StoreError};
+use super::{Backend, StoreError};
 
 /// Posts written together at most; bounds the latency a batch adds to its first post.
 const MAX_BATCH: usize = 128;
@@ -189,7 +189,7 @@ async fn write_in(
 ) -> Result<Vec<Result<Posted, StoreError>>, StoreError> {
     // The write lock is taken up front, as `Store::begin_write` does.
     writer.execute("BEGIN IMMEDIATE")?;
-    let conversations = lock_conversations(writer, Dialect::Sqlite, jobs).await?;
+    let conversations = lock_conversations(writer, Backend::Sqlite, jobs).await?;
     let results = post(writer, conversations, jobs).await?;
     writer.execute("COMMIT")?;
     Ok(results)

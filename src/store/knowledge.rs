@@ -8,7 +8,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::sql::{ListQuery, Page, PageRequest, Sql, bind_row};
-use super::{Dialect, Store, StoreError, WorkspaceId};
+use super::{Backend, Store, StoreError, WorkspaceId};
 use crate::domain::retrieval::{self, Candidate};
 use crate::domain::text::words;
 use crate::domain::vector;
@@ -205,14 +205,14 @@ impl Store {
         let terms = crate::domain::text::query_words(question);
         if !terms.is_empty() {
             let mut sql = Sql::new(PASSAGE_SELECT);
-            match self.dialect() {
-                Dialect::Sqlite => {
+            match self.backend() {
+                Backend::Sqlite => {
                     sql.push(" JOIN knowledge_fts f ON f.rowid = p.rid WHERE knowledge_fts MATCH ")
                         .bind(fts5_any(&terms));
                     scope(&mut sql);
                     sql.push(" ORDER BY f.rank");
                 }
-                Dialect::Postgres => {
+                Backend::Postgres => {
                     sql.push(" WHERE p.search @@ to_tsquery('english', ").bind(terms.join(" | ")).push(")");
                     scope(&mut sql);
                     sql.push(" ORDER BY ts_rank(p.search, to_tsquery('english', ").bind(terms.join(" | "));

@@ -1,4 +1,4 @@
-//! Migrations, embedded in the binary: one folder per dialect with identical numbering.
+//! Migrations, embedded in the binary: one folder per backend with identical numbering.
 
 use std::borrow::Cow;
 
@@ -6,7 +6,7 @@ use sqlx::AssertSqlSafe;
 use sqlx::SqlSafeStr;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 
-use super::Dialect;
+use super::Backend;
 
 /// `(version, description, sqlite, postgres)`.
 const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
@@ -132,13 +132,13 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
     ),
 ];
 
-pub(super) fn migrator(dialect: Dialect) -> Migrator {
+pub(super) fn migrator(backend: Backend) -> Migrator {
     let migrations = MIGRATIONS
         .iter()
         .map(|&(version, description, sqlite, postgres)| {
-            let sql = match dialect {
-                Dialect::Sqlite => sqlite,
-                Dialect::Postgres => postgres,
+            let sql = match backend {
+                Backend::Sqlite => sqlite,
+                Backend::Postgres => postgres,
             };
             Migration::new(
                 version,
@@ -150,4 +150,34 @@ pub(super) fn migrator(dialect: Dialect) -> Migrator {
         })
         .collect();
     Migrator::with_migrations(migrations)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MIGRATIONS;
+
+    /// The registry, and both folders, name the same migrations in the same order: a file
+    /// added to one folder and not the other, or not registered, fails here.
+    #[test]
+    fn both_folders_hold_exactly_the_registered_migrations() {
+        let expected: Vec<String> = MIGRATIONS
+            .iter()
+            .map(|(version, description, _, _)| format!("{version:04}_{description}.sql"))
+            .collect();
+        for backend in ["sqlite", "postgres"] {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(backend);
+            let mut found: Vec<String> = std::fs::read_dir(&dir)
+                .expect("the migrations folder")
+                .map(|entry| entry.expect("an entry").file_name().to_string_lossy().into_owned())
+                .collect();
+            found.sort();
+            assert_eq!(found, expected, "migrations/{backend} against the registry in store/migrate.rs");
+        }
+        let versions: Vec<i64> = MIGRATIONS.iter().map(|m| m.0).collect();
+        assert_eq!(
+            versions,
+            (1..=versions.len() as i64).collect::<Vec<_>>(),
+            "numbered 1, 2, 3, … without gaps"
+        );
+    }
 }

@@ -9,6 +9,7 @@ mod ai_queue;
 mod ai_responses;
 mod api_keys;
 mod audit;
+mod backend;
 mod canned_responses;
 mod channels;
 mod checkpoint;
@@ -18,7 +19,6 @@ mod conversation_rows;
 mod conversations;
 mod deletes;
 mod deliveries;
-mod dialect;
 mod error;
 mod events;
 mod files;
@@ -64,6 +64,8 @@ pub use agents::{AgentFields, AgentRow, AgentVersionRow};
 pub use ai_responses::{Answer, AnswerContext, ClaimedAnswer, JobKind, Recorded, ResponseRow};
 pub use api_keys::{ApiKeyRow, KeyLookup, NewApiKey};
 pub use audit::{AuditEntry, AuditRow};
+pub(crate) use backend::fts5_query;
+pub use backend::{Backend, SearchPlans};
 pub use canned_responses::{CannedResponseRow, NewCannedResponse};
 pub use channels::{ChannelFilter, ChannelRow, NewChannel};
 pub use contacts::{ContactFilter, ContactRow, NewContact};
@@ -74,8 +76,6 @@ pub use conversations::{
 pub use deliveries::{
     AfterAttempt, Attempt, AttemptRow, Claimed, DeliveryFilter, DeliveryRow, Outcome, Retry, Target,
 };
-pub(crate) use dialect::fts5_query;
-pub use dialect::{Dialect, SearchPlans};
 pub use error::{Entity, StoreError, UniqueKey};
 pub(crate) use error::{conflict_as, unique_violation};
 pub use events::{Actor, EventFilter, EventRow};
@@ -104,7 +104,7 @@ pub use workspaces::WorkspaceRow;
 pub struct Store {
     write: AnyPool,
     read: AnyPool,
-    dialect: Dialect,
+    backend: Backend,
     /// SQLite only: message posts share commits (PostgreSQL runs them side by side).
     posts: Option<group_commit::PostQueue>,
     wake: wake::LogWake,
@@ -133,17 +133,17 @@ impl Store {
     /// `checkpoints`: whether this process copies the SQLite WAL back (`checkpoint`).
     async fn open(url: &str, checkpoints: bool) -> Result<Self, sqlx::Error> {
         sqlx::any::install_default_drivers();
-        let dialect = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            Dialect::Postgres
+        let backend = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
         } else if url.starts_with("sqlite:") {
-            Dialect::Sqlite
+            Backend::Sqlite
         } else {
             return Err(sqlx::Error::Configuration(
                 "the database URL must start with sqlite: or postgres://".into(),
             ));
         };
-        match dialect {
-            Dialect::Postgres => {
+        match backend {
+            Backend::Postgres => {
                 let pool = AnyPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(5))
@@ -153,16 +153,16 @@ impl Store {
                 Ok(Self {
                     write: pool.clone(),
                     read: pool,
-                    dialect,
+                    backend,
                     posts: None,
                     wake,
                     listen_url: Some(url.into()),
-                    search: SearchPlans::for_dialect(dialect),
+                    search: SearchPlans::for_backend(backend),
                     message_index: None,
                     keys: Arc::default(),
                 })
             }
-            Dialect::Sqlite => {
+            Backend::Sqlite => {
                 let url = sqlite_url(url);
                 let options = AnyConnectOptions::from_str(&url)?;
                 let file = SqliteConnectOptions::from_str(&url)?.get_filename().to_owned();
@@ -177,16 +177,16 @@ impl Store {
                 }
                 let wake = wake::LogWake::default();
                 let posts = Some(group_commit::PostQueue::start(write.clone(), &file, wake.clone())?);
-                let search = SearchPlans::for_dialect(dialect);
+                let search = SearchPlans::for_backend(backend);
                 let message_index = Some(message_index);
                 let keys = Arc::default();
-                Ok(Self { write, read, dialect, posts, wake, listen_url: None, search, message_index, keys })
+                Ok(Self { write, read, backend, posts, wake, listen_url: None, search, message_index, keys })
             }
         }
     }
 
-    pub fn dialect(&self) -> Dialect {
-        self.dialect
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     /// Replaces the search plans' thresholds (tests use small ones to drive every plan).
@@ -203,9 +203,9 @@ impl Store {
     /// a deferred one that reads first could not upgrade once another process (another
     /// node on the same file) has committed, and would fail instead of waiting its turn.
     pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
-        match self.dialect {
-            Dialect::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await,
-            Dialect::Postgres => self.write.begin().await,
+        match self.backend {
+            Backend::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.write.begin().await,
         }
     }
 
@@ -225,7 +225,7 @@ impl Store {
     /// PostgreSQL: hands a stream-only signal to every node (their `remote_signals`); on
     /// SQLite there is one node and nothing to do.
     pub async fn share_signal(&self, payload: &str) -> Result<(), StoreError> {
-        if self.dialect == Dialect::Postgres {
+        if self.backend == Backend::Postgres {
             sqlx::query("SELECT pg_notify($1, $2)")
                 .bind(wake::SIGNALS)
                 .bind(payload.to_owned())
@@ -262,7 +262,7 @@ impl Store {
     /// Applies pending migrations (safe to run from several nodes at once on PostgreSQL:
     /// the migrator takes an advisory lock).
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
-        migrate::migrator(self.dialect).run(&self.write).await?;
+        migrate::migrator(self.backend).run(&self.write).await?;
         if let Some(index) = &self.message_index {
             index.start(self.write.clone(), self.wake.clone()).await?;
         }
@@ -299,7 +299,7 @@ impl Store {
         if let Some(index) = &self.message_index {
             index.close().await;
         }
-        if self.dialect == Dialect::Sqlite {
+        if self.backend == Backend::Sqlite {
             match checkpoint::last(&self.write).await {
                 Ok(true) => {}
                 Ok(false) => tracing::warn!("another process held the WAL at shutdown; it stays"),

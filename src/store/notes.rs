@@ -8,6 +8,7 @@ use super::conversation_rows::{self, load_for_update};
 use super::events::{self, Actor, Subject};
 use super::sql::{ListQuery, Page, PageRequest, Sql};
 use super::{Store, StoreError, WorkspaceId};
+use crate::domain::event_kind::EventKind;
 use crate::model::conversation::ConversationRow;
 use crate::model::note::NoteOut;
 use crate::store::Entity;
@@ -63,7 +64,7 @@ impl Store {
         now: i64,
     ) -> Result<NoteRow, StoreError> {
         let mut tx = self.begin_write().await?;
-        let conversation = load_for_update(&mut tx, self.dialect(), ws, conversation_id).await?;
+        let conversation = load_for_update(&mut tx, self.backend(), ws, conversation_id).await?;
         let row = sqlx::query(concat!(
             "INSERT INTO notes (workspace_id, ",
             note_columns!(),
@@ -81,8 +82,16 @@ impl Store {
         .await?;
         let note = map(&row)?;
         let data = event_data(&conversation, &note);
-        events::append(&mut tx, ws, "note.created", Subject::conversation(&conversation), actor, data, now)
-            .await?;
+        events::append(
+            &mut tx,
+            ws,
+            EventKind::NoteCreated,
+            Subject::conversation(&conversation),
+            actor,
+            data,
+            now,
+        )
+        .await?;
         self.commit(tx).await?;
         Ok(note)
     }
@@ -122,7 +131,7 @@ impl Store {
         change: impl FnOnce(&mut NewNote) -> bool,
     ) -> Result<NoteRow, StoreError> {
         let mut tx = self.begin_write().await?;
-        let conversation = load_for_update(&mut tx, self.dialect(), ws, conversation_id).await?;
+        let conversation = load_for_update(&mut tx, self.backend(), ws, conversation_id).await?;
         let mut note = find(&mut tx, conversation_id, id).await?;
         if expected_version.is_some_and(|v| v != note.version) {
             return Err(StoreError::VersionMismatch);
@@ -141,8 +150,16 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let data = event_data(&conversation, &note);
-        events::append(&mut tx, ws, "note.updated", Subject::conversation(&conversation), actor, data, now)
-            .await?;
+        events::append(
+            &mut tx,
+            ws,
+            EventKind::NoteUpdated,
+            Subject::conversation(&conversation),
+            actor,
+            data,
+            now,
+        )
+        .await?;
         self.commit(tx).await?;
         Ok(note)
     }
@@ -156,12 +173,20 @@ impl Store {
         now: i64,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        let conversation = load_for_update(&mut tx, self.dialect(), ws, conversation_id).await?;
+        let conversation = load_for_update(&mut tx, self.backend(), ws, conversation_id).await?;
         let note = find(&mut tx, conversation_id, id).await?;
         sqlx::query("DELETE FROM notes WHERE id = $1").bind(id.to_owned()).execute(&mut *tx).await?;
         let data = event_data(&conversation, &note);
-        events::append(&mut tx, ws, "note.deleted", Subject::conversation(&conversation), actor, data, now)
-            .await?;
+        events::append(
+            &mut tx,
+            ws,
+            EventKind::NoteDeleted,
+            Subject::conversation(&conversation),
+            actor,
+            data,
+            now,
+        )
+        .await?;
         self.commit(tx).await?;
         Ok(())
     }

@@ -18,7 +18,7 @@ use rusqlite::{CachedStatement, Connection, ErrorCode};
 use super::conn::{Column, Columns, Conn};
 use super::sql::{Script, Sql, Value};
 use super::sqlite::{SQLITE_PRAGMAS, WRITER_PRAGMAS};
-use super::{Dialect, StoreError};
+use super::{Backend, StoreError};
 
 /// Distinct statement texts kept prepared: a batch's multi-row statements have one text per
 /// row count, up to the batch limit.
@@ -72,7 +72,7 @@ impl Conn for PostWriter {
     type Row = SqliteRow;
 
     fn script(&self) -> Script {
-        Script::apart(Dialect::Sqlite)
+        Script::apart(Backend::Sqlite)
     }
 
     async fn fetch_all(&mut self, sql: Sql) -> Result<Vec<SqliteRow>, StoreError> {
@@ -179,7 +179,7 @@ mod tests {
         let mut writer = PostWriter::open(&dir.path().join("t.db")).unwrap();
         writer.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)").unwrap();
         let insert = |name: &str| {
-            let mut script = Script::apart(Dialect::Sqlite);
+            let mut script = Script::apart(Backend::Sqlite);
             script.statement("INSERT INTO t (name) VALUES (").bind(name.to_owned()).push(")");
             script
         };

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::{Any, AnyConnection, Arguments, AssertSqlSafe};
 
-use super::{Dialect, Store, StoreError};
+use super::{Backend, Store, StoreError};
 
 /// Binds values as one parenthesised row of placeholders, `($1, $2, …)`, for multi-row
 /// `INSERT … VALUES` and `WITH v AS (VALUES …)`.
@@ -93,7 +93,7 @@ impl Sql {
     }
 
     fn like_pattern(&mut self, store: &Store, column: &str, pattern: String) -> &mut Self {
-        self.push(column).push(" ").push(store.dialect().ilike()).push(" ");
+        self.push(column).push(" ").push(store.backend().ilike()).push(" ");
         self.bind(pattern).push(" ESCAPE '\\'")
     }
 
@@ -145,31 +145,31 @@ impl Sql {
 /// (sqlx calls several statements in one SQLite query a deprecated behaviour; should it go,
 /// `execute` is the one place to change.)
 pub(crate) struct Script {
-    dialect: Dialect,
+    backend: Backend,
     /// Whether statements are joined into one call (sqlx on SQLite).
     joined: bool,
     statements: Vec<Sql>,
 }
 
 impl Script {
-    pub fn new(dialect: Dialect) -> Self {
-        Self { dialect, joined: dialect == Dialect::Sqlite, statements: Vec::new() }
+    pub fn new(backend: Backend) -> Self {
+        Self { backend, joined: backend == Backend::Sqlite, statements: Vec::new() }
     }
 
     /// A script whose statements stay apart, for a connection that prepares each once and
     /// keeps it (`post_writer`).
-    pub fn apart(dialect: Dialect) -> Self {
-        Self { dialect, joined: false, statements: Vec::new() }
+    pub fn apart(backend: Backend) -> Self {
+        Self { backend, joined: false, statements: Vec::new() }
     }
 
-    /// The dialect of `conn`, for code that is handed a connection.
+    /// The backend of `conn`, for code that is handed a connection.
     pub fn for_connection(conn: &AnyConnection) -> Self {
         let postgres = conn.backend_name().eq_ignore_ascii_case("postgresql");
-        Self::new(if postgres { Dialect::Postgres } else { Dialect::Sqlite })
+        Self::new(if postgres { Backend::Postgres } else { Backend::Sqlite })
     }
 
-    pub fn dialect(&self) -> Dialect {
-        self.dialect
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     /// Starts the next statement with `text`; bind its values on the builder returned.

@@ -8,6 +8,7 @@ use super::conversation_rows::{self, load_for_update};
 use super::events::Actor;
 use super::sql::{ListQuery, Page, PageRequest, Sql};
 use super::{Store, StoreError, WorkspaceId, conflict_as};
+use crate::domain::event_kind::EventKind;
 use crate::model::conversation::ConversationRow;
 use crate::store::UniqueKey;
 
@@ -69,26 +70,37 @@ async fn insert(
 }
 
 /// Rewrites the tag names shown on every conversation carrying `tag_id` (without it, when
-/// it is `leaving`: about to be deleted).
+/// it is `leaving`: about to be deleted), as a change of each: its version moves and a
+/// `conversation.tags_changed` event tells open inboxes and webhooks. Conversations are locked
+/// in id order, so two palette changes sharing conversations cannot deadlock.
 async fn refresh_conversations(
     conn: &mut AnyConnection,
+    backend: super::Backend,
     ws: &WorkspaceId,
     tag_id: &str,
     leaving: bool,
+    actor: &Actor,
+    now: i64,
 ) -> Result<(), StoreError> {
-    let ids: Vec<String> =
-        sqlx::query_scalar("SELECT conversation_id FROM conversation_tags WHERE tag_id = $1")
-            .bind(tag_id.to_owned())
-            .fetch_all(&mut *conn)
-            .await?;
+    let ids: Vec<String> = sqlx::query_scalar(
+        "SELECT conversation_id FROM conversation_tags WHERE tag_id = $1 ORDER BY conversation_id",
+    )
+    .bind(tag_id.to_owned())
+    .fetch_all(&mut *conn)
+    .await?;
     for id in ids {
+        let mut conversation = load_for_update(conn, backend, ws, &id).await?;
         let names = tag_names(conn, &id, leaving.then_some(tag_id)).await?;
-        sqlx::query("UPDATE conversations SET tags = $1 WHERE workspace_id = $2 AND id = $3")
-            .bind(serde_json::to_string(&names).unwrap_or_else(|_| "[]".into()))
-            .bind(ws.as_str().to_owned())
-            .bind(id)
-            .execute(&mut *conn)
-            .await?;
+        if names == conversation.tags {
+            continue;
+        }
+        let before = std::mem::replace(&mut conversation.tags, names);
+        conversation.version += 1;
+        conversation.updated_at = now;
+        conversation_rows::write(conn, ws, &conversation).await?;
+        let changes =
+            vec![(EventKind::ConversationTagsChanged, json!({"tags": [before, conversation.tags]}))];
+        conversation_rows::append_changes(conn, ws, &conversation, actor, changes, now).await?;
     }
     Ok(())
 }
@@ -152,11 +164,13 @@ impl Store {
     }
 
     /// Updates a tag; a rename shows on every conversation carrying it.
+    /// Changes a tag; a new name reaches every conversation carrying it, as a change of each.
     pub async fn update_tag(
         &self,
         ws: &WorkspaceId,
         id: &str,
         tag: &NewTag,
+        actor: &Actor,
         expected_version: i64,
         now: i64,
     ) -> Result<TagRow, StoreError> {
@@ -178,13 +192,19 @@ impl Store {
         .await
         .map_err(|e| conflict_as(e, UniqueKey::TagName))?;
         let row = row.as_ref().map(map).transpose()?.ok_or(StoreError::VersionMismatch)?;
-        refresh_conversations(&mut tx, ws, id, false).await?;
+        refresh_conversations(&mut tx, self.backend(), ws, id, false, actor, now).await?;
         self.commit(tx).await?;
         Ok(row)
     }
 
-    /// Deletes a tag from the palette and from every conversation.
-    pub async fn delete_tag(&self, ws: &WorkspaceId, id: &str) -> Result<bool, StoreError> {
+    /// Deletes a tag from the palette and from every conversation (a change of each).
+    pub async fn delete_tag(
+        &self,
+        ws: &WorkspaceId,
+        id: &str,
+        actor: &Actor,
+        now: i64,
+    ) -> Result<bool, StoreError> {
         let mut tx = self.begin_write().await?;
         let exists: Option<String> =
             sqlx::query_scalar("SELECT id FROM tags WHERE workspace_id = $1 AND id = $2")
@@ -196,7 +216,7 @@ impl Store {
             return Ok(false);
         }
         // Recompute names without this tag first, while the links still say where it is.
-        refresh_conversations(&mut tx, ws, id, true).await?;
+        refresh_conversations(&mut tx, self.backend(), ws, id, true, actor, now).await?;
         sqlx::query("DELETE FROM tags WHERE workspace_id = $1 AND id = $2")
             .bind(ws.as_str().to_owned())
             .bind(id.to_owned())
@@ -235,7 +255,7 @@ impl Store {
         now: i64,
     ) -> Result<ConversationRow, StoreError> {
         let mut tx = self.begin_write().await?;
-        let mut conversation = load_for_update(&mut tx, self.dialect(), ws, conversation_id).await?;
+        let mut conversation = load_for_update(&mut tx, self.backend(), ws, conversation_id).await?;
         let mut tag_ids: Vec<String> = Vec::new();
         for entry in wanted {
             let by_id = entry.starts_with("tag_");
@@ -281,7 +301,8 @@ impl Store {
         conversation.version += 1;
         conversation.updated_at = now;
         conversation_rows::write(&mut tx, ws, &conversation).await?;
-        let changes = vec![("conversation.tags_changed", json!({"tags": [before, conversation.tags]}))];
+        let changes =
+            vec![(EventKind::ConversationTagsChanged, json!({"tags": [before, conversation.tags]}))];
         conversation_rows::append_changes(&mut tx, ws, &conversation, actor, changes, now).await?;
         self.commit(tx).await?;
         Ok(conversation)

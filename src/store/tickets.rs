@@ -9,6 +9,7 @@ use super::conversations::next_number;
 use super::events::{self, Actor, Subject};
 use super::sql::{ListQuery, Page, PageRequest, Sql};
 use super::{Store, StoreError, WorkspaceId, conflict_as};
+use crate::domain::event_kind::EventKind;
 use crate::store::UniqueKey;
 
 /// The fields of a ticket a caller sets.
@@ -80,7 +81,7 @@ impl Store {
         now: i64,
     ) -> Result<TicketRow, StoreError> {
         let mut tx = self.begin_write().await?;
-        let mut conversation = load_for_update(&mut tx, self.dialect(), ws, conversation_id).await?;
+        let mut conversation = load_for_update(&mut tx, self.backend(), ws, conversation_id).await?;
         let number = next_number(&mut tx, ws, "ticket").await?;
         let row = sqlx::query(concat!(
             "INSERT INTO tickets (workspace_id, ",
@@ -107,8 +108,16 @@ impl Store {
             status: ticket.fields.status.clone(),
         });
         let data = json!({"ticket": ticket_data(&ticket), "conversation": snapshot(&conversation)});
-        events::append(&mut tx, ws, "ticket.created", Subject::conversation(&conversation), actor, data, now)
-            .await?;
+        events::append(
+            &mut tx,
+            ws,
+            EventKind::TicketCreated,
+            Subject::conversation(&conversation),
+            actor,
+            data,
+            now,
+        )
+        .await?;
         self.commit(tx).await?;
         Ok(ticket)
     }
@@ -201,10 +210,18 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         let ticket = row.as_ref().map(map).transpose()?.ok_or(StoreError::VersionMismatch)?;
-        let conversation = load_for_update(&mut tx, self.dialect(), ws, &ticket.conversation_id).await?;
+        let conversation = load_for_update(&mut tx, self.backend(), ws, &ticket.conversation_id).await?;
         let data = json!({"ticket": ticket_data(&ticket), "conversation": snapshot(&conversation), "changes": changes});
-        events::append(&mut tx, ws, "ticket.updated", Subject::conversation(&conversation), actor, data, now)
-            .await?;
+        events::append(
+            &mut tx,
+            ws,
+            EventKind::TicketUpdated,
+            Subject::conversation(&conversation),
+            actor,
+            data,
+            now,
+        )
+        .await?;
         self.commit(tx).await?;
         Ok(ticket)
     }

@@ -5,6 +5,7 @@ use sqlx::any::AnyRow;
 
 use super::sql::{ListQuery, Page, PageRequest, Sql};
 use super::{Store, StoreError, WorkspaceId};
+use crate::domain::event_kind::EventKind;
 
 /// The names an endpoint's events carry.
 #[derive(
@@ -32,11 +33,11 @@ impl EventNames {
     }
 
     /// The name this endpoint knows native event `kind` by, if it receives it at all.
-    pub fn name_of(self, kind: &str) -> Option<&str> {
+    pub fn name_of(self, kind: EventKind) -> Option<&'static str> {
         match (self, kind) {
-            (EventNames::Native, kind) => Some(kind),
-            (EventNames::Chats, "conversation.handoff_started") => Some("agent.handoff_started"),
-            (EventNames::Chats, "conversation.handoff_completed") => Some("agent.handoff_completed"),
+            (EventNames::Native, kind) => Some(kind.as_str()),
+            (EventNames::Chats, EventKind::HandoffStarted) => Some("agent.handoff_started"),
+            (EventNames::Chats, EventKind::HandoffCompleted) => Some("agent.handoff_completed"),
             (EventNames::Chats, _) => None,
         }
     }

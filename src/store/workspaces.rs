@@ -1,3 +1,5 @@
+//! Workspaces (tenants): creation with their first key, and the first start's bootstrap.
+
 use sqlx::Row;
 use sqlx::any::AnyRow;
 

@@ -48,7 +48,7 @@ pub async fn ai_mode(app: &TestApp, id: &str) {
         .update_conversation(&ws, id, None, &baton::store::Actor::system(), app.clock_now(), |c| {
             c.mode = baton::domain::conversation::Mode::Ai;
             Ok::<_, baton::store::StoreError>(vec![(
-                "conversation.updated",
+                baton::domain::event_kind::EventKind::ConversationUpdated,
                 json!({"mode": ["handoff_requested", "ai"]}),
             )])
         })

@@ -36,6 +36,7 @@ mod ops;
 mod process;
 mod receiver;
 mod reports;
+mod schema;
 mod sign_in;
 mod strangers;
 mod stream;

@@ -73,12 +73,20 @@ async fn conversation_tags_replace_as_a_set_and_follow_the_palette() {
     assert_eq!(by_tag("tag=vip,billing").await, 2);
     assert_eq!(by_tag("tag=nothing").await, 0);
 
-    // A rename shows on the conversation; a delete removes the tag from it.
+    // A rename shows on the conversation; a delete removes the tag from it. Each is a change
+    // of the conversation: its version (and ETag) moves, and an event tells open inboxes.
     let vip_id = vip["id"].as_str().unwrap();
+    let version = |conversation: &Value| conversation["version"].as_i64().unwrap();
+    let before = app.get(&format!("/v1/conversations/{id}")).await.body;
     app.patch(&format!("/v1/tags/{vip_id}"), json!({"name": "Gold"})).await;
-    assert_eq!(app.get(&format!("/v1/conversations/{id}")).await.body["tags"], json!(["Gold", "refund"]));
+    let renamed = app.get(&format!("/v1/conversations/{id}")).await;
+    assert_eq!(renamed.body["tags"], json!(["Gold", "refund"]));
+    assert_eq!(version(&renamed.body), version(&before) + 1);
+    assert_eq!(renamed.header("etag"), Some(format!("\"{}\"", version(&before) + 1).as_str()));
     app.delete(&format!("/v1/tags/{vip_id}")).await;
-    assert_eq!(app.get(&format!("/v1/conversations/{id}")).await.body["tags"], json!(["refund"]));
+    let deleted = app.get(&format!("/v1/conversations/{id}")).await.body;
+    assert_eq!(deleted["tags"], json!(["refund"]));
+    assert_eq!(version(&deleted), version(&before) + 2);
 
     let cleared = put_tags(&app, id, json!([])).await;
     assert_eq!(cleared.body["data"], json!([]));
@@ -86,7 +94,15 @@ async fn conversation_tags_replace_as_a_set_and_follow_the_palette() {
     let events = app.get(&format!("/v1/events?conversation_id={id}&type=conversation.tags_changed")).await;
     let changes: Vec<&Value> =
         events.body["data"].as_array().unwrap().iter().map(|e| &e["data"]["changes"]["tags"]).collect();
-    assert_eq!(changes, [&json!([[], ["refund", "VIP"]]), &json!([["refund"], []])]);
+    assert_eq!(
+        changes,
+        [
+            &json!([[], ["refund", "VIP"]]),
+            &json!([["refund", "VIP"], ["Gold", "refund"]]),
+            &json!([["Gold", "refund"], ["refund"]]),
+            &json!([["refund"], []])
+        ]
+    );
 }
 
 #[tokio::test]

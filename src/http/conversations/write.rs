@@ -6,6 +6,7 @@ use serde_json::{Map, Value, json};
 use super::{ConversationIn, ConversationPatch};
 use crate::clock::Timestamp;
 use crate::domain::conversation::{Priority, SenderType};
+use crate::domain::event_kind::EventKind;
 use crate::domain::validate::Checker;
 use crate::error::ApiResult;
 use crate::http::AppState;
@@ -167,7 +168,7 @@ fn apply_patch(row: &mut ConversationRow, patch: &ConversationPatch, now: i64) -
     let state_id = patch.state_id.clone().apply(row.state_id.clone());
     changed(&mut changes, "state_id", &mut row.state_id, state_id);
     if !changes.is_empty() {
-        events.push(("conversation.updated", Value::Object(changes)));
+        events.push((EventKind::ConversationUpdated, Value::Object(changes)));
     }
     let mut assignment = Map::new();
     let assignee_id = patch.assignee_id.clone().apply(row.assignee_id.clone());
@@ -175,7 +176,7 @@ fn apply_patch(row: &mut ConversationRow, patch: &ConversationPatch, now: i64) -
     let team_id = patch.team_id.clone().apply(row.team_id.clone());
     changed(&mut assignment, "team_id", &mut row.team_id, team_id);
     if !assignment.is_empty() {
-        events.push(("conversation.assigned", Value::Object(assignment)));
+        events.push((EventKind::ConversationAssigned, Value::Object(assignment)));
     }
     Ok(events)
 }

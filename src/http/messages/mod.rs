@@ -17,6 +17,7 @@ use super::extract::{FromQuery, Json, PathId, PathIds, Query, QueryMap, bad_para
 use super::list::{ListOut, PageQuery};
 use super::responses::AiResponseOut;
 use crate::domain::conversation::{MessageStatus, MessageType, SenderType};
+use crate::domain::event_kind::EventKind;
 use crate::domain::file_type;
 use crate::domain::validate::Checker;
 use crate::error::ApiResult;
@@ -304,7 +305,7 @@ pub async fn change_message(
     state: &AppState,
     caller: &WorkspaceCaller,
     (id, message_id): (&str, &str),
-    change: impl FnOnce(&mut MessageRow) -> Result<Option<&'static str>, crate::domain::conversation::Refusal>,
+    change: impl FnOnce(&mut MessageRow) -> Result<Option<EventKind>, crate::domain::conversation::Refusal>,
 ) -> ApiResult<MessageOut> {
     let now = state.clock.now_ms();
     let message =
@@ -316,7 +317,7 @@ async fn change(
     state: &AppState,
     caller: &WorkspaceCaller,
     ids: (&str, &str),
-    change: impl FnOnce(&mut MessageRow) -> Result<Option<&'static str>, crate::domain::conversation::Refusal>,
+    change: impl FnOnce(&mut MessageRow) -> Result<Option<EventKind>, crate::domain::conversation::Refusal>,
 ) -> ApiResult<axum::Json<MessageOut>> {
     change_message(state, caller, ids, change).await.map(axum::Json)
 }

@@ -56,3 +56,11 @@ pub fn router() -> Router<AppState> {
         .route("/assets/{name}", get(asset))
         .route("/favicon.ico", get(|headers: HeaderMap| async move { serve("icon.svg", &headers) }))
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_file_of_the_inbox_is_served_and_every_import_resolves() {
+        super::super::check_served("web/inbox", super::FILES, &[], "/assets/");
+    }
+}

@@ -70,3 +70,27 @@ fn protect(out: &mut HeaderMap, policy: &str) {
 pub fn router() -> Router<AppState> {
     inbox::router().merge(widget::router())
 }
+
+/// Checks a front end's hand-kept file table against its folder, so a file added without an
+/// entry fails here rather than as a 404 only a browser notices.
+#[cfg(test)]
+fn check_served(folder: &str, files: &Files, not_served: &[&str], asset_prefix: &str) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(folder);
+    let served: Vec<&str> = files.iter().map(|(name, _, _)| *name).collect();
+    for entry in std::fs::read_dir(&dir).expect("the front end's folder") {
+        let name = entry.expect("an entry").file_name().to_string_lossy().into_owned();
+        assert!(
+            served.contains(&name.as_str()) || not_served.contains(&name.as_str()),
+            "{folder}/{name} is not served"
+        );
+    }
+    for (name, _, content) in files {
+        let wanted = content
+            .split(['\'', '"'])
+            .filter_map(|piece| piece.strip_prefix("./").or_else(|| piece.strip_prefix(asset_prefix)))
+            .filter(|target| target.ends_with(".js") || target.ends_with(".css") || target.ends_with(".svg"));
+        for target in wanted {
+            assert!(served.contains(&target), "{folder}/{name} asks for {target}, which is not served");
+        }
+    }
+}

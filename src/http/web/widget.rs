@@ -110,3 +110,11 @@ pub fn router() -> Router<AppState> {
         .route("/widget/assets/{name}", get(asset))
         .route("/demo", get(demo))
 }
+
+#[cfg(test)]
+mod widget_files {
+    #[test]
+    fn every_file_of_the_widget_is_served_and_every_import_resolves() {
+        super::super::check_served("web/widget", super::FILES, &["demo.html"], "/widget/assets/");
+    }
+}

@@ -12,6 +12,7 @@ use utoipa_axum::routes;
 use super::shown::Shown;
 use super::view::{VisitorConversation, VisitorMessage};
 use crate::domain::conversation::{Mode, Priority, SenderType};
+use crate::domain::event_kind::EventKind;
 use crate::domain::validate::Checker;
 use crate::error::ApiResult;
 use crate::http::AppState;
@@ -352,7 +353,7 @@ async fn rate(
             row.rating_comment = comment;
             let change =
                 json!({"rating": [before.0, row.rating], "rating_comment": [before.1, row.rating_comment]});
-            Ok::<_, StoreError>(vec![("conversation.updated", change)])
+            Ok::<_, StoreError>(vec![(EventKind::ConversationUpdated, change)])
         })
         .await?;
     Ok(axum::Json(VisitorConversation::from(&row)))

@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 
 use crate::clock::Timestamp;
 use crate::domain::conversation::{MessageStatus, MessageType, Mode, SenderType, Status};
+use crate::domain::event_kind::EventKind;
 use crate::model::message::Attachment;
 use crate::store::{ConversationRow, MessageRow};
 
@@ -99,15 +100,15 @@ impl From<&MessageRow> for VisitorMessage {
     }
 }
 
-/// Event types a visitor's stream carries.
+/// Event types a visitor's stream carries: these log events, and the typing and read signals.
 pub const VISITOR_EVENTS: &[&str] = &[
-    "message.created",
-    "message.updated",
-    "message.deleted",
-    "conversation.status_changed",
-    "conversation.handoff_requested",
-    "conversation.handoff_started",
-    "conversation.handoff_completed",
+    EventKind::MessageCreated.as_str(),
+    EventKind::MessageUpdated.as_str(),
+    EventKind::MessageDeleted.as_str(),
+    EventKind::ConversationStatusChanged.as_str(),
+    EventKind::HandoffRequested.as_str(),
+    EventKind::HandoffStarted.as_str(),
+    EventKind::HandoffCompleted.as_str(),
     "conversation.typing",
     "conversation.read",
 ];

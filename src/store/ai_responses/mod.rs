@@ -106,7 +106,7 @@ impl Store {
         if due.is_none() {
             return Ok(Vec::new());
         }
-        let skip_locked = self.dialect().skip_locked();
+        let skip_locked = self.backend().skip_locked();
         let sql = format!(
             "UPDATE ai_responses SET status = 'running', lease_until = $1, attempts = attempts + 1, \
              updated_at = $2 WHERE rid IN (SELECT r.rid FROM ai_responses r WHERE r.run_after <= $2 \

@@ -6,6 +6,7 @@ use sqlx::AnyConnection;
 
 use super::{Answer, ClaimedAnswer, Recorded};
 use crate::domain::conversation::{MessageType, Mode, SenderType, Status};
+use crate::domain::event_kind::EventKind;
 use crate::ids;
 use crate::model::conversation::ConversationRow;
 use crate::store::Entity;
@@ -13,7 +14,7 @@ use crate::store::conversation_rows::{append_changes, load_for_update, snapshot,
 use crate::store::conversations::{ControlRequest, change_control_in};
 use crate::store::events::{self, Actor, Subject};
 use crate::store::messages::{NewMessage, PostJob, Posted, post};
-use crate::store::{Dialect, Store, StoreError};
+use crate::store::{Backend, Store, StoreError};
 
 impl Store {
     /// Records what the AI decided for a job, in one transaction with posting the answer and
@@ -82,7 +83,8 @@ impl Store {
                     let data =
                         json!({"conversation": snapshot(&row), "message_id": job.message_id, "error": error});
                     let subject = Subject::conversation(&row);
-                    events::append(&mut tx, ws, "ai_response.failed", subject, &actor, data, now).await?;
+                    events::append(&mut tx, ws, EventKind::AiResponseFailed, subject, &actor, data, now)
+                        .await?;
                     let request = ControlRequest::RequestHuman {
                         by: "agent".into(),
                         reason: Some("The AI could not answer".into()),
@@ -127,7 +129,7 @@ impl Store {
                     ws,
                     &row,
                     &Actor::agent(agent_id),
-                    vec![("conversation.updated", change)],
+                    vec![(EventKind::ConversationUpdated, change)],
                     now,
                 )
                 .await?;
@@ -167,9 +169,9 @@ impl Store {
         tx: &mut AnyConnection,
         job: &ClaimedAnswer,
     ) -> Result<Option<ConversationRow>, StoreError> {
-        let lock = match self.dialect() {
-            Dialect::Postgres => " FOR UPDATE",
-            Dialect::Sqlite => "",
+        let lock = match self.backend() {
+            Backend::Postgres => " FOR UPDATE",
+            Backend::Sqlite => "",
         };
         let held: Option<(String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT status, attempts FROM ai_responses WHERE rid = $1{lock}"
@@ -180,7 +182,7 @@ impl Store {
         if held != Some(("running".into(), job.attempts)) {
             return Ok(None);
         }
-        match load_for_update(tx, self.dialect(), &job.workspace_id, &job.conversation_id).await {
+        match load_for_update(tx, self.backend(), &job.workspace_id, &job.conversation_id).await {
             Err(StoreError::NotFound(_)) => Ok(None),
             loaded => loaded.map(Some),
         }

@@ -46,7 +46,7 @@ impl Store {
         }
         // The statuses and modes are our own constants, never input.
         let mut sql = Sql::new(&format!("{select} FROM {}", from_clause()));
-        filter.apply(ws, self.dialect(), &mut sql);
+        filter.apply(ws, self.backend(), &mut sql);
         let row = sql.query()?.fetch_one(self.reader()).await?;
         let count = |column: String| row.try_get::<i64, _>(column.as_str());
         Ok(ConversationCounts {

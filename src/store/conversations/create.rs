@@ -5,6 +5,7 @@ use sqlx::AnyConnection;
 
 use super::ConversationRow;
 use crate::domain::conversation::{Mode, Priority};
+use crate::domain::event_kind::EventKind;
 use crate::store::agents::resolve_answering_agent;
 use crate::store::contacts::NewContact;
 use crate::store::conversation_rows::{load_for_update, snapshot};
@@ -93,7 +94,8 @@ async fn resolve_contact(
             let id = crate::ids::new_id("ct");
             let row = crate::store::contacts::insert(conn, ws, &id, fields, now).await?;
             let data = json!({"contact": crate::model::contact::ContactOut::from_row(row)});
-            events::append(conn, ws, "contact.created", Subject::contact(&id), actor, data, now).await?;
+            events::append(conn, ws, EventKind::ContactCreated, Subject::contact(&id), actor, data, now)
+                .await?;
             Ok(id)
         }
     }
@@ -162,10 +164,18 @@ impl Store {
         .bind(agent.map(|a| a.1))
         .execute(&mut *tx)
         .await?;
-        let mut row = load_for_update(&mut tx, self.dialect(), ws, id).await?;
+        let mut row = load_for_update(&mut tx, self.backend(), ws, id).await?;
         let data = json!({"conversation": snapshot(&row)});
-        events::append(&mut tx, ws, "conversation.created", Subject::conversation(&row), actor, data, now)
-            .await?;
+        events::append(
+            &mut tx,
+            ws,
+            EventKind::ConversationCreated,
+            Subject::conversation(&row),
+            actor,
+            data,
+            now,
+        )
+        .await?;
         if let Some((message_id, message)) = &input.first_message {
             let job = PostJob {
                 ws: ws.clone(),

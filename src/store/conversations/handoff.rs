@@ -10,6 +10,7 @@ use sqlx::{AnyConnection, Row};
 use super::ConversationRow;
 use crate::domain::control::{self, Command, Control};
 use crate::domain::conversation::{Mode, Refusal, Status};
+use crate::domain::event_kind::EventKind;
 use crate::ids;
 use crate::model::conversation::AgentRef;
 use crate::store::agents::resolve_answering_agent;
@@ -42,7 +43,7 @@ impl Store {
         now: i64,
     ) -> Result<ConversationRow, StoreError> {
         let mut tx = self.begin_write().await?;
-        let row = load_for_update(&mut tx, self.dialect(), ws, id).await?;
+        let row = load_for_update(&mut tx, self.backend(), ws, id).await?;
         let row = change_control_in(&mut tx, ws, row, request, actor, now).await?;
         self.commit(tx).await?;
         Ok(row)
@@ -131,8 +132,16 @@ async fn record_newer_reason(
     row.updated_at = now;
     write(&mut *tx, ws, row).await?;
     let data = Changed::new(row, json!({"handoff.reason": [before, reason]}));
-    events::append(&mut *tx, ws, "conversation.updated", Subject::conversation(row), actor, data, now)
-        .await?;
+    events::append(
+        &mut *tx,
+        ws,
+        EventKind::ConversationUpdated,
+        Subject::conversation(row),
+        actor,
+        data,
+        now,
+    )
+    .await?;
     Ok(())
 }
 

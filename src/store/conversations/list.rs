@@ -5,7 +5,7 @@ use sqlx::Row;
 use super::ConversationRow;
 use crate::store::conversation_rows::{map, select_conversation};
 use crate::store::sql::{ListQuery, Page, PageRequest, Sql};
-use crate::store::{Dialect, Store, StoreError, WorkspaceId};
+use crate::store::{Backend, Store, StoreError, WorkspaceId};
 
 impl Store {
     pub async fn list_conversations(
@@ -29,7 +29,7 @@ impl Store {
             return Ok(found);
         }
         let look_up = plan == SearchPlan::LookUpMatches;
-        let filters = |sql: &mut Sql| filter.apply_searching(ws, self.dialect(), sql, look_up);
+        let filters = |sql: &mut Sql| filter.apply_searching(ws, self.backend(), sql, look_up);
         ListQuery {
             store: self,
             select: select_conversation!(),
@@ -55,7 +55,7 @@ impl Store {
         if plans.common_matches == 0 {
             return Ok(SearchPlan::Walk);
         }
-        if self.dialect() == Dialect::Postgres {
+        if self.backend() == Backend::Postgres {
             return Ok(SearchPlan::ScanForMatches);
         }
         // Messages first: a common word reaches the threshold there and nothing more is read.
@@ -93,7 +93,7 @@ impl Store {
         let (cmp, dir) = if page.descending { ("<", "DESC") } else { (">", "ASC") };
         // The rows of the list from the cursor on, in order; `bound` keeps them to the window.
         let in_order = |sql: &mut Sql, bound: Option<&(i64, String)>| {
-            without_q.apply(ws, self.dialect(), sql);
+            without_q.apply(ws, self.backend(), sql);
             for (position, cmp) in
                 [(page.after.as_ref(), cmp), (bound, if page.descending { ">=" } else { "<=" })]
             {
@@ -116,7 +116,7 @@ impl Store {
         };
         let mut sql = Sql::new(select_conversation!());
         in_order(&mut sql, bound.as_ref());
-        self.dialect().conversation_matches(&mut sql, &q);
+        self.backend().conversation_matches(&mut sql, &q);
         sql.push(&format!(" ORDER BY {column} {dir}, c.id {dir} LIMIT ")).bind(i64::from(page.limit) + 1);
         let rows = sql.query()?.fetch_all(self.reader()).await?;
         let has_more = rows.len() > page.limit as usize;
@@ -210,15 +210,15 @@ pub struct ConversationFilter {
 }
 
 impl ConversationFilter {
-    pub(super) fn apply(&self, ws: &WorkspaceId, dialect: Dialect, sql: &mut Sql) {
-        self.apply_searching(ws, dialect, sql, true);
+    pub(super) fn apply(&self, ws: &WorkspaceId, backend: Backend, sql: &mut Sql) {
+        self.apply_searching(ws, backend, sql, true);
     }
 
     /// `look_up`: a search reads its set of matches first (see [`SearchPlan`]).
-    fn apply_searching(&self, ws: &WorkspaceId, dialect: Dialect, sql: &mut Sql, look_up: bool) {
+    fn apply_searching(&self, ws: &WorkspaceId, backend: Backend, sql: &mut Sql, look_up: bool) {
         sql.push(" WHERE c.workspace_id = ").bind(ws.as_str().to_owned());
         if let Some(q) = self.q.as_deref().filter(|q| !q.trim().is_empty()) {
-            dialect.conversation_search(sql, q, look_up);
+            backend.conversation_search(sql, q, look_up);
         }
         if !self.include_removed {
             sql.push(" AND c.removed = 0");

@@ -22,6 +22,7 @@ pub use handoff::ControlRequest;
 pub(crate) use handoff::change_control_in;
 pub use list::{ConversationFilter, ConversationSort};
 
+use crate::domain::event_kind::EventKind;
 pub use crate::model::conversation::{ChannelRef, ContactRef, ConversationRow, Handoff, MessageSummary};
 pub use crate::store::conversation_rows::Change;
 use crate::store::conversation_rows::{append_changes, load_for_update, map, select_conversation, write};
@@ -56,7 +57,7 @@ impl Store {
         E: From<StoreError>,
     {
         let mut tx = self.begin_write().await.map_err(StoreError::from)?;
-        let mut row = load_for_update(&mut tx, self.dialect(), ws, id).await?;
+        let mut row = load_for_update(&mut tx, self.backend(), ws, id).await?;
         if expected_version.is_some_and(|v| v != row.version) {
             return Err(StoreError::VersionMismatch.into());
         }
@@ -68,7 +69,7 @@ impl Store {
         row.updated_at = now;
         write(&mut tx, ws, &row).await?;
         let resolved = changes.iter().any(|(kind, change)| {
-            *kind == "conversation.status_changed" && change["status"][1] == json!(Status::Resolved)
+            *kind == EventKind::ConversationStatusChanged && change["status"][1] == json!(Status::Resolved)
         });
         if resolved && row.summary.is_none() && row.agent_version_id.is_some() {
             super::ai_queue::queue_summary(&mut tx, ws, &row, now).await?;
@@ -90,7 +91,7 @@ impl Store {
         now: i64,
     ) -> Result<ConversationRow, StoreError> {
         let mut tx = self.begin_write().await?;
-        let mut row = load_for_update(&mut tx, self.dialect(), ws, id).await?;
+        let mut row = load_for_update(&mut tx, self.backend(), ws, id).await?;
         let seq: Option<i64> =
             sqlx::query_scalar("SELECT seq FROM messages WHERE conversation_id = $1 AND id = $2")
                 .bind(id.to_owned())

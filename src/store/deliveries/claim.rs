@@ -83,7 +83,7 @@ impl Store {
         if due.is_none() {
             return Ok(Vec::new());
         }
-        let skip_locked = self.dialect().skip_locked();
+        let skip_locked = self.backend().skip_locked();
         let sql = format!(
             "UPDATE deliveries SET lease_until = $1 WHERE rid IN (\
              SELECT d.rid FROM deliveries d WHERE d.status = 'pending' AND d.next_attempt_at <= $2 \

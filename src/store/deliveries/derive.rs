@@ -69,7 +69,7 @@ pub(crate) async fn derive(
             d.target_type.to_owned(),
             d.target_id.clone(),
             d.event_id.to_owned(),
-            d.event.kind.to_owned(),
+            d.event.kind.as_str().to_owned(),
             d.event.conversation_id.clone(),
             d.message_id.clone(),
             d.event.created_at,

@@ -3,7 +3,7 @@
 
 use sqlx::{AnyPool, AssertSqlSafe, Row};
 
-use crate::store::dialect::MESSAGE_KEYS;
+use crate::store::backend::MESSAGE_KEYS;
 
 /// Messages (and changes) one round takes at most, so a backlog (an upgrade, a bulk load)
 /// is indexed in transactions of bounded size.

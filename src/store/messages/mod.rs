@@ -9,6 +9,7 @@ use super::events::{self, Actor, Subject};
 use super::sql::{ListQuery, Page, PageRequest, Sql};
 use super::{Store, StoreError, WorkspaceId};
 use crate::domain::conversation::{self as rules, MessageStatus, MessageType, Refusal, SenderType};
+use crate::domain::event_kind::EventKind;
 use crate::model::conversation::ConversationOut;
 use crate::model::conversation::ConversationRow;
 use crate::model::message::{Attachment, Feedback, MessageOut, Rating};
@@ -179,7 +180,7 @@ impl Store {
         }
         let mut tx = self.begin_write().await?;
         let jobs = std::slice::from_ref(&job);
-        let conversations = lock_conversations(&mut *tx, self.dialect(), jobs).await?;
+        let conversations = lock_conversations(&mut *tx, self.backend(), jobs).await?;
         let posted = post(&mut *tx, conversations, jobs).await?;
         self.commit(tx).await?;
         posted.into_iter().next().expect("one result per post")
@@ -246,10 +247,10 @@ impl Store {
         id: &str,
         actor: &Actor,
         now: i64,
-        change: impl FnOnce(&mut MessageRow) -> Result<Option<&'static str>, Refusal>,
+        change: impl FnOnce(&mut MessageRow) -> Result<Option<EventKind>, Refusal>,
     ) -> Result<MessageRow, StoreError> {
         let mut tx = self.begin_write().await?;
-        let mut conversation = load_for_update(&mut tx, self.dialect(), ws, conversation_id).await?;
+        let mut conversation = load_for_update(&mut tx, self.backend(), ws, conversation_id).await?;
         let mut message =
             find(&mut tx, conversation_id, id).await?.ok_or(StoreError::NotFound(Entity::Message))?;
         let Some(kind) = change(&mut message).map_err(StoreError::Refused)? else {
@@ -295,7 +296,7 @@ impl MessageRow {
         &mut self,
         to: MessageStatus,
         reason: Option<String>,
-    ) -> Result<Option<&'static str>, Refusal> {
+    ) -> Result<Option<EventKind>, Refusal> {
         if self.status == to {
             return Ok(None);
         }
@@ -304,21 +305,21 @@ impl MessageRow {
         }
         self.status = to;
         self.failure_reason = if to == MessageStatus::Failed { reason } else { None };
-        Ok(Some("message.updated"))
+        Ok(Some(EventKind::MessageUpdated))
     }
 
     /// Soft delete: the row stays in the thread without its content.
-    pub fn delete(&mut self) -> Result<Option<&'static str>, Refusal> {
+    pub fn delete(&mut self) -> Result<Option<EventKind>, Refusal> {
         if self.deleted {
             return Ok(None);
         }
         self.deleted = true;
         self.content.clear();
         self.attachments.clear();
-        Ok(Some("message.deleted"))
+        Ok(Some(EventKind::MessageDeleted))
     }
 
-    pub fn set_feedback(&mut self, feedback: Option<Feedback>) -> Result<Option<&'static str>, Refusal> {
+    pub fn set_feedback(&mut self, feedback: Option<Feedback>) -> Result<Option<EventKind>, Refusal> {
         if self.sender_type != SenderType::Agent {
             return Err(Refusal::FeedbackNotOnAgentMessage);
         }
@@ -329,6 +330,6 @@ impl MessageRow {
             return Ok(None);
         }
         self.feedback = feedback;
-        Ok(Some("message.updated"))
+        Ok(Some(EventKind::MessageUpdated))
     }
 }

@@ -11,6 +11,7 @@ use serde::Serialize;
 use super::{MessageRow, NewMessage, Posted, map, message_event, write};
 use crate::domain::control::{self, Command, Control};
 use crate::domain::conversation::{self as rules, MessageStatus, MessageType, Mode, SenderType};
+use crate::domain::event_kind::EventKind;
 use crate::domain::sentiment;
 use crate::ids;
 use crate::model::conversation::{ConversationRow, MessageSummary};
@@ -20,7 +21,7 @@ use crate::store::conn::Conn;
 use crate::store::conversation_rows::{self, Changed, ModeChange, apply_transition};
 use crate::store::events::{self, Actor, NewEvent};
 use crate::store::sql::Sql;
-use crate::store::{Dialect, StoreError, WorkspaceId};
+use crate::store::{Backend, StoreError, WorkspaceId};
 
 /// One message to post.
 pub(crate) struct PostJob {
@@ -66,7 +67,7 @@ pub(crate) async fn post(
 /// The batch's conversations, locked.
 pub(crate) async fn lock_conversations(
     conn: &mut impl Conn,
-    dialect: Dialect,
+    backend: Backend,
     jobs: &[PostJob],
 ) -> Result<BatchConversations, StoreError> {
     let mut by_workspace: HashMap<&WorkspaceId, Vec<String>> = HashMap::new();
@@ -78,7 +79,7 @@ pub(crate) async fn lock_conversations(
     }
     let mut loaded = BatchConversations::new();
     for (ws, ids) in by_workspace {
-        let rows = conversation_rows::load_many_for_update(&mut *conn, dialect, ws, &ids).await?;
+        let rows = conversation_rows::load_many_for_update(&mut *conn, backend, ws, &ids).await?;
         loaded.extend(rows.into_iter().map(|row| ((ws.clone(), row.id.clone()), row)));
     }
     Ok(loaded)
@@ -247,7 +248,7 @@ impl BatchWrites {
         apply(conversation, message, status, job.now);
         let data = message_event(conversation, message);
         let mut created =
-            NewEvent::about(&job.ws, "message.created", conversation, &job.actor, data, job.now);
+            NewEvent::about(&job.ws, EventKind::MessageCreated, conversation, &job.actor, data, job.now);
         if matches!(message.sender_type, SenderType::Agent | SenderType::Human) {
             created.reply = conversation.channel.as_ref().map(|c| (c.id.clone(), message.id.clone()));
         }
@@ -256,7 +257,7 @@ impl BatchWrites {
             let data = Changed::new(conversation, StatusChange { status: [before, status] });
             let event = NewEvent::about(
                 &job.ws,
-                "conversation.status_changed",
+                EventKind::ConversationStatusChanged,
                 conversation,
                 &job.actor,
                 data,

@@ -4,18 +4,18 @@
 use super::sql;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dialect {
+pub enum Backend {
     Sqlite,
     Postgres,
 }
 
-impl Dialect {
+impl Backend {
     /// ` AND (…)` for one conversation row `c` (with its contact `ct`): whether its title,
     /// summary, contact or any message matches `q`, looked up through that row's own keys so
     /// the cost does not grow with how common the words are.
     pub(crate) fn conversation_matches(self, sql: &mut sql::Sql, q: &str) {
         match self {
-            Dialect::Sqlite => {
+            Backend::Sqlite => {
                 // Messages first: most conversations that match, match there.
                 let query = fts5_query(q);
                 sql.push(" AND (EXISTS (SELECT 1 FROM message_search WHERE message_search MATCH ")
@@ -32,7 +32,7 @@ impl Dialect {
                 self.agent_named(sql, q);
                 sql.push(")");
             }
-            Dialect::Postgres => {
+            Backend::Postgres => {
                 sql.push(" AND (c.search @@ plainto_tsquery('simple', ")
                     .bind(q.to_owned())
                     .push(") OR ct.search @@ plainto_tsquery('simple', ")
@@ -53,7 +53,7 @@ impl Dialect {
     /// each row kept if it is in the set.
     pub(crate) fn conversation_search(self, sql: &mut sql::Sql, q: &str, look_up: bool) {
         match self {
-            Dialect::Sqlite => {
+            Backend::Sqlite => {
                 let query = fts5_query(q);
                 // A unary `+` keeps the set from being used as the index to read by.
                 sql.push(if look_up { " AND (c.rid IN (" } else { " AND (+c.rid IN (" })
@@ -72,7 +72,7 @@ impl Dialect {
                 self.agent_named(sql, q);
                 sql.push(")");
             }
-            Dialect::Postgres => {
+            Backend::Postgres => {
                 sql.push(" AND (c.search @@ plainto_tsquery('simple', ")
                     .bind(q.to_owned())
                     .push(") OR ct.search @@ plainto_tsquery('simple', ")
@@ -100,8 +100,8 @@ impl Dialect {
     /// Case-insensitive LIKE.
     pub fn ilike(self) -> &'static str {
         match self {
-            Dialect::Sqlite => "LIKE",
-            Dialect::Postgres => "ILIKE",
+            Backend::Sqlite => "LIKE",
+            Backend::Postgres => "ILIKE",
         }
     }
 
@@ -109,8 +109,8 @@ impl Dialect {
     /// (SQLite has one writer, so nothing to add).
     pub fn skip_locked(self) -> &'static str {
         match self {
-            Dialect::Sqlite => "",
-            Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
         }
     }
 }
@@ -132,10 +132,10 @@ pub struct SearchPlans {
 }
 
 impl SearchPlans {
-    pub(super) fn for_dialect(dialect: Dialect) -> Self {
-        match dialect {
-            Dialect::Sqlite => SearchPlans { common_matches: 100_000, few_matches: 500, window: 1_000 },
-            Dialect::Postgres => SearchPlans { common_matches: 0, few_matches: 0, window: 2_000 },
+    pub(super) fn for_backend(backend: Backend) -> Self {
+        match backend {
+            Backend::Sqlite => SearchPlans { common_matches: 100_000, few_matches: 500, window: 1_000 },
+            Backend::Postgres => SearchPlans { common_matches: 0, few_matches: 0, window: 2_000 },
         }
     }
 }
