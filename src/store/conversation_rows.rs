@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use sqlx::AnyConnection;
 
 use super::events::{self, Actor, Subject};
+use super::sql::{Sql, Value as SqlValue};
 use super::{Backend, StoreError, WorkspaceId};
 use crate::domain::control::Transition;
 use crate::domain::conversation::{Mode, Priority, SenderType, Status};
@@ -214,72 +215,77 @@ pub(crate) async fn load_many_for_update(
     Ok(rows.iter().map(map).collect::<Result<_, _>>()?)
 }
 
+/// Every column `write()` stores, and its value in `row`: a new mutable column is one line
+/// here (and one in `select_conversation!` and `map`).
+fn stored_columns(row: &ConversationRow) -> Vec<(&'static str, SqlValue)> {
+    let summary = |m: &Option<MessageSummary>| {
+        let m = m.as_ref();
+        (
+            m.map(|m| m.id.clone()),
+            m.map(|m| m.preview.clone()),
+            m.map(|m| m.sender_type.as_str().to_owned()),
+            m.map(|m| m.created_at),
+        )
+    };
+    let (last_id, last_preview, last_sender, _) = summary(&row.last_message);
+    let (prev_id, prev_preview, prev_sender, prev_at) = summary(&row.previous_message);
+    let text = |s: &str| SqlValue::from(s.to_owned());
+    vec![
+        ("title", row.title.clone().into()),
+        ("status", text(row.status.as_str())),
+        ("mode", text(row.mode.as_str())),
+        ("priority", text(row.priority.as_str())),
+        ("priority_rank", row.priority.rank().into()),
+        ("assignee_id", row.assignee_id.clone().into()),
+        ("team_id", row.team_id.clone().into()),
+        ("state_id", row.state_id.clone().into()),
+        ("summary", row.summary.clone().into()),
+        ("context", row.context.clone().into()),
+        ("sentiment_score", row.sentiment_score.into()),
+        ("rating", row.rating.into()),
+        ("rating_comment", row.rating_comment.clone().into()),
+        ("custom_data", Value::Object(row.custom_data.clone()).to_string().into()),
+        ("tags", serde_json::to_string(&row.tags).unwrap_or_else(|_| "[]".into()).into()),
+        ("handoff_requested_at", row.handoff.requested_at.into()),
+        ("handoff_requested_by", row.handoff.requested_by.clone().into()),
+        ("handoff_reason", row.handoff.reason.clone().into()),
+        ("handoff_started_at", row.handoff.started_at.into()),
+        ("handoff_member_id", row.handoff.member_id.clone().into()),
+        ("last_message_id", last_id.into()),
+        ("last_message_preview", last_preview.into()),
+        ("last_message_sender_type", last_sender.into()),
+        ("last_message_at", row.last_message_at.into()),
+        ("prev_message_id", prev_id.into()),
+        ("prev_message_preview", prev_preview.into()),
+        ("prev_message_sender_type", prev_sender.into()),
+        ("prev_message_at", prev_at.into()),
+        ("message_count", row.message_count.into()),
+        ("unread_count", row.unread_count.into()),
+        ("first_response_at", row.first_response_at.into()),
+        ("human_started_at", row.human_started_at.into()),
+        ("snoozed_until", row.snoozed_until.into()),
+        ("resolved_at", row.resolved_at.into()),
+        ("closed_at", row.closed_at.into()),
+        ("removed", i64::from(row.removed).into()),
+        ("agent_id", row.agent_id.clone().into()),
+        ("agent_version_id", row.agent_version_id.clone().into()),
+        ("updated_at", row.updated_at.into()),
+        ("version", row.version.into()),
+    ]
+}
+
 /// Writes every mutable column of `row` (the caller has bumped `version` and `updated_at`).
 pub(crate) async fn write(
     conn: &mut AnyConnection,
     ws: &WorkspaceId,
     row: &ConversationRow,
 ) -> Result<(), StoreError> {
-    let message = |m: &Option<MessageSummary>| {
-        m.as_ref().map(|m| (m.id.clone(), m.preview.clone(), m.sender_type.as_str().to_owned(), m.created_at))
-    };
-    let (last, prev) = (message(&row.last_message), message(&row.previous_message));
-    sqlx::query(
-        "UPDATE conversations SET title = $1, status = $2, mode = $3, priority = $4, priority_rank = $5, \
-         assignee_id = $6, team_id = $7, state_id = $8, summary = $9, context = $10, sentiment_score = $11, \
-         rating = $12, custom_data = $13, handoff_requested_at = $14, handoff_requested_by = $15, \
-         handoff_reason = $16, handoff_started_at = $17, handoff_member_id = $18, last_message_id = $19, \
-         last_message_preview = $20, last_message_sender_type = $21, last_message_at = $22, \
-         prev_message_id = $23, prev_message_preview = $24, prev_message_sender_type = $25, \
-         prev_message_at = $26, message_count = $27, unread_count = $28, first_response_at = $29, \
-         human_started_at = $30, snoozed_until = $31, resolved_at = $32, closed_at = $33, removed = $34, \
-         updated_at = $35, version = $36, agent_id = $37, agent_version_id = $38, tags = $39, \
-         rating_comment = $40 WHERE workspace_id = $41 AND id = $42",
-    )
-    .bind(row.title.clone())
-    .bind(row.status.as_str())
-    .bind(row.mode.as_str())
-    .bind(row.priority.as_str())
-    .bind(row.priority.rank())
-    .bind(row.assignee_id.clone())
-    .bind(row.team_id.clone())
-    .bind(row.state_id.clone())
-    .bind(row.summary.clone())
-    .bind(row.context.clone())
-    .bind(row.sentiment_score)
-    .bind(row.rating)
-    .bind(Value::Object(row.custom_data.clone()).to_string())
-    .bind(row.handoff.requested_at)
-    .bind(row.handoff.requested_by.clone())
-    .bind(row.handoff.reason.clone())
-    .bind(row.handoff.started_at)
-    .bind(row.handoff.member_id.clone())
-    .bind(last.as_ref().map(|m| m.0.clone()))
-    .bind(last.as_ref().map(|m| m.1.clone()))
-    .bind(last.as_ref().map(|m| m.2.clone()))
-    .bind(row.last_message_at)
-    .bind(prev.as_ref().map(|m| m.0.clone()))
-    .bind(prev.as_ref().map(|m| m.1.clone()))
-    .bind(prev.as_ref().map(|m| m.2.clone()))
-    .bind(prev.as_ref().map(|m| m.3))
-    .bind(row.message_count)
-    .bind(row.unread_count)
-    .bind(row.first_response_at)
-    .bind(row.human_started_at)
-    .bind(row.snoozed_until)
-    .bind(row.resolved_at)
-    .bind(row.closed_at)
-    .bind(i64::from(row.removed))
-    .bind(row.updated_at)
-    .bind(row.version)
-    .bind(row.agent_id.clone())
-    .bind(row.agent_version_id.clone())
-    .bind(serde_json::to_string(&row.tags).unwrap_or_else(|_| "[]".into()))
-    .bind(row.rating_comment.clone())
-    .bind(ws.as_str().to_owned())
-    .bind(row.id.clone())
-    .execute(conn)
-    .await?;
+    let mut sql = Sql::new("UPDATE conversations SET ");
+    for (i, (column, value)) in stored_columns(row).into_iter().enumerate() {
+        sql.push(if i == 0 { "" } else { ", " }).push(column).push(" = ").bind(value);
+    }
+    sql.push(" WHERE workspace_id = ").bind(ws.as_str().to_owned()).push(" AND id = ").bind(row.id.clone());
+    sql.query()?.execute(conn).await?;
     Ok(())
 }
 

@@ -635,3 +635,36 @@ async fn the_remaining_filters_and_sorts() {
     }
     assert!(list("assignee_id=none".into()).await.len() == 2, "`none` still means unassigned");
 }
+
+/// Every field PATCH takes is stored: a fresh read (not the PATCH's own answer, built from
+/// the row in memory) shows each, so a column left out of the store's writes fails here.
+#[tokio::test]
+async fn every_patchable_field_is_stored() {
+    let app = TestApp::new().await;
+    let id = june(&app).await["id"].as_str().unwrap().to_owned();
+    let member =
+        app.post("/v1/members", json!({"name": "Ana", "email": "ana@example.com", "role": "agent"})).await;
+    let team = app.post("/v1/teams", json!({"name": "Billing"})).await;
+    let state =
+        app.post("/v1/conversation-states", json!({"name": "Waiting on parts", "color": "#f59e0b"})).await;
+    let snoozed_until = "2026-06-01T09:00:00.000Z";
+    let patch = json!({
+        "title": "Blender arrived broken",
+        "summary": "Wants a replacement",
+        "context": "Order 4421",
+        "status": "snoozed",
+        "snoozed_until": snoozed_until,
+        "priority": "urgent",
+        "assignee_id": member.body["id"],
+        "team_id": team.body["id"],
+        "state_id": state.body["id"],
+        "custom_data": {"order": "4421", "plan": "pro"},
+    });
+    let patched = app.patch(&format!("/v1/conversations/{id}"), patch.clone()).await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
+    let stored = app.get(&format!("/v1/conversations/{id}")).await.body;
+    for (field, value) in patch.as_object().unwrap() {
+        assert_eq!(&stored[field], value, "{field} was not stored: {stored}");
+    }
+    assert_eq!(stored["version"], patched.body["version"]);
+}

@@ -11,6 +11,7 @@ use crate::store::contacts::NewContact;
 use crate::store::conversation_rows::{load_for_update, snapshot};
 use crate::store::events::{self, Actor, Subject};
 use crate::store::messages::{PostJob, Posted, post};
+use crate::store::sql::{Sql, Value as SqlValue};
 use crate::store::{Store, StoreError, WorkspaceId};
 
 /// How a new conversation names its contact.
@@ -137,33 +138,39 @@ impl Store {
                 Some("No AI agent is configured to answer"),
             ),
         };
-        sqlx::query(
-            "INSERT INTO conversations (id, workspace_id, number, title, status, mode, priority, priority_rank, \
-             channel_id, contact_id, context, custom_data, handoff_requested_at, handoff_requested_by, \
-             handoff_reason, last_message_at, created_at, updated_at, version, state_id, agent_id, agent_version_id) \
-             VALUES ($1, $2, $3, $4, 'open', $13, $5, $6, $7, $8, $9, $10, $14, $15, $16, $11, $11, $11, 1, $12, \
-             $17, $18)",
-        )
-        .bind(id.to_owned())
-        .bind(ws.as_str().to_owned())
-        .bind(number)
-        .bind(input.title.clone())
-        .bind(input.priority.as_str())
-        .bind(input.priority.rank())
-        .bind(input.channel_id.clone())
-        .bind(contact_id)
-        .bind(input.context.clone())
-        .bind(Value::Object(input.custom_data.clone()).to_string())
-        .bind(now)
-        .bind(input.state_id.clone())
-        .bind(mode.as_str())
-        .bind(requested_at)
-        .bind(requested_by)
-        .bind(reason)
-        .bind(agent.as_ref().map(|a| a.0.clone()))
-        .bind(agent.map(|a| a.1))
-        .execute(&mut *tx)
-        .await?;
+        let text = |s: &str| SqlValue::from(s.to_owned());
+        let columns: Vec<(&str, SqlValue)> = vec![
+            ("id", text(id)),
+            ("workspace_id", text(ws.as_str())),
+            ("number", number.into()),
+            ("title", input.title.clone().into()),
+            ("status", text("open")),
+            ("mode", text(mode.as_str())),
+            ("priority", text(input.priority.as_str())),
+            ("priority_rank", input.priority.rank().into()),
+            ("channel_id", input.channel_id.clone().into()),
+            ("contact_id", text(&contact_id)),
+            ("context", input.context.clone().into()),
+            ("custom_data", Value::Object(input.custom_data.clone()).to_string().into()),
+            ("state_id", input.state_id.clone().into()),
+            ("handoff_requested_at", requested_at.into()),
+            ("handoff_requested_by", requested_by.map(str::to_owned).into()),
+            ("handoff_reason", reason.map(str::to_owned).into()),
+            ("agent_id", agent.as_ref().map(|a| a.0.clone()).into()),
+            ("agent_version_id", agent.map(|a| a.1).into()),
+            ("last_message_at", now.into()),
+            ("created_at", now.into()),
+            ("updated_at", now.into()),
+            ("version", 1.into()),
+        ];
+        let mut sql = Sql::new("INSERT INTO conversations (");
+        sql.push(&columns.iter().map(|(column, _)| *column).collect::<Vec<_>>().join(", "))
+            .push(") VALUES (");
+        for (i, (_, value)) in columns.into_iter().enumerate() {
+            sql.push(if i == 0 { "" } else { ", " }).bind(value);
+        }
+        sql.push(")");
+        sql.query()?.execute(&mut *tx).await?;
         let mut row = load_for_update(&mut tx, self.backend(), ws, id).await?;
         let data = json!({"conversation": snapshot(&row)});
         events::append(
