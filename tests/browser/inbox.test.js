@@ -303,6 +303,33 @@ test('in a narrow window in dark mode the inbox shows one pane at a time, readab
   await context.close();
 });
 
+test('back and forward move between views and conversations, and a reload keeps the place', async () => {
+  await handedOff('ida@example.com', 'Ida Quist', 'Where is my parcel?');
+  await handedOff('ole@example.com', 'Ole Brun', 'The lid does not fit.');
+  const page = await signedInPage();
+  const current = (name) => page.getByRole('link', { name, exact: true }).and(page.locator('[aria-current="page"]'));
+  await page.getByRole('link', { name: /Ida Quist/ }).click();
+  await page.getByRole('heading', { name: 'Ida Quist' }).waitFor();
+  await page.getByRole('link', { name: 'All', exact: true }).click();
+  await current('All').waitFor();
+  await page.getByRole('link', { name: /Ole Brun/ }).click();
+  await page.getByRole('heading', { name: 'Ole Brun' }).waitFor();
+  assert.match(page.url(), /view=all&c=conv_/);
+
+  await page.goBack();
+  await page.getByRole('heading', { name: 'Ida Quist' }).waitFor();
+  await current('All').waitFor();
+  await page.goBack();
+  await current('Waiting').waitFor();
+  await page.getByRole('heading', { name: 'Ida Quist' }).waitFor();
+  await page.goForward();
+  await current('All').waitFor();
+  await page.reload();
+  await current('All').waitFor();
+  await page.getByRole('heading', { name: 'Ida Quist' }).waitFor();
+  await page.context().close();
+});
+
 test('the API reference renders under its own strict policy', async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();

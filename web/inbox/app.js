@@ -5,6 +5,7 @@ import { api, ApiError, query } from './api.js';
 import { Attention } from './attention.js';
 import { filterBar } from './filters.js';
 import { follow } from './live.js';
+import { go, onMove, placeOf } from './router.js';
 import { setUp, signIn } from './signin.js';
 import { Thread } from './thread.js';
 import { fill, h, initials } from './ui.js';
@@ -45,7 +46,7 @@ async function boot() {
     signIn(root, boot);
     return;
   }
-  new Inbox(me).start(params);
+  new Inbox(me).start(placeOf());
 }
 
 class Inbox {
@@ -62,12 +63,13 @@ class Inbox {
     this.attention = new Attention();
   }
 
-  async start(params) {
+  async start(place) {
     const members = await api.get('/v1/members?limit=100').catch(() => ({ data: [] }));
     for (const member of members.data) this.members.set(member.id, member);
-    this.view = VIEWS.find((v) => v.key === params.get('view')) ?? VIEWS[0];
-    this.selected = params.get('c');
+    this.view = VIEWS.find((v) => v.key === place.view) ?? VIEWS[0];
+    this.selected = place.conversation;
     this.layout();
+    onMove((to) => this.show(to));
     this.thread = new Thread(this.pane, {
       me: this.me,
       members: this.members,
@@ -140,6 +142,17 @@ class Inbox {
     this.load();
   }
 
+  /** Shows the place back or forward moved to, without a new history entry. */
+  async show(place) {
+    const view = VIEWS.find((v) => v.key === place.view) ?? VIEWS[0];
+    if (view !== this.view) {
+      this.view = view;
+      this.renderNav();
+      this.load();
+    }
+    if (place.conversation !== this.selected) await this.open(place.conversation, { moved: true });
+  }
+
   /** Counts for every view, and the list, read again. */
   async refresh() {
     await Promise.all([this.loadCounts(), this.load()]);
@@ -185,18 +198,19 @@ class Inbox {
     })));
   }
 
-  async open(id) {
+  /** Opens conversation `id` (none: back to the list); `moved`: back or forward got here. */
+  async open(id, { moved = false } = {}) {
     this.selected = id;
     if (id) this.attention.seen(id);
     this.container.classList.toggle('has-selection', Boolean(id));
-    this.remember();
+    if (!moved) this.remember();
     this.renderList();
     await this.thread.open(id);
   }
 
+  /** The place shown becomes a history entry of its own. */
   remember() {
-    const url = `/${query({ view: this.view.key === 'waiting' ? undefined : this.view.key, c: this.selected })}`;
-    history.replaceState(null, '', url);
+    go({ view: this.view.key, conversation: this.selected });
   }
 
   onEvent({ type, data }) {

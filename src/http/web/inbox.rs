@@ -21,6 +21,7 @@ const FILES: &super::Files = &[
     ("details.js", "text/javascript; charset=utf-8", include_str!("../../../web/inbox/details.js")),
     ("filters.js", "text/javascript; charset=utf-8", include_str!("../../../web/inbox/filters.js")),
     ("live.js", "text/javascript; charset=utf-8", include_str!("../../../web/inbox/live.js")),
+    ("router.js", "text/javascript; charset=utf-8", include_str!("../../../web/inbox/router.js")),
     ("signin.js", "text/javascript; charset=utf-8", include_str!("../../../web/inbox/signin.js")),
     ("thread.js", "text/javascript; charset=utf-8", include_str!("../../../web/inbox/thread.js")),
     ("ui.js", "text/javascript; charset=utf-8", include_str!("../../../web/inbox/ui.js")),
