@@ -18,7 +18,7 @@ use super::AiRunner;
 use super::semantic::Semantic;
 use crate::auth::{KeyKind, generate_key};
 use crate::clock::{Clock, SystemClock};
-use crate::domain::conversation::{MessageType, Mode, Priority, SenderType};
+use crate::domain::conversation::{MessageType, Mode, SenderType};
 use crate::ids;
 use crate::store::{
     Actor, AgentFields, ContactSpec, NewArticle, NewContact, NewConversation, NewMessage, Store, WorkspaceId,
@@ -159,19 +159,11 @@ async fn evaluate(
     for (n, item) in labelled.iter().enumerate() {
         let mut messages = item.previous.iter().chain([&item.message]);
         let first = messages.next().expect("at least the message");
+        let contact = NewContact { email: Some(format!("eval{n}@example.com")), ..NewContact::default() };
         let input = NewConversation {
-            contact: ContactSpec::Lookup(NewContact {
-                email: Some(format!("eval{n}@example.com")),
-                ..NewContact::default()
-            }),
-            channel_id: None,
-            title: None,
-            context: None,
-            priority: Priority::Normal,
-            custom_data: Default::default(),
-            state_id: None,
             agent_id: Some(agent.id.clone()),
             first_message: Some((ids::new_id("msg"), contact_message(first))),
+            ..NewConversation::for_contact(ContactSpec::Lookup(contact))
         };
         let conversation =
             store.create_conversation(&ws, &ids::new_id("conv"), &input, &Actor::system(), now).await?;

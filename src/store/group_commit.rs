@@ -201,7 +201,7 @@ pub(crate) mod tests {
         Actor, ContactSpec, NewApiKey, NewContact, NewConversation, NewMessage, Store, WorkspaceId,
     };
     use super::*;
-    use crate::domain::conversation::{MessageType, Priority, SenderType};
+    use crate::domain::conversation::{MessageType, SenderType};
 
     /// A migrated store in a temporary directory (as `t.db`), with one open conversation.
     pub(crate) async fn store_with_conversation() -> (tempfile::TempDir, Store, WorkspaceId, String) {
@@ -225,17 +225,7 @@ pub(crate) mod tests {
         store.create_workspace("ws_1", "W", &key, 0).await.unwrap();
         let ws = WorkspaceId::trusted("ws_1");
         let contact = NewContact { email: Some("ada@example.com".into()), ..NewContact::default() };
-        let input = NewConversation {
-            contact: ContactSpec::Lookup(contact),
-            channel_id: None,
-            title: None,
-            context: None,
-            priority: Priority::Normal,
-            custom_data: Default::default(),
-            state_id: None,
-            agent_id: None,
-            first_message: None,
-        };
+        let input = NewConversation::for_contact(ContactSpec::Lookup(contact));
         let conversation =
             store.create_conversation(&ws, "conv_1", &input, &Actor::system(), 0).await.unwrap();
         (dir, store, ws, conversation.id)

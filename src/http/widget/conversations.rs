@@ -11,7 +11,7 @@ use utoipa_axum::routes;
 
 use super::shown::Shown;
 use super::view::{VisitorConversation, VisitorMessage};
-use crate::domain::conversation::{Mode, Priority, SenderType};
+use crate::domain::conversation::{Mode, SenderType};
 use crate::domain::event_kind::EventKind;
 use crate::domain::validate::Checker;
 use crate::error::ApiResult;
@@ -180,15 +180,10 @@ async fn create(
         None => state.store.first_channel_of_type(ws, "widget").await?,
     };
     let new = NewConversation {
-        contact: ContactSpec::Id(visitor.contact_id.clone()),
         channel_id: channel,
         title,
-        context: None,
-        priority: Priority::Normal,
-        custom_data: Default::default(),
-        state_id: None,
-        agent_id: None,
         first_message: first.map(|m| (ids::new_id("msg"), m)),
+        ..NewConversation::for_contact(ContactSpec::Id(visitor.contact_id.clone()))
     };
     let row = state.store.create_conversation(ws, &ids::new_id("conv"), &new, &visitor.actor(), now).await?;
     Ok((StatusCode::CREATED, axum::Json(VisitorConversation::from(&row))))

@@ -38,6 +38,24 @@ pub struct NewConversation {
     pub first_message: Option<(String, crate::store::messages::NewMessage)>,
 }
 
+impl NewConversation {
+    /// A conversation with `contact` and nothing else said: normal priority, no title, no
+    /// first message, the default agent. Set what differs with struct update syntax.
+    pub fn for_contact(contact: ContactSpec) -> Self {
+        NewConversation {
+            contact,
+            channel_id: None,
+            title: None,
+            context: None,
+            priority: Priority::Normal,
+            custom_data: Map::new(),
+            state_id: None,
+            agent_id: None,
+            first_message: None,
+        }
+    }
+}
+
 /// The workspace's next number on `counter` (`conversation`, `ticket`): taken inside the
 /// writing transaction, so numbers have no gaps and no duplicates.
 pub(crate) async fn next_number(
