@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 macro_rules! event_kinds {
     ($($variant:ident => $name:literal),+ $(,)?) => {
         /// An event's `type`.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         pub enum EventKind {
             $(#[serde(rename = $name)] $variant),+
         }
@@ -58,6 +58,20 @@ event_kinds! {
     AiResponseFailed => "ai_response.failed",
 }
 
+/// Written by hand: the derive does not see the names a `macro_rules!` gives the variants, and
+/// would publish `ConversationCreated` where the API sends `conversation.created`.
+impl utoipa::PartialSchema for EventKind {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some("An event's type"))
+            .enum_values(Some(EventKind::NAMES.iter().copied()))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for EventKind {}
+
 impl std::fmt::Display for EventKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -76,5 +90,7 @@ mod tests {
             assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
         }
         assert_eq!(EventKind::parse("conversation.typed"), None);
+        let schema = serde_json::to_value(<EventKind as utoipa::PartialSchema>::schema()).unwrap();
+        assert_eq!(schema["enum"], serde_json::json!(EventKind::NAMES), "the OpenAPI enum is the names sent");
     }
 }
