@@ -212,29 +212,34 @@ impl Store {
         ws: &WorkspaceId,
         key_id: &str,
     ) -> Result<Option<Vec<String>>, StoreError> {
-        let found: Option<String> = sqlx::query_scalar(
-            "SELECT c.allowed_origins FROM api_keys k JOIN channels c ON c.id = k.channel_id \
-             WHERE k.workspace_id = $1 AND k.id = $2",
-        )
-        .bind(ws.as_str().to_owned())
-        .bind(key_id.to_owned())
-        .fetch_optional(self.reader())
-        .await?;
-        Ok(found.map(|json| origins(&json)).filter(|o| !o.is_empty()))
+        let sql = "SELECT c.allowed_origins FROM api_keys k JOIN channels c ON c.id = k.channel_id \
+                   WHERE k.workspace_id = $1 AND k.id = $2";
+        self.allowed_origins(sql, ws, key_id).await
     }
 
-    /// The `allowed_origins` of a channel, when it lists any.
+    /// The `allowed_origins` of a channel (the one a contact token's session opened on).
     pub async fn channel_origins(
         &self,
         ws: &WorkspaceId,
         channel_id: &str,
     ) -> Result<Option<Vec<String>>, StoreError> {
-        let found: Option<String> =
-            sqlx::query_scalar("SELECT allowed_origins FROM channels WHERE workspace_id = $1 AND id = $2")
-                .bind(ws.as_str().to_owned())
-                .bind(channel_id.to_owned())
-                .fetch_optional(self.reader())
-                .await?;
+        let sql = "SELECT allowed_origins FROM channels WHERE workspace_id = $1 AND id = $2";
+        self.allowed_origins(sql, ws, channel_id).await
+    }
+
+    /// The list `sql` (one `allowed_origins` column, for a workspace and an id) finds, when it
+    /// names any origin.
+    async fn allowed_origins(
+        &self,
+        sql: &'static str,
+        ws: &WorkspaceId,
+        id: &str,
+    ) -> Result<Option<Vec<String>>, StoreError> {
+        let found: Option<String> = sqlx::query_scalar(sql)
+            .bind(ws.as_str().to_owned())
+            .bind(id.to_owned())
+            .fetch_optional(self.reader())
+            .await?;
         Ok(found.map(|json| origins(&json)).filter(|o| !o.is_empty()))
     }
 }
