@@ -3,6 +3,9 @@
 //!
 //! This file holds the [`Store`] handle (connecting, write transactions, wake-ups, closing)
 //! and what the store exports; each table or job has a file of its own.
+//!
+//! Lock order, where a write takes several rows: tags before conversations (`tags.rs`), and
+//! several conversations in id order; a conversation's row before its messages and events.
 
 pub(crate) mod agents;
 mod ai_queue;

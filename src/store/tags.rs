@@ -7,7 +7,7 @@ use sqlx::{AnyConnection, Row};
 use super::conversation_rows::{self, load_for_update};
 use super::events::Actor;
 use super::sql::{ListQuery, Page, PageRequest, Sql};
-use super::{Store, StoreError, WorkspaceId, conflict_as};
+use super::{Backend, Store, StoreError, WorkspaceId, conflict_as};
 use crate::domain::event_kind::EventKind;
 use crate::model::conversation::ConversationRow;
 use crate::store::UniqueKey;
@@ -206,12 +206,16 @@ impl Store {
         now: i64,
     ) -> Result<bool, StoreError> {
         let mut tx = self.begin_write().await?;
-        let exists: Option<String> =
-            sqlx::query_scalar("SELECT id FROM tags WHERE workspace_id = $1 AND id = $2")
-                .bind(ws.as_str().to_owned())
-                .bind(id.to_owned())
-                .fetch_optional(&mut *tx)
-                .await?;
+        // The tag is locked before its conversations, as every path that touches both does.
+        let sql = match self.backend() {
+            Backend::Postgres => "SELECT id FROM tags WHERE workspace_id = $1 AND id = $2 FOR UPDATE",
+            Backend::Sqlite => "SELECT id FROM tags WHERE workspace_id = $1 AND id = $2",
+        };
+        let exists: Option<String> = sqlx::query_scalar(sql)
+            .bind(ws.as_str().to_owned())
+            .bind(id.to_owned())
+            .fetch_optional(&mut *tx)
+            .await?;
         if exists.is_none() {
             return Ok(false);
         }
@@ -255,17 +259,19 @@ impl Store {
         now: i64,
     ) -> Result<ConversationRow, StoreError> {
         let mut tx = self.begin_write().await?;
-        let mut conversation = load_for_update(&mut tx, self.backend(), ws, conversation_id).await?;
+        // Lock order: the tags first (a key-share lock on PostgreSQL, which a rename or a delete
+        // of the tag waits for), then the conversation, as renames and deletes take them.
+        let share = match self.backend() {
+            Backend::Postgres => " FOR KEY SHARE",
+            Backend::Sqlite => "",
+        };
         let mut tag_ids: Vec<String> = Vec::new();
         for entry in wanted {
             let by_id = entry.starts_with("tag_");
-            let sql = if by_id {
-                "SELECT id FROM tags WHERE workspace_id = $1 AND id = $2"
-            } else {
-                "SELECT id FROM tags WHERE workspace_id = $1 AND name_key = $2"
-            };
+            let column = if by_id { "id" } else { "name_key" };
+            let sql = format!("SELECT id FROM tags WHERE workspace_id = $1 AND {column} = $2{share}");
             let key = if by_id { entry.clone() } else { entry.to_lowercase() };
-            let found: Option<String> = sqlx::query_scalar(sql)
+            let found: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
                 .bind(ws.as_str().to_owned())
                 .bind(key)
                 .fetch_optional(&mut *tx)
@@ -282,6 +288,7 @@ impl Store {
                 tag_ids.push(id);
             }
         }
+        let mut conversation = load_for_update(&mut tx, self.backend(), ws, conversation_id).await?;
         sqlx::query("DELETE FROM conversation_tags WHERE conversation_id = $1")
             .bind(conversation_id.to_owned())
             .execute(&mut *tx)

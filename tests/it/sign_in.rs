@@ -248,3 +248,50 @@ async fn the_audit_log_records_security_changes_for_admins_only() {
         "kept apart from the event log"
     );
 }
+
+#[tokio::test]
+async fn sessions_and_the_audit_log_refuse_keys_visitors_and_agents() {
+    let app = TestApp::new().await;
+    let client = app.post("/v1/api-keys", json!({"name": "Website", "kind": "client"})).await.body;
+    let client = client["secret"].as_str().unwrap().to_owned();
+    let session = app.send(Method::POST, "/v1/widget/sessions", Some(&client), Some(&json!({})), &[]).await;
+    let visitor = session.body["contact_token"].as_str().unwrap().to_owned();
+    let (_, agent) = signed_in(&app, "Bo", "agent").await;
+    let (_, admin) = signed_in(&app, "Ana", "admin").await;
+    let admins_session =
+        app.send(Method::GET, "/v1/auth/sessions", Some(&admin), None, &[]).await.body["data"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    let end_admins = format!("/v1/auth/sessions/{admins_session}");
+    for key in [client.as_str(), visitor.as_str()] {
+        for (method, path) in [
+            (Method::GET, "/v1/audit-log"),
+            (Method::GET, "/v1/auth/sessions"),
+            (Method::DELETE, "/v1/auth/sessions"),
+            (Method::DELETE, end_admins.as_str()),
+        ] {
+            app.send(method, path, Some(key), None, &[]).await.problem(403, "forbidden_for_key");
+        }
+    }
+    // A server key is no member: it has no sessions of its own to list or end.
+    app.send(Method::GET, "/v1/auth/sessions", Some(&app.server_key), None, &[])
+        .await
+        .problem(403, "forbidden_for_key");
+    app.send(Method::GET, "/v1/audit-log", None, None, &[]).await.problem(401, "missing_api_key");
+    app.send(Method::GET, "/v1/audit-log", Some(&agent), None, &[]).await.problem(403, "forbidden_for_role");
+    // An agent ends only their own sessions: the admin's is not theirs to find.
+    app.send(Method::DELETE, &end_admins, Some(&agent), None, &[]).await.problem(404, "session_not_found");
+    assert_eq!(app.send(Method::GET, "/v1/me", Some(&admin), None, &[]).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn with_the_database_gone_sign_in_and_the_audit_log_answer_503() {
+    let app = TestApp::new().await;
+    signed_in(&app, "Ana", "admin").await;
+    app.store.close().await;
+    let body = json!({"email": "ana@example.com", "password": "correct horse"});
+    let login = app.send_from("198.51.100.4", Method::POST, "/v1/auth/login", None, Some(&body)).await;
+    login.problem(503, "database_unavailable");
+    app.get("/v1/audit-log").await.problem(503, "database_unavailable");
+}

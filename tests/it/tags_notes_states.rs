@@ -200,3 +200,34 @@ async fn conversation_states_order_and_apply() {
     assert!(cleared["state_id"].is_null(), "deleting a state clears it from conversations");
     assert_eq!(cleared["version"], set.body["version"].as_i64().unwrap() + 1, "as a new version");
 }
+
+/// Renaming a tag while its conversation's tags are being replaced: both touch the same
+/// conversation (the rename rewrites it), so they must serialise, never deadlock or lose a
+/// change, and the conversation ends in a state one of the orders would give.
+#[tokio::test]
+async fn a_tag_rename_racing_a_tag_change_on_the_same_conversation_loses_nothing() {
+    let app = TestApp::new().await;
+    let id = june(&app).await["id"].as_str().unwrap().to_owned();
+    let vip = app.post("/v1/tags", json!({"name": "VIP"})).await.body;
+    let vip_id = vip["id"].as_str().unwrap().to_owned();
+    put_tags(&app, &id, json!(["VIP"])).await;
+    for round in 0..5 {
+        let name = format!("VIP {round}");
+        let tag_path = format!("/v1/tags/{vip_id}");
+        let (renamed, retagged) = tokio::join!(
+            app.patch(&tag_path, json!({"name": name})),
+            put_tags(&app, &id, json!([vip_id, format!("extra {round}")])),
+        );
+        assert_eq!(
+            (renamed.status, retagged.status),
+            (StatusCode::OK, StatusCode::OK),
+            "{} {}",
+            renamed.body,
+            retagged.body
+        );
+        let stored = app.get(&format!("/v1/conversations/{id}")).await.body;
+        let mut expected = vec![name.clone(), format!("extra {round}")];
+        expected.sort_by_key(|n| n.to_lowercase());
+        assert_eq!(stored["tags"], json!(expected), "round {round}");
+    }
+}
