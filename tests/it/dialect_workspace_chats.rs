@@ -107,6 +107,15 @@ async fn chats_are_created_listed_detailed_and_removed() {
         .patch(&format!("/api/v1/chats/{id}"), json!({"lastChatMessageCreatedAt": "2020-01-01T00:00:00Z"}))
         .await;
     assert_eq!(refused.error_fields(), ["lastChatMessageCreatedAt"]);
+    // Not a date-time at all: refused too, though this chat has no message yet to compare.
+    for malformed in [json!("2024-01-01T12:99:00Z"), json!(7)] {
+        let refused =
+            app.patch(&format!("/api/v1/chats/{id}"), json!({"lastChatMessageCreatedAt": malformed})).await;
+        assert_eq!(
+            refused.problem(422, "validation_failed")["errors"][0]["field"],
+            "lastChatMessageCreatedAt"
+        );
+    }
 
     let removed =
         app.send(Method::DELETE, &format!("/api/v1/chats/{id}"), Some(&app.server_key), None, &[]).await;

@@ -222,9 +222,21 @@ async fn update(
     Json(patch): Json<ChatPatch>,
 ) -> ApiResult<axum::Json<ChatRowOut>> {
     if let Some(asked) = &patch.last_chat_message_created_at {
+        // `null` (no message yet) or a timestamp; anything else is not a value of the field.
+        let asked = match asked {
+            Value::Null => None,
+            Value::String(text) => Some(Timestamp::parse(text).ok_or_else(|| {
+                ApiError::field("lastChatMessageCreatedAt", "must be an RFC 3339 date-time or null")
+            })?),
+            _ => {
+                return Err(ApiError::field(
+                    "lastChatMessageCreatedAt",
+                    "must be an RFC 3339 date-time or null",
+                ));
+            }
+        };
         let current = conversation(&state, &caller, &id).await?;
         let current = out(&caller, &current).last_chat_message_created_at;
-        let asked = asked.as_str().and_then(Timestamp::parse);
         if asked.map(|t| t.0) != current.map(|t| t.0) {
             return Err(ApiError::field(
                 "lastChatMessageCreatedAt",
