@@ -132,16 +132,27 @@ impl<S: Send + Sync> FromRequestParts<S> for PathIds {
 
 /// The query string as ordered pairs; typed parameter structs take what they know from it
 /// and the rest is an error, so a misspelt filter never silently matches everything.
-pub struct QueryMap(Vec<(String, String)>);
+pub struct QueryMap {
+    pairs: Vec<(String, String)>,
+    /// Every name a parameter struct asked for, so a test can hold the parser to its docs.
+    #[cfg(test)]
+    pub asked: Vec<String>,
+}
 
 impl QueryMap {
     pub fn parse(query: &str) -> Self {
-        Self(form_urlencoded::parse(query.as_bytes()).into_owned().collect())
+        Self {
+            pairs: form_urlencoded::parse(query.as_bytes()).into_owned().collect(),
+            #[cfg(test)]
+            asked: Vec::new(),
+        }
     }
 
     fn take_all(&mut self, name: &str) -> Vec<String> {
-        let (taken, rest) = std::mem::take(&mut self.0).into_iter().partition(|(k, _)| k == name);
-        self.0 = rest;
+        #[cfg(test)]
+        self.asked.push(name.to_owned());
+        let (taken, rest) = std::mem::take(&mut self.pairs).into_iter().partition(|(k, _)| k == name);
+        self.pairs = rest;
         taken.into_iter().map(|(_, v)| v).collect()
     }
 
@@ -234,7 +245,7 @@ impl QueryMap {
 
     /// Rejects whatever no parameter struct took.
     pub fn finish(self) -> Result<(), ApiError> {
-        match self.0.first() {
+        match self.pairs.first() {
             Some((name, _)) => Err(bad_param(name, "is not a known parameter")),
             None => Ok(()),
         }

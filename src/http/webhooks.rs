@@ -27,6 +27,28 @@ use crate::ids;
 use crate::outbound::checked_target;
 use crate::store::{EventNames, WebhookFields, WebhookRow};
 
+/// An event type an endpoint can subscribe to: the native names, and seed 000's two
+/// (`agent.handoff_*`, with `event_names: chats`). Published for the docs; `checked` refuses a
+/// name the endpoint's `event_names` does not use.
+pub struct WebhookEventType;
+
+impl utoipa::PartialSchema for WebhookEventType {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let mut names: Vec<&str> = [EventNames::Native, EventNames::Chats]
+            .into_iter()
+            .flat_map(|names| EventKind::ALL.iter().filter_map(move |&kind| names.name_of(kind)))
+            .collect();
+        names.dedup();
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some("An event type a webhook endpoint receives"))
+            .enum_values(Some(names))
+            .into()
+    }
+}
+
+impl ToSchema for WebhookEventType {}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookIn {
@@ -36,6 +58,7 @@ pub struct WebhookIn {
     pub description: Option<String>,
     /// Event types to deliver; empty or left out: all of them.
     #[serde(default)]
+    #[schema(value_type = Vec<WebhookEventType>)]
     pub events: Vec<String>,
     /// `native` (default), or `chats` for seed 000's names: `agent.handoff_started` and
     /// `agent.handoff_completed` with the chat as `data`.
@@ -51,6 +74,7 @@ pub struct WebhookPatch {
     #[serde(default)]
     #[schema(min_length = 1, pattern = r"\S", value_type = Option<String>)]
     pub description: Patch<String>,
+    #[schema(value_type = Option<Vec<WebhookEventType>>)]
     pub events: Option<Vec<String>>,
     pub event_names: Option<EventNames>,
     /// `true` re-enables an endpoint Baton disabled, clearing `disabled_reason`.
@@ -65,6 +89,7 @@ pub struct WebhookOut {
     pub id: String,
     pub url: String,
     pub description: Option<String>,
+    #[schema(value_type = Vec<WebhookEventType>)]
     pub events: Vec<String>,
     pub event_names: EventNames,
     pub enabled: bool,

@@ -34,6 +34,7 @@ mod openai;
 mod openapi;
 mod ops;
 mod process;
+mod query_params;
 mod receiver;
 mod reports;
 mod schema;

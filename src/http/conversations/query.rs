@@ -109,3 +109,23 @@ impl FromQuery for ConversationListQuery {
         Ok(ConversationListQuery { filter, descending })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The documented filters are the parsed ones: a filter added to one and not the other
+    /// would be either invisible to integrators or refused as unknown.
+    #[test]
+    fn the_documented_filters_are_the_parsed_ones() {
+        let mut query = QueryMap::parse("");
+        assert!(ConversationListQuery::from_query(&mut query).is_ok());
+        let mut parsed: Vec<String> = query.asked.into_iter().filter(|name| !name.ends_with("[]")).collect();
+        parsed.sort();
+        parsed.dedup();
+        let mut documented: Vec<String> =
+            ConversationQuery::into_params(|| None).into_iter().map(|p| p.name).collect();
+        documented.sort();
+        assert_eq!(parsed, documented);
+    }
+}
