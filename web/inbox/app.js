@@ -6,24 +6,14 @@ import { Attention } from './attention.js';
 import { filterBar } from './filters.js';
 import { follow } from './live.js';
 import { go, onMove, placeOf } from './router.js';
+import { Shell } from './shell.js';
 import { setUp, signIn } from './signin.js';
 import { Thread } from './thread.js';
-import { fill, h, initials } from './ui.js';
+import { fill, h } from './ui.js';
 import { VIEWS, row } from './views.js';
 
 const root = document.getElementById('app');
 const LIST_PAGE = 30;
-
-const SHORTCUTS = [
-  ['j / k', 'Next / previous conversation'],
-  ['r', 'Reply'],
-  ['n', 'Write an internal note'],
-  ['e', 'Resolve'],
-  ['t', 'Take over'],
-  ['/', 'Search conversations'],
-  ['?', 'These shortcuts'],
-  ['Esc', 'Leave the text box'],
-];
 
 async function boot() {
   const params = new URLSearchParams(location.search);
@@ -61,6 +51,10 @@ class Inbox {
     this.selected = null;
     this.filters = {};
     this.attention = new Attention();
+    this.shell = new Shell(root, this.me, {
+      controls: this.attention.controls(),
+      onSignOut: () => this.stream?.stop(),
+    });
   }
 
   async start(place) {
@@ -94,7 +88,6 @@ class Inbox {
 
   layout() {
     this.status = h('p', { class: 'conn', role: 'status', hidden: true });
-    this.live = h('p', { class: 'toast', role: 'alert', hidden: true });
     this.nav = h('ul', { class: 'views' });
     this.list = h('ul', { class: 'list', 'aria-label': 'Conversations' });
     this.more = h('button', { type: 'button', class: 'more', hidden: true, onclick: () => this.load(true) }, 'Load more');
@@ -106,22 +99,12 @@ class Inbox {
     this.search = h('input', { type: 'search', 'aria-label': 'Search conversations', placeholder: 'Search conversations  /',
       oninput: () => { clearTimeout(this.searchTimer); this.searchTimer = setTimeout(() => { this.q = this.search.value.trim(); this.load(); }, 250); } });
     this.pane = h('section', { class: 'pane', 'aria-label': 'Conversation' });
-    const me = h('div', { class: 'me' },
-      h('span', { class: 'avatar', 'aria-hidden': 'true' }, initials(this.me.name)),
-      h('span', { class: 'me-name' }, this.me.name),
-      h('button', { type: 'button', class: 'link', onclick: () => this.signOut() }, 'Sign out'));
     this.heading = h('h2', { class: 'list-title' });
-    fill(root,
-      h('div', { class: `inbox${this.selected ? ' has-selection' : ''}` },
-        h('nav', { class: 'sidebar', 'aria-label': 'Views' },
-          h('p', { class: 'brand' }, 'Baton'), this.nav, this.attention.controls(), me,
-          h('button', { type: 'button', class: 'link help', onclick: () => this.help() }, 'Keyboard shortcuts ?')),
-        h('section', { class: 'column', 'aria-label': 'Conversation list' },
-          h('div', { class: 'column-head' }, this.heading, this.search, this.filterSlot), this.status,
-          h('div', { class: 'list-scroll' }, this.list, this.more)),
-        this.pane),
-      this.live);
-    this.container = root.querySelector('.inbox');
+    this.container = this.shell.mount({ nav: this.nav, className: this.selected ? 'has-selection' : '' },
+      h('section', { class: 'column', 'aria-label': 'Conversation list' },
+        h('div', { class: 'column-head' }, this.heading, this.search, this.filterSlot), this.status,
+        h('div', { class: 'list-scroll' }, this.list, this.more)),
+      this.pane);
     this.renderNav();
   }
 
@@ -256,12 +239,8 @@ class Inbox {
     this.thread.reload().catch(() => {});
   }
 
-  /** Shows what went wrong (and screen readers say it) for a few seconds. */
   announce(text) {
-    this.live.textContent = text;
-    this.live.hidden = false;
-    clearTimeout(this.toastTimer);
-    this.toastTimer = setTimeout(() => { this.live.hidden = true; }, 6000);
+    this.shell.announce(text);
   }
 
   step(by) {
@@ -279,10 +258,10 @@ class Inbox {
     const typing = event.target.closest('input, textarea, select, [contenteditable]');
     if (event.key === 'Escape') {
       if (typing) event.target.blur();
-      this.dialog?.close();
+      this.shell.dialog?.close();
       return;
     }
-    if (typing || this.dialog?.open) return;
+    if (typing || this.shell.dialog) return;
     const actions = {
       j: () => this.step(1),
       k: () => this.step(-1),
@@ -291,29 +270,13 @@ class Inbox {
       e: () => this.thread.canAct('resolve') && this.thread.act('resolve'),
       t: () => this.thread.canAct('take') && this.thread.act('start-human', { force: true }),
       '/': () => this.search.focus(),
-      '?': () => this.help(),
+      '?': () => this.shell.help(),
     };
     const action = actions[event.key];
     if (action) {
       event.preventDefault();
       action();
     }
-  }
-
-  help() {
-    this.dialog?.remove();
-    this.dialog = h('dialog', { class: 'help-dialog', 'aria-labelledby': 'help-title' },
-      h('h2', { id: 'help-title' }, 'Keyboard shortcuts'),
-      h('dl', {}, SHORTCUTS.map(([keys, what]) => [h('dt', {}, h('kbd', {}, keys)), h('dd', {}, what)])),
-      h('form', { method: 'dialog' }, h('button', { class: 'primary' }, 'Close')));
-    document.body.append(this.dialog);
-    this.dialog.showModal();
-  }
-
-  async signOut() {
-    this.stream?.stop();
-    await api.post('/v1/auth/logout').catch(() => {});
-    location.assign('/');
   }
 }
 

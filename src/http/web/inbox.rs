@@ -22,6 +22,7 @@ const FILES: &super::Files = &[
     ("filters.js", "text/javascript; charset=utf-8", include_str!("../../../web/inbox/filters.js")),
     ("live.js", "text/javascript; charset=utf-8", include_str!("../../../web/inbox/live.js")),
     ("router.js", "text/javascript; charset=utf-8", include_str!("../../../web/inbox/router.js")),
+    ("shell.js", "text/javascript; charset=utf-8", include_str!("../../../web/inbox/shell.js")),
     ("signin.js", "text/javascript; charset=utf-8", include_str!("../../../web/inbox/signin.js")),
     ("thread.js", "text/javascript; charset=utf-8", include_str!("../../../web/inbox/thread.js")),
     ("ui.js", "text/javascript; charset=utf-8", include_str!("../../../web/inbox/ui.js")),
