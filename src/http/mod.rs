@@ -1,55 +1,27 @@
 //! The HTTP API: one file per resource, assembled here with the cross-cutting layers.
 
-mod agents;
-mod api_keys;
-pub(crate) mod audit;
 mod authenticate;
 pub(crate) mod caller;
-mod canned_responses;
-pub(crate) mod channels;
 pub(crate) mod client_ip;
-pub(crate) mod contacts;
-pub(crate) mod conversations;
 mod cookie;
 mod cors;
-mod deliveries;
 pub(crate) mod docs;
-mod events;
 pub(crate) mod extract;
-pub mod files;
 mod guard;
 mod headers;
 pub mod idempotency;
-mod knowledge;
 pub(crate) mod list;
 mod log_tail;
-mod me;
-mod member_sessions;
-mod members;
-pub(crate) mod messages;
 mod metrics;
-pub(crate) mod notes;
 mod objects_only;
-mod ops;
 pub mod quotas;
-mod reports;
 mod request_id;
-pub(crate) mod responses;
-mod sessions;
-mod setup;
+pub(crate) mod resources;
 mod sign_in_limits;
 mod state;
-mod states;
-mod stream;
 mod stream_slots;
-pub(crate) mod tags;
-mod teams;
-mod tickets;
 pub(crate) mod versioning;
 mod web;
-mod webhooks;
-mod widget;
-mod workspaces;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -62,6 +34,11 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::{FieldError, Problem};
 use docs::ProblemCodes;
+use resources::{
+    agents, api_keys, audit, canned_responses, channels, contacts, conversations, deliveries, events, files,
+    knowledge, me, member_sessions, members, messages, notes, ops, reports, responses, sessions, setup,
+    states, stream, tags, teams, tickets, webhooks, widget, workspaces,
+};
 
 pub use quotas::{Limit, VisitorQuotas};
 pub use state::{AppState, Settings};

@@ -19,8 +19,8 @@ use crate::http::AppState;
 use crate::http::caller::WorkspaceCaller;
 use crate::http::docs::{E, IdempotencyKey};
 use crate::http::extract::{FromQuery, Json, PathId, PathIds, Query, QueryMap};
-use crate::http::messages::{MessageIn, PostSender, PostedOut, message_page, post_message};
-use crate::http::responses::{AiResponseOut, AiResponseStatus, ai_response};
+use crate::http::resources::messages::{MessageIn, PostSender, PostedOut, message_page, post_message};
+use crate::http::resources::responses::{AiResponseOut, AiResponseStatus, ai_response};
 use crate::model::message::{Feedback, MessageOut};
 use crate::store::MessageFilter;
 

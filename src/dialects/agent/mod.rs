@@ -18,12 +18,12 @@ use crate::domain::conversation::{Mode, Status};
 use crate::error::{ApiError, ApiResult};
 use crate::http::AppState;
 use crate::http::caller::{Manager, WorkspaceCaller};
-use crate::http::conversations::{
+use crate::http::docs::{E, IdempotencyKey};
+use crate::http::extract::{FromQuery, Json, PathId, Query, QueryMap, bad_param};
+use crate::http::resources::conversations::{
     ConversationIn, ConversationPatch, StartHumanIn, change_control, create_conversation, take_over,
     update_conversation,
 };
-use crate::http::docs::{E, IdempotencyKey};
-use crate::http::extract::{FromQuery, Json, PathId, Query, QueryMap, bad_param};
 use crate::http::versioning::Patch;
 use crate::store::{ControlRequest, ConversationFilter, ConversationRow, ConversationSort};
 

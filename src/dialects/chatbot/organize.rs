@@ -12,8 +12,8 @@ use crate::http::caller::WorkspaceCaller;
 use crate::http::docs::{E, IdempotencyKey, IfMatchHeader};
 use crate::http::extract::{Json, PathId, PathIds, Query};
 use crate::http::list::{ListOut, PageQuery};
-use crate::http::notes::{self, NoteIn, NotePatch};
-use crate::http::tags::{self, ConversationTagsIn, ConversationTagsOut, TagIn, TagOut, TagPatch};
+use crate::http::resources::notes::{self, NoteIn, NotePatch};
+use crate::http::resources::tags::{self, ConversationTagsIn, ConversationTagsOut, TagIn, TagOut, TagPatch};
 use crate::http::versioning::{IfMatch, WithEtag};
 use crate::model::note::NoteOut;
 

@@ -19,7 +19,7 @@ use crate::http::AppState;
 use crate::http::caller::WorkspaceCaller;
 use crate::http::docs::{E, IdempotencyKey};
 use crate::http::extract::{FromQuery, Json, PathId, Query, QueryMap};
-use crate::http::messages::{MessageIn, message_page, post_message};
+use crate::http::resources::messages::{MessageIn, message_page, post_message};
 use crate::model::message::MessageOut;
 use crate::store::MessageFilter;
 

@@ -20,10 +20,12 @@ use crate::domain::validate::Checker;
 use crate::error::ApiResult;
 use crate::http::AppState;
 use crate::http::caller::WorkspaceCaller;
-use crate::http::conversations::{ContactLookupIn, ConversationIn, change_conversation, create_conversation};
 use crate::http::docs::{E, IdempotencyKey};
 use crate::http::extract::{FromQuery, Json, PathId, Query, QueryMap, bad_param};
-use crate::http::messages::{MessageIn, PostSender};
+use crate::http::resources::conversations::{
+    ContactLookupIn, ConversationIn, change_conversation, create_conversation,
+};
+use crate::http::resources::messages::{MessageIn, PostSender};
 use crate::store::{ConversationFilter, ConversationRow, ConversationSort};
 
 const TAG: &str = "seed 004: support conversations";

@@ -17,12 +17,12 @@ use crate::domain::conversation::Mode;
 use crate::error::{ApiError, ApiResult};
 use crate::http::AppState;
 use crate::http::caller::WorkspaceCaller;
-use crate::http::channels::CHANNEL_TYPES;
-use crate::http::conversations::{
-    ConversationIn, ConversationPatch, change_conversation, create_conversation, update_conversation,
-};
 use crate::http::docs::{E, IdempotencyKey};
 use crate::http::extract::{FromQuery, Json, PathId, Query, QueryMap};
+use crate::http::resources::channels::CHANNEL_TYPES;
+use crate::http::resources::conversations::{
+    ConversationIn, ConversationPatch, change_conversation, create_conversation, update_conversation,
+};
 use crate::http::versioning::Patch;
 use crate::ids;
 use crate::store::{ConversationFilter, ConversationRow, PageRequest};
