@@ -69,13 +69,14 @@ pub enum ErrorCode {
     RateLimited,
     InternalError,
     DatabaseUnavailable,
+    StorageFull,
     RequestTimeout,
     ServerBusy,
 }
 
 impl ErrorCode {
     /// Every code, in the table's order (a test checks it against the enum).
-    pub const ALL: [ErrorCode; 65] = {
+    pub const ALL: [ErrorCode; 66] = {
         use ErrorCode::*;
         [
             InvalidJson,
@@ -141,6 +142,7 @@ impl ErrorCode {
             RateLimited,
             InternalError,
             DatabaseUnavailable,
+            StorageFull,
             RequestTimeout,
             ServerBusy,
         ]

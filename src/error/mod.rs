@@ -12,7 +12,7 @@ pub use code::ErrorCode;
 
 pub use crate::domain::validate::FieldError;
 use crate::domain::validate::Invalid;
-use crate::store::{Entity, StoreError, UniqueKey};
+use crate::store::{Entity, Outage, StoreError, UniqueKey, outage};
 
 /// An RFC 9457 problem details body.
 #[derive(Debug, Serialize, ToSchema)]
@@ -37,6 +37,8 @@ pub struct ApiError {
     pub retry_after: Option<u64>,
     /// The cause of a 5xx, logged once at the edge and never shown to the client.
     pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    /// The transaction lost to another one; running the request again would likely pass.
+    pub contended: bool,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -54,7 +56,14 @@ pub fn current_request_id() -> String {
 
 impl ApiError {
     pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
-        Self { code, detail: detail.into(), errors: Vec::new(), retry_after: None, source: None }
+        Self {
+            code,
+            detail: detail.into(),
+            errors: Vec::new(),
+            retry_after: None,
+            source: None,
+            contended: false,
+        }
     }
 
     pub fn validation(errors: Vec<FieldError>) -> Self {
@@ -118,17 +127,29 @@ impl std::fmt::Display for ApiError {
     }
 }
 
+/// Marks a response whose transaction lost a deadlock or serialization check: the request
+/// changed nothing and may be run again as it is (`http::retry` does).
+#[derive(Debug, Clone, Copy)]
+pub struct Contended;
+
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
-        match error {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
-                let mut api =
-                    Self::new(ErrorCode::DatabaseUnavailable, "The database is unavailable; retry shortly");
-                api.source = Some(Box::new(error));
-                api
+        let (code, detail, retry_after) = match outage(&error) {
+            None => return Self::internal(error),
+            Some(Outage::Unavailable | Outage::Contention) => {
+                (ErrorCode::DatabaseUnavailable, "The database is unavailable; retry shortly", 1)
             }
-            other => Self::internal(other),
-        }
+            Some(Outage::StorageFull) => (
+                ErrorCode::StorageFull,
+                "The server's disk is full: nothing was stored; retry once space is freed",
+                30,
+            ),
+        };
+        let mut api = Self::new(code, detail);
+        api.retry_after = Some(retry_after);
+        api.contended = outage(&error) == Some(Outage::Contention);
+        api.source = Some(Box::new(error));
+        api
     }
 }
 
@@ -149,6 +170,9 @@ impl IntoResponse for ApiError {
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         if let Some(seconds) = self.retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if self.contended {
+            response.extensions_mut().insert(Contended);
         }
         response
     }

@@ -373,7 +373,13 @@ impl ErrorCode {
                 StatusCode::SERVICE_UNAVAILABLE,
                 "database_unavailable",
                 "Database unavailable",
-                "the database cannot be reached; retry shortly",
+                "the database cannot be reached; retry shortly (`Retry-After`)",
+            ),
+            StorageFull => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage_full",
+                "Storage full",
+                "the server's disk is full: nothing was stored; retry once space is freed (`Retry-After`)",
             ),
             RequestTimeout => (
                 StatusCode::SERVICE_UNAVAILABLE,

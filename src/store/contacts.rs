@@ -59,25 +59,55 @@ pub(crate) async fn insert(
     fields: &NewContact,
     now: i64,
 ) -> Result<ContactRow, StoreError> {
-    let row = sqlx::query(concat!(
+    let row = insert_query(INSERT, ws, id, fields, now)
+        .fetch_one(conn)
+        .await
+        .map_err(|e| unique_violation(e, UNIQUE))?;
+    Ok(map(&row)?)
+}
+
+/// Inserts the contact unless another has its email or `external_id` (`None` then). On
+/// PostgreSQL a clash with a transaction still running waits for it to end, so a contact two
+/// requests create at once is inserted once, and the other request can read it.
+pub(crate) async fn insert_if_absent(
+    conn: &mut sqlx::AnyConnection,
+    ws: &WorkspaceId,
+    id: &str,
+    fields: &NewContact,
+    now: i64,
+) -> Result<Option<ContactRow>, StoreError> {
+    let row = insert_query(INSERT_IF_ABSENT, ws, id, fields, now).fetch_optional(conn).await?;
+    Ok(row.as_ref().map(map).transpose()?)
+}
+
+macro_rules! insert_contact {
+    () => {
         "INSERT INTO contacts (id, workspace_id, external_id, name, email, phone, avatar_url, blocked, \
          custom_attributes, created_at, updated_at, version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $9, 1) RETURNING ",
-        contact_columns!()
-    ))
-    .bind(id.to_owned())
-    .bind(ws.as_str().to_owned())
-    .bind(fields.external_id.clone())
-    .bind(fields.name.clone())
-    .bind(fields.email.clone())
-    .bind(fields.phone.clone())
-    .bind(fields.avatar_url.clone())
-    .bind(attributes_json(fields))
-    .bind(now)
-    .fetch_one(conn)
-    .await
-    .map_err(|e| unique_violation(e, UNIQUE))?;
-    Ok(map(&row)?)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $9, 1)"
+    };
+}
+const INSERT: &str = concat!(insert_contact!(), " RETURNING ", contact_columns!());
+const INSERT_IF_ABSENT: &str =
+    concat!(insert_contact!(), " ON CONFLICT DO NOTHING RETURNING ", contact_columns!());
+
+fn insert_query<'q>(
+    sql: &'static str,
+    ws: &WorkspaceId,
+    id: &str,
+    fields: &NewContact,
+    now: i64,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    sqlx::query(sql)
+        .bind(id.to_owned())
+        .bind(ws.as_str().to_owned())
+        .bind(fields.external_id.clone())
+        .bind(fields.name.clone())
+        .bind(fields.email.clone())
+        .bind(fields.phone.clone())
+        .bind(fields.avatar_url.clone())
+        .bind(attributes_json(fields))
+        .bind(now)
 }
 
 /// Deletes the events that carry a contact's data: its conversations' events, and unless

@@ -127,3 +127,46 @@ pub(crate) fn conflict_as(error: sqlx::Error, key: UniqueKey) -> StoreError {
         _ => StoreError::Database(error),
     }
 }
+
+/// A database error that is not the request's fault nor a bug: the caller should try again
+/// later (503 with `Retry-After`), and nothing was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outage {
+    /// The database cannot be reached or will not take work now: connection refused, reset or
+    /// closed by an administrator, too many connections, a failover or restart in progress, a
+    /// pool with no free connection in time, SQLite's file locked or unopenable.
+    Unavailable,
+    /// The disk is full (SQLite `SQLITE_FULL`, PostgreSQL `53100`): reads go on, writes fail
+    /// until space is freed.
+    StorageFull,
+    /// The transaction lost a deadlock or a serialization check against another; run again,
+    /// it would most likely pass.
+    Contention,
+}
+
+/// What `error` means if it is an outage rather than a bug.
+pub fn outage(error: &sqlx::Error) -> Option<Outage> {
+    match error {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => Some(Outage::Unavailable),
+        sqlx::Error::Database(db) => match db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+            Some(pg) => match pg.code() {
+                "53100" => Some(Outage::StorageFull),
+                "40001" | "40P01" => Some(Outage::Contention),
+                "53300" | "57P01" | "57P02" | "57P03" => Some(Outage::Unavailable),
+                state if state.starts_with("08") => Some(Outage::Unavailable),
+                _ => None,
+            },
+            // SQLite's extended result code; the primary code is its low byte.
+            None => match db.code()?.parse::<i32>().ok()? & 0xff {
+                13 => Some(Outage::StorageFull),              // SQLITE_FULL
+                5 | 6 | 10 | 14 => Some(Outage::Unavailable), // BUSY, LOCKED, IOERR, CANTOPEN
+                _ => None,
+            },
+        },
+        _ => None,
+    }
+}

@@ -4,8 +4,12 @@
 //! This file holds the [`Store`] handle (connecting, write transactions, wake-ups, closing)
 //! and what the store exports; each table or job has a file of its own.
 //!
-//! Lock order, where a write takes several rows: tags before conversations (`tags.rs`), and
-//! several conversations in id order; a conversation's row before its messages and events.
+//! Lock order, one for every write path, so no two transactions wait on each other in turn:
+//! the workspace's counter row (`next_number`), then tags (`tags.rs`), then conversations (in
+//! id order), then contacts' unique keys (a contact looked up or created), then messages; the
+//! workspace's event lock (`events::append_to`, and on PostgreSQL the tallies' trigger) comes
+//! last, and nothing is locked after it. A transaction that still loses a deadlock or a
+//! serialization check changed nothing and is run again by `http::retry`.
 
 pub(crate) mod agents;
 mod ai_queue;
@@ -79,7 +83,7 @@ pub use conversations::{
 pub use deliveries::{
     AfterAttempt, Attempt, AttemptRow, Claimed, DeliveryFilter, DeliveryRow, Outcome, Retry, Target,
 };
-pub use error::{Entity, StoreError, UniqueKey};
+pub use error::{Entity, Outage, StoreError, UniqueKey, outage};
 pub(crate) use error::{conflict_as, unique_violation};
 pub use events::{Actor, EventFilter, EventRow};
 pub use files::{FileRow, NewFile};
@@ -117,6 +121,8 @@ pub struct Store {
     /// SQLite only: fills the message search index after commit.
     message_index: Option<message_index::MessageIndex>,
     keys: Arc<key_cache::KeyCache>,
+    /// SQLite: the database file, whose disk `free_disk` reads.
+    file: Option<std::path::PathBuf>,
 }
 
 impl Store {
@@ -163,6 +169,7 @@ impl Store {
                     search: SearchPlans::for_backend(backend),
                     message_index: None,
                     keys: Arc::default(),
+                    file: None,
                 })
             }
             Backend::Sqlite => {
@@ -183,7 +190,19 @@ impl Store {
                 let search = SearchPlans::for_backend(backend);
                 let message_index = Some(message_index);
                 let keys = Arc::default();
-                Ok(Self { write, read, backend, posts, wake, listen_url: None, search, message_index, keys })
+                let file = Some(file);
+                Ok(Self {
+                    write,
+                    read,
+                    backend,
+                    posts,
+                    wake,
+                    listen_url: None,
+                    search,
+                    message_index,
+                    keys,
+                    file,
+                })
             }
         }
     }
@@ -292,6 +311,16 @@ impl Store {
     /// Whether the database answers.
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         self.read.execute("SELECT 1").await.map(|_| ())
+    }
+
+    /// SQLite: the bytes this process may still write on the disk that holds the database;
+    /// `None` on PostgreSQL, whose disk is the database server's (it reports a full one as an
+    /// error, `Outage::StorageFull`).
+    pub fn free_disk(&self) -> Option<u64> {
+        let dir = self.file.as_deref()?.parent()?;
+        let dir = if dir.as_os_str().is_empty() { std::path::Path::new(".") } else { dir };
+        let stat = rustix::fs::statvfs(dir).ok()?;
+        Some(stat.f_bavail.saturating_mul(stat.f_frsize))
     }
 
     /// Closes the pools; on SQLite, after copying the WAL back into the database file.

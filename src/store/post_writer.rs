@@ -132,6 +132,14 @@ impl sqlx::error::DatabaseError for SqliteError {
         }
     }
 
+    /// The extended result code, as sqlx's own SQLite errors give it.
+    fn code(&self) -> Option<std::borrow::Cow<'_, str>> {
+        match &self.0 {
+            rusqlite::Error::SqliteFailure(error, _) => Some(error.extended_code.to_string().into()),
+            _ => None,
+        }
+    }
+
     fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
         self
     }

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use sqlx::Executor;
 use sqlx::any::AnyPoolOptions;
+use sqlx::{Connection, Executor};
 
 pub(super) fn sqlite_url(url: &str) -> String {
     if url.contains("mode=") || url.contains(":memory:") {
@@ -37,10 +37,15 @@ pub(super) use busy_timeout;
 /// and each is written whole to the WAL and again to the file at checkpoint: with 2 KiB pages
 /// that is half the bytes (+8% posts/s at 16 clients, three rounds of three; lists on 1M
 /// unchanged, one-word search ~5% slower; docs/BENCHMARKS.md).
+///
+/// The WAL grows until `checkpoint` wraps it (at `RESTART_AFTER_PAGES`), and SQLite keeps the
+/// file at its largest size for reuse; `journal_size_limit` cuts it back to 64 MiB each time
+/// it wraps, so a burst does not hold its disk space for good.
 pub(super) const SQLITE_PRAGMAS: &str = concat!(
     "PRAGMA page_size = 2048; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; ",
     busy_timeout!(),
-    " PRAGMA temp_store = MEMORY; PRAGMA mmap_size = 0; PRAGMA cache_size = -32768;"
+    " PRAGMA temp_store = MEMORY; PRAGMA mmap_size = 0; PRAGMA cache_size = -32768;",
+    " PRAGMA journal_size_limit = 67108864;"
 );
 
 /// The writers leave checkpoints to `checkpoint`, so no commit pays for one. They keep up to
@@ -57,6 +62,16 @@ pub(super) fn sqlite_pool(size: u32, extra: String) -> AnyPoolOptions {
         // A file has no network link to go stale: pinging it would cost a round trip to the
         // connection's thread on every acquire.
         .test_before_acquire(false)
+        // A transaction SQLite rolled back by itself (a full disk, an I/O error) leaves sqlx
+        // counting it as open, so every later `BEGIN` on that connection would fail until a
+        // restart: such a connection is closed and the pool opens a fresh one. The ping first
+        // runs the rollback a dropped transaction queued.
+        .after_release(|conn, _meta| {
+            Box::pin(async move {
+                conn.ping().await?;
+                Ok(!conn.is_in_transaction())
+            })
+        })
         .after_connect(move |conn, _meta| {
             let extra = extra.clone();
             Box::pin(async move {

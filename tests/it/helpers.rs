@@ -21,7 +21,7 @@ pub const START_MS: i64 = 1_779_458_922_120;
 /// `BATON_TEST_POSTGRES_URL` is set, a new schema in that PostgreSQL database.
 pub struct TestDb {
     pub url: String,
-    _dir: Option<tempfile::TempDir>,
+    pub _dir: Option<tempfile::TempDir>,
 }
 
 impl TestDb {
@@ -102,16 +102,21 @@ impl TestApp {
     }
 
     pub async fn with_settings(settings: Settings) -> Self {
-        Self::build(settings, None).await
+        Self::build(settings, None, TestDb::new().await).await
+    }
+
+    /// On a database the test chose (a file on a small disk, a PostgreSQL schema whose
+    /// connections the test can tell apart).
+    pub async fn on(db: TestDb) -> Self {
+        Self::build(Settings::default(), None, db).await
     }
 
     /// With the thresholds that choose how a conversation search is answered replaced.
     pub async fn with_search_plans(plans: baton::store::SearchPlans) -> Self {
-        Self::build(Settings::default(), Some(plans)).await
+        Self::build(Settings::default(), Some(plans), TestDb::new().await).await
     }
 
-    async fn build(mut settings: Settings, plans: Option<baton::store::SearchPlans>) -> Self {
-        let db = TestDb::new().await;
+    async fn build(mut settings: Settings, plans: Option<baton::store::SearchPlans>, db: TestDb) -> Self {
         let mut store = Store::connect(&db.url).await.expect("connect");
         if let Some(plans) = plans {
             store = store.with_search_plans(plans);

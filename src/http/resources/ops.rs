@@ -26,17 +26,25 @@ async fn healthz() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
-/// The database answers.
+/// Below this much free disk beside a SQLite database a node is not ready: a WAL that cannot
+/// grow, or a checkpoint that cannot copy it back, fails the writes soon.
+const READY_FREE_DISK: u64 = 16 << 20;
+
+/// The database answers, and (SQLite) its disk has room to write.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, description = "Ready to serve", body = Health), E<503>))]
 async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
-    match state.store.ping().await {
-        Ok(()) => Ok(Json(Health { status: "ok" })),
-        Err(error) => {
-            let mut problem = ApiError::new(ErrorCode::DatabaseUnavailable, "The database does not answer");
-            problem.source = Some(Box::new(error));
-            Err(problem)
-        }
+    if let Err(error) = state.store.ping().await {
+        let mut problem = ApiError::new(ErrorCode::DatabaseUnavailable, "The database does not answer");
+        problem.source = Some(Box::new(error));
+        return Err(problem);
+    }
+    match state.store.free_disk() {
+        Some(free) if free < READY_FREE_DISK => Err(ApiError::new(
+            ErrorCode::StorageFull,
+            format!("The disk holding the database has {} KiB free", free >> 10),
+        )),
+        _ => Ok(Json(Health { status: "ok" })),
     }
 }
 

@@ -12,7 +12,7 @@ use crate::store::conversation_rows::{load_for_update, snapshot};
 use crate::store::events::{self, Actor, Subject};
 use crate::store::messages::{PostJob, Posted, post};
 use crate::store::sql::{Sql, Value as SqlValue};
-use crate::store::{Store, StoreError, WorkspaceId};
+use crate::store::{Store, StoreError, UniqueKey, WorkspaceId};
 
 /// How a new conversation names its contact.
 #[derive(Debug, Clone)]
@@ -82,14 +82,7 @@ async fn resolve_contact(
     actor: &Actor,
     now: i64,
 ) -> Result<String, StoreError> {
-    let find = |column: &'static str, value: String| {
-        let sql = match column {
-            "email" => "SELECT id FROM contacts WHERE workspace_id = $1 AND email = $2",
-            _ => "SELECT id FROM contacts WHERE workspace_id = $1 AND external_id = $2",
-        };
-        sqlx::query_scalar::<_, String>(sql).bind(ws.as_str().to_owned()).bind(value)
-    };
-    match spec {
+    let fields = match spec {
         ContactSpec::Id(id) => {
             let found: Option<String> =
                 sqlx::query_scalar("SELECT id FROM contacts WHERE workspace_id = $1 AND id = $2")
@@ -97,27 +90,49 @@ async fn resolve_contact(
                     .bind(id.clone())
                     .fetch_optional(&mut *conn)
                     .await?;
-            found.ok_or(StoreError::InvalidReference("contact_id"))
+            return found.ok_or(StoreError::InvalidReference("contact_id"));
         }
-        ContactSpec::Lookup(fields) => {
-            if let Some(email) = &fields.email
-                && let Some(id) = find("email", email.clone()).fetch_optional(&mut *conn).await?
-            {
-                return Ok(id);
-            }
-            if let Some(external_id) = &fields.external_id
-                && let Some(id) = find("external_id", external_id.clone()).fetch_optional(&mut *conn).await?
-            {
-                return Ok(id);
-            }
-            let id = crate::ids::new_id("ct");
-            let row = crate::store::contacts::insert(conn, ws, &id, fields, now).await?;
+        ContactSpec::Lookup(fields) => fields,
+    };
+    if let Some(id) = find_contact(conn, ws, fields).await? {
+        return Ok(id);
+    }
+    let id = crate::ids::new_id("ct");
+    match crate::store::contacts::insert_if_absent(conn, ws, &id, fields, now).await? {
+        Some(row) => {
             let data = json!({"contact": crate::model::contact::ContactOut::from_row(row)});
             events::append(conn, ws, EventKind::ContactCreated, Subject::contact(&id), actor, data, now)
                 .await?;
             Ok(id)
         }
+        // Another request created it since the lookup above (and has committed by now).
+        None => find_contact(conn, ws, fields).await?.ok_or(StoreError::Conflict(UniqueKey::ContactEmail)),
     }
+}
+
+/// The contact with `fields`' email, or else with its `external_id`.
+async fn find_contact(
+    conn: &mut AnyConnection,
+    ws: &WorkspaceId,
+    fields: &NewContact,
+) -> Result<Option<String>, StoreError> {
+    let keys = [("email", &fields.email), ("external_id", &fields.external_id)];
+    for (column, value) in keys {
+        let Some(value) = value else { continue };
+        let sql = match column {
+            "email" => "SELECT id FROM contacts WHERE workspace_id = $1 AND email = $2",
+            _ => "SELECT id FROM contacts WHERE workspace_id = $1 AND external_id = $2",
+        };
+        let found: Option<String> = sqlx::query_scalar(sql)
+            .bind(ws.as_str().to_owned())
+            .bind(value.clone())
+            .fetch_optional(&mut *conn)
+            .await?;
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    Ok(None)
 }
 
 impl Store {
@@ -132,6 +147,9 @@ impl Store {
         now: i64,
     ) -> Result<ConversationRow, StoreError> {
         let mut tx = self.begin_write().await?;
+        // The workspace's counter row first: every write path takes its locks in the order
+        // store/mod.rs gives, and the counter comes before the contacts' keys and the events.
+        let number = next_number(&mut tx, ws, "conversation").await?;
         let contact_id = resolve_contact(&mut tx, ws, &input.contact, actor, now).await?;
         if let Some(channel_id) = &input.channel_id {
             let found: Option<String> =
@@ -145,7 +163,6 @@ impl Store {
         let agent =
             resolve_answering_agent(&mut tx, ws, input.agent_id.as_deref(), input.channel_id.as_deref())
                 .await?;
-        let number = next_number(&mut tx, ws, "conversation").await?;
         // With an AI agent it answers; without one the conversation waits for a human.
         let (mode, requested_at, requested_by, reason) = match &agent {
             Some(_) => (Mode::Ai, None, None, None),
