@@ -150,7 +150,7 @@ pub fn router(state: AppState, extra: OpenApiRouter<AppState>) -> Router {
     let (ops, ops_spec) = ops::router().split_for_parts();
     spec.merge(ops_spec);
     let api = api
-        .layer(from_fn(retry::middleware))
+        .layer(from_fn_with_state(state.clone(), retry::middleware))
         .layer(from_fn_with_state(state.clone(), idempotency::middleware))
         .layer(from_fn_with_state(state.clone(), guard::authenticate));
     Router::new()
