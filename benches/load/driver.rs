@@ -39,9 +39,9 @@ pub struct Options {
     query_seconds: u64,
     #[arg(long, value_delimiter = ',', default_value = "1,16,64")]
     clients: Vec<usize>,
-    /// Phases to run: any of http, ingest, queries, stream, webhooks (`http` is always run:
+    /// Phases to run: any of http, ingest, create, queries, stream, webhooks (`http` is always run:
     /// it is the baseline of the others).
-    #[arg(long, value_delimiter = ',', default_value = "http,ingest,queries,stream,webhooks")]
+    #[arg(long, value_delimiter = ',', default_value = "http,ingest,create,queries,stream,webhooks")]
     phases: Vec<String>,
     /// Clients connected to the event stream in the fan-out phase.
     #[arg(long, default_value_t = 100)]
@@ -181,6 +181,40 @@ pub async fn run(options: Options) -> Result<(), String> {
                     posted.count as i64 - stored
                 );
             }
+        }
+    }
+    if wants("create") {
+        println!(
+            "\n### Create: POST /v1/conversations (a new contact and its first message) vs the raw insert\n\n\
+             | clients | conversations/s | p50 ms | p99 ms | errors | raw inserts/s | throughput ratio |\n\
+             |---|---|---|---|---|---|---|"
+        );
+        let run_id = ids::new_id("run").to_lowercase();
+        for &clients in &options.clients {
+            let (client_http, run_id) = (http.clone(), run_id.clone());
+            let created = load(clients, options.seconds, move |client, n| {
+                let (http, run_id) = (client_http.clone(), run_id.clone());
+                async move {
+                    let mut rng = Rng::new((client as u64 + 3) * 3_000_017 + n);
+                    let body = serde_json::json!({
+                        "contact": {"email": format!("{run_id}-{clients}-{client}-{n}@example.com")},
+                        "message": {"sender_type": "contact", "content": text::contact_line(&mut rng)},
+                    });
+                    ok(http.send(Method::POST, "/v1/conversations", Some(body.to_string())).await, 201)
+                }
+            })
+            .await;
+            let raw = raw_inserts(&store, &ws, &pool, clients, options.seconds).await;
+            store.index_all_messages().await.map_err(|e| format!("{e:?}"))?;
+            println!(
+                "| {clients} | {:.0} | {:.2} | {:.2} | {} | {:.0} | {:.2} |",
+                created.rate(),
+                created.quantile_ms(0.5),
+                created.quantile_ms(0.99),
+                created.errors,
+                raw.rate(),
+                created.rate() / raw.rate(),
+            );
         }
     }
     if wants("queries") {

@@ -48,6 +48,11 @@ type Committed = Vec<(Reply, Result<Posted, StoreError>)>;
 pub(crate) struct PostQueue(mpsc::Sender<(PostJob, Reply)>);
 
 impl PostQueue {
+    /// A queue whose jobs `receiver`'s owner writes (`pg_group_commit`).
+    pub(super) fn new(sender: mpsc::Sender<(PostJob, Reply)>) -> Self {
+        PostQueue(sender)
+    }
+
     /// Starts the writing task, on a thread of its own, writing to the database `file`;
     /// `gate` is the store's single-connection write pool.
     pub fn start(gate: AnyPool, file: &Path, wake: LogWake) -> Result<Self, sqlx::Error> {

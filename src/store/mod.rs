@@ -39,6 +39,7 @@ mod message_index;
 mod messages;
 mod migrate;
 mod notes;
+mod pg_group_commit;
 mod post_writer;
 mod reports;
 mod seed;
@@ -112,8 +113,8 @@ pub struct Store {
     write: AnyPool,
     read: AnyPool,
     backend: Backend,
-    /// SQLite only: message posts share commits (PostgreSQL runs them side by side).
-    posts: Option<group_commit::PostQueue>,
+    /// Message posts share commits (`group_commit` on SQLite, `pg_group_commit`).
+    posts: group_commit::PostQueue,
     wake: wake::LogWake,
     /// PostgreSQL: where to listen for other nodes' changes.
     listen_url: Option<String>,
@@ -159,11 +160,12 @@ impl Store {
                     .connect(url)
                     .await?;
                 let wake = wake::LogWake::default();
+                let posts = pg_group_commit::start(pool.clone(), wake.clone());
                 Ok(Self {
                     write: pool.clone(),
                     read: pool,
                     backend,
-                    posts: None,
+                    posts,
                     wake,
                     listen_url: Some(url.into()),
                     search: SearchPlans::for_backend(backend),
@@ -186,7 +188,7 @@ impl Store {
                     checkpoint::start(read.clone(), write.clone(), file.clone());
                 }
                 let wake = wake::LogWake::default();
-                let posts = Some(group_commit::PostQueue::start(write.clone(), &file, wake.clone())?);
+                let posts = group_commit::PostQueue::start(write.clone(), &file, wake.clone())?;
                 let search = SearchPlans::for_backend(backend);
                 let message_index = Some(message_index);
                 let keys = Arc::default();
@@ -273,8 +275,8 @@ impl Store {
         &self.write
     }
 
-    pub(crate) fn post_queue(&self) -> Option<&group_commit::PostQueue> {
-        self.posts.as_ref()
+    pub(crate) fn post_queue(&self) -> &group_commit::PostQueue {
+        &self.posts
     }
 
     pub(crate) fn reader(&self) -> &AnyPool {

@@ -156,7 +156,8 @@ fn message_event(conversation: &ConversationRow, message: &MessageRow) -> Messag
 
 impl Store {
     /// Posts a message: the next `seq`, the conversation's summary and status, and the
-    /// events, in one transaction (on SQLite shared with other posts: see `group_commit`).
+    /// events, in one transaction shared with the posts that arrived with it
+    /// (`group_commit` on SQLite, `pg_group_commit` on PostgreSQL).
     /// A repeated `client_message_id` returns the stored message.
     pub async fn post_message(
         &self,
@@ -175,15 +176,7 @@ impl Store {
             actor: actor.clone(),
             now,
         };
-        if let Some(queue) = self.post_queue() {
-            return queue.post(job).await;
-        }
-        let mut tx = self.begin_write().await?;
-        let jobs = std::slice::from_ref(&job);
-        let conversations = lock_conversations(&mut *tx, self.backend(), jobs).await?;
-        let posted = post(&mut *tx, conversations, jobs).await?;
-        self.commit(tx).await?;
-        posted.into_iter().next().expect("one result per post")
+        self.post_queue().post(job).await
     }
 
     pub async fn get_message(

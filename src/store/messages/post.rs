@@ -4,7 +4,7 @@
 //! INSERT for the events), however many posts it holds, sent as one script (on SQLite, by
 //! the post writer: see `group_commit`). A single post is a batch of one.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -70,15 +70,17 @@ pub(crate) async fn lock_conversations(
     backend: Backend,
     jobs: &[PostJob],
 ) -> Result<BatchConversations, StoreError> {
-    let mut by_workspace: HashMap<&WorkspaceId, Vec<String>> = HashMap::new();
+    // Workspaces in order too (PostgreSQL batches may span several), so two batches never
+    // lock each other's rows in turn.
+    let mut by_workspace: BTreeMap<&str, (&WorkspaceId, Vec<String>)> = BTreeMap::new();
     for job in jobs {
-        let ids = by_workspace.entry(&job.ws).or_default();
+        let (_, ids) = by_workspace.entry(job.ws.as_str()).or_insert_with(|| (&job.ws, Vec::new()));
         if !ids.contains(&job.conversation_id) {
             ids.push(job.conversation_id.clone());
         }
     }
     let mut loaded = BatchConversations::new();
-    for (ws, ids) in by_workspace {
+    for (ws, ids) in by_workspace.into_values() {
         let rows = conversation_rows::load_many_for_update(&mut *conn, backend, ws, &ids).await?;
         loaded.extend(rows.into_iter().map(|row| ((ws.clone(), row.id.clone()), row)));
     }
