@@ -37,8 +37,6 @@ pub struct ApiError {
     pub retry_after: Option<u64>,
     /// The cause of a 5xx, logged once at the edge and never shown to the client.
     pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
-    /// The transaction lost to another one; running the request again would likely pass.
-    pub contended: bool,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -56,14 +54,7 @@ pub fn current_request_id() -> String {
 
 impl ApiError {
     pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
-        Self {
-            code,
-            detail: detail.into(),
-            errors: Vec::new(),
-            retry_after: None,
-            source: None,
-            contended: false,
-        }
+        Self { code, detail: detail.into(), errors: Vec::new(), retry_after: None, source: None }
     }
 
     pub fn validation(errors: Vec<FieldError>) -> Self {
@@ -127,29 +118,33 @@ impl std::fmt::Display for ApiError {
     }
 }
 
-/// Marks a response whose transaction lost a deadlock or serialization check: the request
-/// changed nothing and may be run again as it is (`http::retry` does).
-#[derive(Debug, Clone, Copy)]
-pub struct Contended;
-
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
-        let (code, detail, retry_after) = match outage(&error) {
-            None => return Self::internal(error),
-            Some(Outage::Unavailable | Outage::Contention) => {
+        match outage(&error) {
+            None => Self::internal(error),
+            Some(kind) => {
+                let mut api = Self::outage(kind);
+                api.source = Some(Box::new(error));
+                api
+            }
+        }
+    }
+}
+
+impl ApiError {
+    /// The 503 for a database that could not take the request, with when to try again.
+    fn outage(kind: Outage) -> Self {
+        let (code, detail, retry_after) = match kind {
+            Outage::Unavailable | Outage::Contention => {
                 (ErrorCode::DatabaseUnavailable, "The database is unavailable; retry shortly", 1)
             }
-            Some(Outage::StorageFull) => (
+            Outage::StorageFull => (
                 ErrorCode::StorageFull,
                 "The server's disk is full: nothing was stored; retry once space is freed",
                 30,
             ),
         };
-        let mut api = Self::new(code, detail);
-        api.retry_after = Some(retry_after);
-        api.contended = outage(&error) == Some(Outage::Contention);
-        api.source = Some(Box::new(error));
-        api
+        Self { retry_after: Some(retry_after), ..Self::new(code, detail) }
     }
 }
 
@@ -171,9 +166,6 @@ impl IntoResponse for ApiError {
         if let Some(seconds) = self.retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
-        if self.contended {
-            response.extensions_mut().insert(Contended);
-        }
         response
     }
 }
@@ -182,6 +174,7 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Database(error) => error.into(),
+            StoreError::Outage(kind) => Self::outage(kind),
             StoreError::VersionMismatch => Self::new(
                 ErrorCode::PreconditionFailed,
                 "The object changed since it was read; fetch it again and retry",

@@ -17,7 +17,6 @@ mod objects_only;
 pub mod quotas;
 mod request_id;
 pub(crate) mod resources;
-mod retry;
 mod sign_in_limits;
 mod state;
 mod stream_slots;
@@ -150,7 +149,6 @@ pub fn router(state: AppState, extra: OpenApiRouter<AppState>) -> Router {
     let (ops, ops_spec) = ops::router().split_for_parts();
     spec.merge(ops_spec);
     let api = api
-        .layer(from_fn_with_state(state.clone(), retry::middleware))
         .layer(from_fn_with_state(state.clone(), idempotency::middleware))
         .layer(from_fn_with_state(state.clone(), guard::authenticate));
     Router::new()

@@ -195,6 +195,9 @@ pub(crate) async fn load_many_for_update(
     ws: &WorkspaceId,
     ids: &[String],
 ) -> Result<Vec<ConversationRow>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new()); // `IN ()` is not SQL
+    }
     let mut sql = super::sql::Sql::new(select_conversation!());
     match backend {
         // One text for any number of ids, prepared once by the post writer; and no term whose

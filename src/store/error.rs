@@ -81,6 +81,8 @@ pub enum StoreError {
     InvalidReference(&'static str),
     /// A rule of the domain refuses the change.
     Refused(Refusal),
+    /// The database could not take the write (the error itself was logged where it arose).
+    Outage(Outage),
 }
 
 impl std::fmt::Display for StoreError {
@@ -92,6 +94,7 @@ impl std::fmt::Display for StoreError {
             StoreError::NotFound(what) => write!(f, "no such {}", what.as_str()),
             StoreError::InvalidReference(field) => write!(f, "{field} names nothing in this workspace"),
             StoreError::Refused(refusal) => write!(f, "refused: {refusal:?}"),
+            StoreError::Outage(kind) => write!(f, "database outage: {kind:?}"),
         }
     }
 }
@@ -139,8 +142,8 @@ pub enum Outage {
     /// The disk is full (SQLite `SQLITE_FULL`, PostgreSQL `53100`): reads go on, writes fail
     /// until space is freed.
     StorageFull,
-    /// The transaction lost a deadlock or a serialization check against another; run again,
-    /// it would most likely pass.
+    /// The transaction lost a deadlock or a serialization check against another and was
+    /// rolled back; run again, it would most likely pass (`retrying`).
     Contention,
 }
 
@@ -156,17 +159,44 @@ pub fn outage(error: &sqlx::Error) -> Option<Outage> {
             Some(pg) => match pg.code() {
                 "53100" => Some(Outage::StorageFull),
                 "40001" | "40P01" => Some(Outage::Contention),
-                "53300" | "57P01" | "57P02" | "57P03" => Some(Outage::Unavailable),
-                state if state.starts_with("08") => Some(Outage::Unavailable),
+                // Too many connections, out of memory or other resources, shut down or
+                // starting, a read-only standby after a failover, a statement or lock timeout.
+                "53000" | "53200" | "53300" | "57P01" | "57P02" | "57P03" | "25006" | "57014" | "55P03" => {
+                    Some(Outage::Unavailable)
+                }
+                // Connection exceptions, but for a protocol violation (a bug).
+                state if state.starts_with("08") && state != "08P01" => Some(Outage::Unavailable),
                 _ => None,
             },
             // SQLite's extended result code; the primary code is its low byte.
             None => match db.code()?.parse::<i32>().ok()? & 0xff {
-                13 => Some(Outage::StorageFull),              // SQLITE_FULL
-                5 | 6 | 10 | 14 => Some(Outage::Unavailable), // BUSY, LOCKED, IOERR, CANTOPEN
+                13 => Some(Outage::StorageFull), // SQLITE_FULL
+                // BUSY, READONLY (the file's permissions), IOERR, CANTOPEN, PROTOCOL
+                5 | 8 | 10 | 14 | 15 => Some(Outage::Unavailable),
                 _ => None,
             },
         },
         _ => None,
+    }
+}
+
+/// Runs `transaction` (begun and committed inside it) again, up to twice, when it lost a
+/// deadlock or serialization check to another: the database rolled it back, so nothing of it
+/// was stored, and a client should not see how two requests happened to meet.
+pub(crate) async fn retrying<T, F: Future<Output = Result<T, StoreError>>>(
+    mut transaction: impl FnMut() -> F,
+) -> Result<T, StoreError> {
+    let mut attempt = 1;
+    loop {
+        match transaction().await {
+            Err(StoreError::Database(error)) if attempt < 3 && outage(&error) == Some(Outage::Contention) => {
+                tracing::debug!(%error, attempt, "a transaction lost to another; running it again");
+                // Apart by a few random milliseconds, so the two do not meet again in step.
+                let jitter = getrandom::u32().unwrap_or_default() % 10;
+                tokio::time::sleep(std::time::Duration::from_millis(u64::from(5 * attempt + jitter))).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
     }
 }

@@ -8,8 +8,9 @@
 //! the workspace's counter row (`next_number`), then tags (`tags.rs`), then conversations (in
 //! id order), then contacts' unique keys (a contact looked up or created), then messages; the
 //! workspace's event lock (`events::append_to`, and on PostgreSQL the tallies' trigger) comes
-//! last, and nothing is locked after it. A transaction that still loses a deadlock or a
-//! serialization check changed nothing and is run again by `http::retry`.
+//! last, and nothing is locked after it. The hot transactions (creating a conversation, a
+//! batch of posts) run again when they lose a deadlock or serialization check anyway
+//! (`retrying`); any other answers 503 `database_unavailable`, having stored nothing.
 
 pub(crate) mod agents;
 mod ai_queue;
@@ -85,7 +86,7 @@ pub use deliveries::{
     AfterAttempt, Attempt, AttemptRow, Claimed, DeliveryFilter, DeliveryRow, Outcome, Retry, Target,
 };
 pub use error::{Entity, Outage, StoreError, UniqueKey, outage};
-pub(crate) use error::{conflict_as, unique_violation};
+pub(crate) use error::{conflict_as, retrying, unique_violation};
 pub use events::{Actor, EventFilter, EventRow};
 pub use files::{FileRow, NewFile};
 pub use idempotency::{IdempotencyBegin, StoredResponse};
@@ -160,7 +161,7 @@ impl Store {
                     .connect(url)
                     .await?;
                 let wake = wake::LogWake::default();
-                let posts = pg_group_commit::start(pool.clone(), wake.clone());
+                let posts = pg_group_commit::start(url, wake.clone()).await?;
                 Ok(Self {
                     write: pool.clone(),
                     read: pool,

@@ -88,9 +88,11 @@ async fn refresh_conversations(
     .bind(tag_id.to_owned())
     .fetch_all(&mut *conn)
     .await?;
-    for id in ids {
-        let mut conversation = load_for_update(conn, backend, ws, &id).await?;
-        let names = tag_names(conn, &id, leaving.then_some(tag_id)).await?;
+    // Every row locked before the first event: the event lock comes last (store/mod.rs), and
+    // a post holding one of these rows waits for it.
+    let conversations = conversation_rows::load_many_for_update(&mut *conn, backend, ws, &ids).await?;
+    for mut conversation in conversations {
+        let names = tag_names(conn, &conversation.id, leaving.then_some(tag_id)).await?;
         if names == conversation.tags {
             continue;
         }

@@ -106,7 +106,10 @@ async fn resolve_contact(
             Ok(id)
         }
         // Another request created it since the lookup above (and has committed by now).
-        None => find_contact(conn, ws, fields).await?.ok_or(StoreError::Conflict(UniqueKey::ContactEmail)),
+        None => find_contact(conn, ws, fields).await?.ok_or(StoreError::Conflict(match fields.email {
+            Some(_) => UniqueKey::ContactEmail,
+            None => UniqueKey::ContactExternalId,
+        })),
     }
 }
 
@@ -139,6 +142,17 @@ impl Store {
     /// Creates a conversation (and its contact, when looked up and missing). Without an AI
     /// agent to answer, it starts waiting for a human.
     pub async fn create_conversation(
+        &self,
+        ws: &WorkspaceId,
+        id: &str,
+        input: &NewConversation,
+        actor: &Actor,
+        now: i64,
+    ) -> Result<ConversationRow, StoreError> {
+        crate::store::retrying(|| self.create_conversation_once(ws, id, input, actor, now)).await
+    }
+
+    async fn create_conversation_once(
         &self,
         ws: &WorkspaceId,
         id: &str,
