@@ -137,7 +137,8 @@ pub(crate) fn conflict_as(error: sqlx::Error, key: UniqueKey) -> StoreError {
 pub enum Outage {
     /// The database cannot be reached or will not take work now: connection refused, reset or
     /// closed by an administrator, too many connections, a failover or restart in progress, a
-    /// pool with no free connection in time, SQLite's file locked or unopenable.
+    /// pool with no free connection in time, a SQLite file busy past the wait, unreadable or
+    /// unopenable.
     Unavailable,
     /// The disk is full (SQLite `SQLITE_FULL`, PostgreSQL `53100`): reads go on, writes fail
     /// until space is freed.
