@@ -168,11 +168,14 @@ pub(crate) async fn append_to(
         let mut workspaces: Vec<&str> = events.iter().map(|e| e.ws.as_str()).collect();
         workspaces.sort_unstable();
         workspaces.dedup();
+        // One round trip for both: the lock is held until the end of the commit, so every
+        // statement after it is time other writers of the workspace wait. The notification
+        // is sent at commit, to every node listening: their streams and deliveries wake.
         for ws in workspaces {
-            script.statement("SELECT pg_advisory_xact_lock(hashtext(").bind(ws.to_owned()).push("))");
-            // Sent at commit, to every node listening: their streams and deliveries wake.
             script
-                .statement("SELECT pg_notify(")
+                .statement("SELECT pg_advisory_xact_lock(hashtext(")
+                .bind(ws.to_owned())
+                .push(")), pg_notify(")
                 .bind(super::wake::CHANNEL.to_owned())
                 .push(", ")
                 .bind(ws.to_owned())
