@@ -35,9 +35,6 @@ pub(crate) async fn start(url: &str, wake: LogWake) -> Result<PostQueue, sqlx::E
     let pool = AnyPoolOptions::new()
         .max_connections(LANES as u32)
         .acquire_timeout(Duration::from_secs(5))
-        // No ping before each batch (a round trip): a connection that died fails its batch
-        // with 503 and is not returned to the pool.
-        .test_before_acquire(false)
         .connect(url)
         .await?;
     let (sender, receiver) = mpsc::channel(4_096);
