@@ -67,7 +67,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{AnyPool, Executor};
 
-use sqlite::{WRITER_PRAGMAS, sqlite_pool, sqlite_url};
+use sqlite::{WRITER_PRAGMAS, sqlite_pool, sqlite_url, sqlite_writer_pool};
 
 pub use agents::{AgentFields, AgentRow, AgentVersionRow};
 pub use ai_responses::{Answer, AnswerContext, ClaimedAnswer, JobKind, Recorded, ResponseRow};
@@ -181,7 +181,7 @@ impl Store {
                 let file = SqliteConnectOptions::from_str(&url)?.get_filename().to_owned();
                 // The writers do not attach the search index: `BEGIN IMMEDIATE` would take its
                 // write lock too (see `message_index`).
-                let write = sqlite_pool(1, WRITER_PRAGMAS.into()).connect_with(options.clone()).await?;
+                let write = sqlite_writer_pool(WRITER_PRAGMAS.into()).connect_with(options.clone()).await?;
                 let message_index = message_index::MessageIndex::open(&file).await?;
                 let read =
                     sqlite_pool(8, message_index::attach_for_reading(&file)).connect_with(options).await?;

@@ -62,16 +62,6 @@ pub(super) fn sqlite_pool(size: u32, extra: String) -> AnyPoolOptions {
         // A file has no network link to go stale: pinging it would cost a round trip to the
         // connection's thread on every acquire.
         .test_before_acquire(false)
-        // A transaction SQLite rolled back by itself (a full disk, an I/O error) leaves sqlx
-        // counting it as open, so every later `BEGIN` on that connection would fail until a
-        // restart: such a connection is closed and the pool opens a fresh one. The ping first
-        // runs the rollback a dropped transaction queued.
-        .after_release(|conn, _meta| {
-            Box::pin(async move {
-                conn.ping().await?;
-                Ok(!conn.is_in_transaction())
-            })
-        })
         .after_connect(move |conn, _meta| {
             let extra = extra.clone();
             Box::pin(async move {
@@ -80,6 +70,20 @@ pub(super) fn sqlite_pool(size: u32, extra: String) -> AnyPoolOptions {
                 Ok(())
             })
         })
+}
+
+/// A pool of one connection that writes (the store's writer, the search index's). A
+/// transaction SQLite rolled back by itself (a full disk, an I/O error) leaves sqlx counting it
+/// as open, so every later `BEGIN` on that connection would fail until a restart: such a
+/// connection is closed and the pool opens a fresh one. The ping first runs the rollback a
+/// dropped transaction queued. (Readers run no transactions, so their releases skip this.)
+pub(super) fn sqlite_writer_pool(extra: String) -> AnyPoolOptions {
+    sqlite_pool(1, extra).after_release(|conn, _meta| {
+        Box::pin(async move {
+            conn.ping().await?;
+            Ok(!conn.is_in_transaction())
+        })
+    })
 }
 
 #[cfg(test)]

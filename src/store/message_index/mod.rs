@@ -109,7 +109,7 @@ impl MessageIndex {
         let options = AnyConnectOptions::from_url(&options.to_url_lossy())?;
         let database = sql_literal(&read_only_uri(database));
         let attach = format!("ATTACH DATABASE {database} AS data; PRAGMA data.cache_size = {CACHE};");
-        let pool = super::sqlite_pool(1, attach).connect_with(options).await?;
+        let pool = super::sqlite_writer_pool(attach).connect_with(options).await?;
         pool.execute(SCHEMA).await?;
         let shared = Shared {
             pool,
